@@ -1,0 +1,11 @@
+// The WebAssembly module's exports. Memory is managed by the host (a bump allocator over
+// `memory` starting at `heap_base()`), so the module uses the stub runtime and raw pointers.
+
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+export * from './conv';
+export * from './layers';
+export * from './linalg';
+export * from './patterns';

@@ -1,0 +1,294 @@
+// Element-wise, normalisation, pooling and dense layers over NCHW float32 tensors, forward and
+// backward. `accumulate` selects `dst += result` (another consumer already wrote the gradient)
+// over `dst = result`.
+
+@inline function f32At(base: usize, index: i32): f32 {
+  return load<f32>(base + (<usize>index << 2));
+}
+
+@inline function setF32(base: usize, index: i32, value: f32): void {
+  store<f32>(base + (<usize>index << 2), value);
+}
+
+// Train-mode BatchNorm: batch mean and biased variance per channel over n·hw values (eps 1e-5).
+// Keeps x̂ and 1/σ for the backward pass.
+export function bn_forward(x: usize, y: usize, xhat: usize, invstd: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32): void {
+  const count = <f64>(n * hw);
+  for (let ch = 0; ch < c; ch++) {
+    let sum: f64 = 0;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) sum += <f64>f32At(x, base + i);
+    }
+    const mean = sum / count;
+    let sq: f64 = 0;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) {
+        const d = <f64>f32At(x, base + i) - mean;
+        sq += d * d;
+      }
+    }
+    const inv = <f32>(1.0 / Math.sqrt(sq / count + 1e-5));
+    setF32(invstd, ch, inv);
+    const g = f32At(gamma, ch);
+    const b = f32At(beta, ch);
+    const m = <f32>mean;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) {
+        const h = (f32At(x, base + i) - m) * inv;
+        setF32(xhat, base + i, h);
+        setF32(y, base + i, h * g + b);
+      }
+    }
+  }
+}
+
+// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); dγ = Σ dy·x̂ (written when dgamma ≠ 0).
+export function bn_backward(dy: usize, xhat: usize, invstd: usize, gamma: usize, dx: usize, dgamma: usize, n: i32, c: i32, hw: i32, accumulate: bool): void {
+  const count = <f64>(n * hw);
+  const vectorEnd = hw & ~3;
+  for (let ch = 0; ch < c; ch++) {
+    let sumDy: f64 = 0;
+    let sumDyXhat: f64 = 0;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      let a = f32x4.splat(0);
+      let b = f32x4.splat(0);
+      let i = 0;
+      for (; i < vectorEnd; i += 4) {
+        const d = v128.load(dy + (<usize>(base + i) << 2));
+        a = f32x4.add(a, d);
+        b = f32x4.add(b, f32x4.mul(d, v128.load(xhat + (<usize>(base + i) << 2))));
+      }
+      let tailA: f32 = 0;
+      let tailB: f32 = 0;
+      for (; i < hw; i++) {
+        const d = f32At(dy, base + i);
+        tailA += d;
+        tailB += d * f32At(xhat, base + i);
+      }
+      sumDy += <f64>(f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
+      sumDyXhat += <f64>(f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB);
+    }
+    if (dgamma != 0) setF32(dgamma, ch, <f32>sumDyXhat);
+    const scale = f32At(gamma, ch) * f32At(invstd, ch);
+    const meanDy = <f32>(sumDy / count);
+    const meanDyXhat = <f32>(sumDyXhat / count);
+    const vScale = f32x4.splat(scale);
+    const vMeanDy = f32x4.splat(meanDy);
+    const vMeanDyXhat = f32x4.splat(meanDyXhat);
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      let i = 0;
+      for (; i < vectorEnd; i += 4) {
+        const p = <usize>(base + i) << 2;
+        const centred = f32x4.sub(f32x4.sub(v128.load(dy + p), vMeanDy), f32x4.mul(v128.load(xhat + p), vMeanDyXhat));
+        let r = f32x4.mul(vScale, centred);
+        if (accumulate) r = f32x4.add(r, v128.load(dx + p));
+        v128.store(dx + p, r);
+      }
+      for (; i < hw; i++) {
+        let r = scale * (f32At(dy, base + i) - meanDy - f32At(xhat, base + i) * meanDyXhat);
+        if (accumulate) r += f32At(dx, base + i);
+        setF32(dx, base + i, r);
+      }
+    }
+  }
+}
+
+export function relu_forward(x: usize, y: usize, len: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(y + (<usize>i << 2), f32x4.max(v128.load(x + (<usize>i << 2)), zero));
+  for (; i < len; i++) {
+    const v = f32At(x, i);
+    setF32(y, i, v > 0 ? v : 0);
+  }
+}
+
+// dx (+)= dy where y > 0.
+export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumulate: bool): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const p = <usize>i << 2;
+    let r = v128.and(v128.load(dy + p), f32x4.gt(v128.load(y + p), zero));
+    if (accumulate) r = f32x4.add(r, v128.load(dx + p));
+    v128.store(dx + p, r);
+  }
+  for (; i < len; i++) {
+    let r: f32 = f32At(y, i) > 0 ? f32At(dy, i) : 0;
+    if (accumulate) r += f32At(dx, i);
+    setF32(dx, i, r);
+  }
+}
+
+// Average pooling; padding cells are not counted in the divisor (count_include_pad = False).
+export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    const yout = p * hout * wout;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = max(oy * stride - pad, 0);
+      const y1 = min(oy * stride - pad + k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = max(ox * stride - pad, 0);
+        const x1 = min(ox * stride - pad + k, win);
+        let sum: f32 = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(x, xin + iy * win + ix);
+        setF32(y, yout + oy * wout + ox, sum / <f32>((y1 - y0) * (x1 - x0)));
+      }
+    }
+  }
+}
+
+export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    const yout = p * hout * wout;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = max(oy * stride - pad, 0);
+      const y1 = min(oy * stride - pad + k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = max(ox * stride - pad, 0);
+        const x1 = min(ox * stride - pad + k, win);
+        const share = f32At(dy, yout + oy * wout + ox) / <f32>((y1 - y0) * (x1 - x0));
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const q = xin + iy * win + ix;
+            setF32(dx, q, f32At(dx, q) + share);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Max pooling (padding never wins); the first maximum in scan order takes the gradient.
+@inline function argmaxInWindow(x: usize, xin: i32, win: i32, y0: i32, y1: i32, x0: i32, x1: i32): i32 {
+  let best = xin + y0 * win + x0;
+  let bestValue = f32At(x, best);
+  for (let iy = y0; iy < y1; iy++) {
+    for (let ix = x0; ix < x1; ix++) {
+      const q = xin + iy * win + ix;
+      const v = f32At(x, q);
+      if (v > bestValue) {
+        bestValue = v;
+        best = q;
+      }
+    }
+  }
+  return best;
+}
+
+export function maxpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = max(oy * stride - pad, 0);
+      const y1 = min(oy * stride - pad + k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = max(ox * stride - pad, 0);
+        const x1 = min(ox * stride - pad + k, win);
+        setF32(y, (p * hout + oy) * wout + ox, f32At(x, argmaxInWindow(x, xin, win, y0, y1, x0, x1)));
+      }
+    }
+  }
+}
+
+export function maxpool_backward(dy: usize, x: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = max(oy * stride - pad, 0);
+      const y1 = min(oy * stride - pad + k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = max(ox * stride - pad, 0);
+        const x1 = min(ox * stride - pad + k, win);
+        const q = argmaxInWindow(x, xin, win, y0, y1, x0, x1);
+        setF32(dx, q, f32At(dx, q) + f32At(dy, (p * hout + oy) * wout + ox));
+      }
+    }
+  }
+}
+
+export function gap_forward(x: usize, y: usize, planes: i32, hw: i32): void {
+  for (let p = 0; p < planes; p++) {
+    let sum: f32 = 0;
+    for (let i = 0; i < hw; i++) sum += f32At(x, p * hw + i);
+    setF32(y, p, sum / <f32>hw);
+  }
+}
+
+export function gap_backward(dy: usize, dx: usize, planes: i32, hw: i32, accumulate: bool): void {
+  for (let p = 0; p < planes; p++) {
+    const share = f32At(dy, p) / <f32>hw;
+    for (let i = 0; i < hw; i++) setF32(dx, p * hw + i, accumulate ? f32At(dx, p * hw + i) + share : share);
+  }
+}
+
+// z[s, o] = Σ_f W[o, f] · h[s, f] + b[o]
+export function linear_forward(h: usize, z: usize, w: usize, bias: usize, n: i32, inF: i32, outF: i32): void {
+  for (let s = 0; s < n; s++) {
+    for (let o = 0; o < outF; o++) {
+      let acc: f32 = 0;
+      for (let f = 0; f < inF; f++) acc += f32At(w, o * inF + f) * f32At(h, s * inF + f);
+      setF32(z, s * outF + o, acc + f32At(bias, o));
+    }
+  }
+}
+
+// dh[s, f] (+)= Σ_o dz[s, o] · W[o, f]; dW[o, f] = Σ_s dz[s, o] · h[s, f] (written when dw ≠ 0).
+export function linear_backward(dz: usize, h: usize, w: usize, dh: usize, dw: usize, n: i32, inF: i32, outF: i32, accumulate: bool): void {
+  for (let s = 0; s < n; s++) {
+    for (let f = 0; f < inF; f++) {
+      let acc: f32 = 0;
+      for (let o = 0; o < outF; o++) acc += f32At(dz, s * outF + o) * f32At(w, o * inF + f);
+      setF32(dh, s * inF + f, accumulate ? f32At(dh, s * inF + f) + acc : acc);
+    }
+  }
+  if (dw == 0) return;
+  for (let o = 0; o < outF; o++) {
+    for (let f = 0; f < inF; f++) {
+      let acc: f32 = 0;
+      for (let s = 0; s < n; s++) acc += f32At(dz, s * outF + o) * f32At(h, s * inF + f);
+      setF32(dw, o * inF + f, acc);
+    }
+  }
+}
+
+// dst (+)= scale · src over len floats.
+export function scaled_add(src: usize, dst: usize, len: i32, scale: f32, accumulate: bool): void {
+  const vs = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const p = <usize>i << 2;
+    let r = f32x4.mul(v128.load(src + p), vs);
+    if (accumulate) r = f32x4.add(r, v128.load(dst + p));
+    v128.store(dst + p, r);
+  }
+  for (; i < len; i++) setF32(dst, i, accumulate ? f32At(dst, i) + f32At(src, i) * scale : f32At(src, i) * scale);
+}
+
+// For each of n samples, copies `len` floats from src + s·srcStride to dst + s·dstStride (strides in
+// floats); concatenation along channels and its backward are this with different strides.
+export function strided_copy(src: usize, dst: usize, n: i32, srcStride: i32, dstStride: i32, len: i32, accumulate: bool): void {
+  for (let s = 0; s < n; s++) {
+    const a = src + (<usize>(s * srcStride) << 2);
+    const b = dst + (<usize>(s * dstStride) << 2);
+    if (!accumulate) {
+      memory.copy(b, a, <usize>len << 2);
+    } else {
+      scaled_add(a, b, len, 1, true);
+    }
+  }
+}
+
+// Strided subsampling of x·0 keeps no data, but zero layers still need their output filled.
+export function fill_zero(dst: usize, len: i32): void {
+  memory.fill(dst, 0, <usize>len << 2);
+}

@@ -1,0 +1,61 @@
+// Activation patterns for the linear-region count: sign bits of ReLU outputs packed per sample,
+// and the number of distinct packed rows, counted with an open-addressing hash set.
+
+// Sets bit (bitOffset + t) of row s in `packed` (rows of `words` u32) when act[s, t] > 0.
+export function pack_signs(act: usize, n: i32, size: i32, packed: usize, words: i32, bitOffset: i32): void {
+  for (let s = 0; s < n; s++) {
+    const row = packed + (<usize>(s * words) << 2);
+    const src = act + (<usize>(s * size) << 2);
+    for (let t = 0; t < size; t++) {
+      if (load<f32>(src + (<usize>t << 2)) > 0) {
+        const bit = bitOffset + t;
+        const p = row + (<usize>(bit >>> 5) << 2);
+        store<u32>(p, load<u32>(p) | (<u32>1 << (<u32>bit & 31)));
+      }
+    }
+  }
+}
+
+@inline function mix(h: u64): u64 {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccd;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53;
+  h ^= h >> 33;
+  return h;
+}
+
+function rowHash(row: usize, words: i32): u64 {
+  let h: u64 = 0x9e3779b97f4a7c15 ^ <u64>words;
+  for (let w = 0; w < words; w++) h = mix(h ^ <u64>load<u32>(row + (<usize>w << 2)) + (<u64>w << 32));
+  return h;
+}
+
+function rowsEqual(a: usize, b: usize, words: i32): bool {
+  for (let w = 0; w < words; w++) {
+    if (load<u32>(a + (<usize>w << 2)) != load<u32>(b + (<usize>w << 2))) return false;
+  }
+  return true;
+}
+
+// `table` holds `capacity` (a power of two ≥ 2·rows) i32 slots; returns the number of distinct rows.
+export function count_distinct_rows(packed: usize, rows: i32, words: i32, table: usize, capacity: i32): i32 {
+  memory.fill(table, 0xff, <usize>capacity << 2);
+  const maskBits = <u64>(capacity - 1);
+  let distinct = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = packed + (<usize>(r * words) << 2);
+    let slot = <i32>(rowHash(row, words) & maskBits);
+    while (true) {
+      const held = load<i32>(table + (<usize>slot << 2));
+      if (held < 0) {
+        store<i32>(table + (<usize>slot << 2), r);
+        distinct++;
+        break;
+      }
+      if (rowsEqual(packed + (<usize>(held * words) << 2), row, words)) break;
+      slot = (slot + 1) & (capacity - 1);
+    }
+  }
+  return distinct;
+}

@@ -1,0 +1,102 @@
+import { TenasInputError } from '../errors.js';
+import type { NdArray } from './npy.js';
+
+/** A set of RGB images, uint8, stored N×3×H×W (planar, row-major). Labels are not kept: TE-NAS never uses them. */
+export interface ImageSet {
+  count: number;
+  channels: 3;
+  height: number;
+  width: number;
+  pixels: Uint8Array;
+  /** Where the images came from, for messages. */
+  source: string;
+}
+
+export type CifarVariant = 'cifar10' | 'cifar100';
+
+const CIFAR_SIDE = 32;
+const CIFAR_PIXEL_BYTES = 3 * CIFAR_SIDE * CIFAR_SIDE;
+
+export function cifarLabelBytes(variant: CifarVariant): number {
+  return variant === 'cifar100' ? 2 : 1;
+}
+
+export function cifarRecordBytes(variant: CifarVariant): number {
+  return cifarLabelBytes(variant) + CIFAR_PIXEL_BYTES;
+}
+
+/** Parses the official CIFAR binary format: per record the label byte(s), then the R, G and B 32×32 planes. */
+export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, source: string): ImageSet {
+  const labelBytes = cifarLabelBytes(variant);
+  const recordBytes = labelBytes + CIFAR_PIXEL_BYTES;
+  if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
+    const name = variant === 'cifar100' ? 'CIFAR-100' : 'CIFAR-10';
+    throw new TenasInputError(
+      `${source}: ${bytes.length} bytes is not a positive multiple of the ${name} binary record size ${recordBytes} ` +
+        `(${labelBytes} label byte${labelBytes > 1 ? 's' : ''} + ${CIFAR_PIXEL_BYTES} pixel bytes); ` +
+        `pass a file from cifar-${variant === 'cifar100' ? '100' : '10'}-binary or choose the matching dataset`,
+    );
+  }
+  const count = bytes.length / recordBytes;
+  const pixels = new Uint8Array(count * CIFAR_PIXEL_BYTES);
+  for (let i = 0; i < count; i++) {
+    const start = i * recordBytes + labelBytes;
+    pixels.set(bytes.subarray(start, start + CIFAR_PIXEL_BYTES), i * CIFAR_PIXEL_BYTES);
+  }
+  return { count, channels: 3, height: CIFAR_SIDE, width: CIFAR_SIDE, pixels, source };
+}
+
+/**
+ * Builds an image set from a 4-D array: uint8 in [0, 255] or float in [0, 1] (rounded to uint8), laid out
+ * NCHW `[N,3,H,W]` or NHWC `[N,H,W,3]` (NCHW when both axes are 3).
+ */
+export function imageSetFromNpy(array: NdArray, source: string): ImageSet {
+  const shapeText = `[${array.shape.join(', ')}]`;
+  if (array.shape.length !== 4) {
+    throw new TenasInputError(`${source}: expected a 4-D image array [N,3,H,W] or [N,H,W,3], got shape ${shapeText}`);
+  }
+  const [n, a, b, c] = array.shape;
+  const channelsFirst = a === 3;
+  if (!channelsFirst && c !== 3) {
+    throw new TenasInputError(`${source}: expected 3 colour channels in shape [N,3,H,W] or [N,H,W,3], got ${shapeText}`);
+  }
+  const [height, width] = channelsFirst ? [b, c] : [a, b];
+  if (n === 0 || height === 0) throw new TenasInputError(`${source}: the image array ${shapeText} is empty`);
+  if (height !== width) {
+    throw new TenasInputError(`${source}: images must be square, got ${height}×${width} (shape ${shapeText}); crop or resize them first`);
+  }
+  const values = toUint8(array, source);
+  const pixels = channelsFirst ? values : nhwcToNchw(values, n, height, width);
+  return { count: n, channels: 3, height, width, pixels, source };
+}
+
+function toUint8(array: NdArray, source: string): Uint8Array {
+  if (array.dtype === 'uint8') return array.data as Uint8Array;
+  const data = array.data;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i];
+    if (!(value >= 0 && value <= 1)) {
+      throw new TenasInputError(
+        `${source}: float images must hold values in [0, 1], found ${value} at flat index ${i}; ` +
+          'divide by 255 or save the images as uint8',
+      );
+    }
+    out[i] = Math.round(value * 255);
+  }
+  return out;
+}
+
+function nhwcToNchw(values: Uint8Array, count: number, height: number, width: number): Uint8Array {
+  const plane = height * width;
+  const out = new Uint8Array(values.length);
+  for (let n = 0; n < count; n++) {
+    const base = n * 3 * plane;
+    for (let p = 0; p < plane; p++) {
+      out[base + p] = values[base + p * 3];
+      out[base + plane + p] = values[base + p * 3 + 1];
+      out[base + 2 * plane + p] = values[base + p * 3 + 2];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+import wasmBytes from '../../../build/tenas.wasm';
+
+/** The raw exports of `assembly/index.ts` (pointers are byte offsets into `memory`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  pad_sample(src: number, dst: number, c: number, h: number, w: number, hp: number, wp: number, top: number, left: number): void;
+  conv_forward_fast(input: number, output: number, w: number, padded: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number): void;
+  transpose_flip_weights(w: number, wT: number, cin: number, cout: number, k: number, groups: number): void;
+  conv_backward_input_fast(dout: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
+  conv_backward_weight_fast(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number): void;
+  conv_forward_generic(input: number, output: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
+  conv_backward_input_generic(dout: number, din: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
+  conv_backward_weight_generic(dout: number, input: number, dw: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
+  bn_forward(x: number, y: number, xhat: number, invstd: number, gamma: number, beta: number, n: number, c: number, hw: number): void;
+  bn_backward(dy: number, xhat: number, invstd: number, gamma: number, dx: number, dgamma: number, n: number, c: number, hw: number, accumulate: boolean): void;
+  relu_forward(x: number, y: number, len: number): void;
+  relu_backward(dy: number, y: number, dx: number, len: number, accumulate: boolean): void;
+  avgpool_forward(x: number, y: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;
+  avgpool_backward(dy: number, dx: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number, accumulate: boolean): void;
+  maxpool_forward(x: number, y: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;
+  maxpool_backward(dy: number, x: number, dx: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number, accumulate: boolean): void;
+  gap_forward(x: number, y: number, planes: number, hw: number): void;
+  gap_backward(dy: number, dx: number, planes: number, hw: number, accumulate: boolean): void;
+  linear_forward(h: number, z: number, w: number, bias: number, n: number, inF: number, outF: number): void;
+  linear_backward(dz: number, h: number, w: number, dh: number, dw: number, n: number, inF: number, outF: number, accumulate: boolean): void;
+  scaled_add(src: number, dst: number, len: number, scale: number, accumulate: boolean): void;
+  strided_copy(src: number, dst: number, n: number, srcStride: number, dstStride: number, len: number, accumulate: boolean): void;
+  fill_zero(dst: number, len: number): void;
+  gram_f64(g: number, rows: number, cols: number, theta: number): void;
+  gram_f32(g: number, rows: number, cols: number, theta: number): void;
+  symmetric_eigenvalues(a: number, n: number, values: number): number;
+  pack_signs(act: number, n: number, size: number, packed: number, words: number, bitOffset: number): void;
+  count_distinct_rows(packed: number, rows: number, words: number, table: number, capacity: number): number;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compileOnce(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(wasmBytes as Uint8Array<ArrayBuffer>);
+  return compiled;
+}
+
+/**
+ * One instance of the kernels with its own memory and a bump allocator: `mark()`/`release()`
+ * bracket the buffers of one evaluation, so memory grows to the largest evaluation and stays.
+ */
+export class WasmKernels {
+  private top: number;
+
+  private constructor(readonly exports: KernelExports) {
+    this.top = exports.heap_base();
+  }
+
+  static async create(): Promise<WasmKernels> {
+    const instance = await WebAssembly.instantiate(await compileOnce(), { env: { abort: wasmAbort } });
+    return new WasmKernels(instance.exports as unknown as KernelExports);
+  }
+
+  /** Allocates `bytes` (16-byte aligned) and returns the pointer; contents are unspecified. */
+  alloc(bytes: number): number {
+    const pointer = (this.top + 15) & ~15;
+    const end = pointer + bytes;
+    const memory = this.exports.memory;
+    if (end > memory.buffer.byteLength) {
+      const pages = Math.ceil((end - memory.buffer.byteLength) / 65536);
+      try {
+        memory.grow(pages);
+      } catch {
+        throw new RangeError(`WebAssembly memory cannot grow to ${(end / 2 ** 20).toFixed(0)} MiB; use a smaller --batch`);
+      }
+    }
+    this.top = end;
+    return pointer;
+  }
+
+  allocF32(length: number): number {
+    return this.alloc(length * 4);
+  }
+
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  f32(pointer: number, length: number): Float32Array {
+    return new Float32Array(this.exports.memory.buffer, pointer, length);
+  }
+
+  f64(pointer: number, length: number): Float64Array {
+    return new Float64Array(this.exports.memory.buffer, pointer, length);
+  }
+
+  u32(pointer: number, length: number): Uint32Array {
+    return new Uint32Array(this.exports.memory.buffer, pointer, length);
+  }
+
+  /** Copies `data` into fresh memory and returns its pointer. */
+  upload(data: Float32Array): number {
+    const pointer = this.allocF32(data.length);
+    this.f32(pointer, data.length).set(data);
+    return pointer;
+  }
+}
+
+function wasmAbort(): never {
+  throw new Error('WebAssembly kernel aborted');
+}

@@ -1,0 +1,49 @@
+import type { Backend } from '../engine/backend.js';
+import type { Network } from '../graph/ir.js';
+import type { Weights } from '../graph/weights.js';
+import type { GramPrecision, LinearAlgebra } from './linalg.js';
+
+/**
+ * What κ = λmax/λmin becomes when λmin is not positive or the ratio is not finite:
+ * - `faithful`: the released code's rule — the raw ratio (negative when λmin < 0), NaN → 1e5,
+ *   ±∞ → ±1.7976931348623157e308 (NumPy's nan_to_num);
+ * - `floor` (default): λmin is floored at λmax·B·2⁻⁵² (the resolution of a float64 eigen-solve),
+ *   so a numerically singular Θ gives a large finite κ with the right sign instead of noise.
+ */
+export type KappaPolicy = 'floor' | 'faithful';
+
+export interface NtkScore {
+  readonly kappa: number;
+  readonly eigenvalues: Float64Array;
+  readonly gradientDim: number;
+  readonly logits: Float32Array;
+}
+
+export function conditionNumber(eigenvalues: Float64Array, policy: KappaPolicy): number {
+  const lambdaMax = eigenvalues[eigenvalues.length - 1];
+  const lambdaMin = eigenvalues[0];
+  if (policy === 'floor') {
+    const floor = Math.abs(lambdaMax) * eigenvalues.length * Number.EPSILON;
+    return lambdaMax / Math.max(lambdaMin, floor, Number.MIN_VALUE);
+  }
+  const kappa = lambdaMax / lambdaMin;
+  if (Number.isNaN(kappa)) return 100000;
+  if (kappa === Infinity) return Number.MAX_VALUE;
+  if (kappa === -Infinity) return -Number.MAX_VALUE;
+  return kappa;
+}
+
+export async function scoreNtk(
+  backend: Backend,
+  linalg: LinearAlgebra,
+  network: Network,
+  weights: Weights,
+  input: Float32Array,
+  batch: number,
+  options: { precision?: GramPrecision; policy?: KappaPolicy } = {},
+): Promise<NtkScore> {
+  const { gradients, logits } = await backend.ntkGradients(network, weights, input, batch);
+  const theta = linalg.gram(gradients, options.precision);
+  const eigenvalues = linalg.eigenvalues(theta, batch);
+  return { kappa: conditionNumber(eigenvalues, options.policy ?? 'floor'), eigenvalues, gradientDim: gradients.columns, logits };
+}
