@@ -41,7 +41,7 @@ describe('NB201 golden cases on WebAssembly', () => {
       const { gradients } = await backend.ntkGradients(network, weights, input, e.batch);
       const grad0 = golden.array('grad0.npy').data as Float32Array;
       expect(maxDiff(gradients.data.subarray(0, gradients.columns), grad0)).toBeLessThanOrEqual(1e-3 * maxAbs(grad0));
-      console.log(golden.name, 'kappa', score.kappa, e.kappa_f64, 'rel', Math.abs(score.kappa - e.kappa_f64!) / e.kappa_f64!);
+
     });
   }
   for (const golden of goldenCases((e) => e.space === 'nb201' && e.net === 'thin')) {
