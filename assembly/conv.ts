@@ -6,6 +6,61 @@
 // the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
+// 3×3, dilation 1: the nine weights of an (o, ci) pair stay in registers while the rows stream
+// through; the output block is reloaded once per input channel instead of once per tap.
+function correlate_sample_3x3(
+  src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, accumulate: bool,
+): void {
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const plane = <usize>(hp * wp) << 2;
+  const rowBytes = <usize>wp << 2;
+  for (let o = 0; o < cout; o++) {
+    const srcGroup = src + <usize>((o / coutg) * cing) * plane;
+    const outPlane = out + (<usize>(o * hout * wout) << 2);
+    for (let ci = 0; ci < cing; ci++) {
+      const wp9 = w + (<usize>((o * cing + ci) * 9) << 2);
+      const w0 = f32x4.splat(load<f32>(wp9)), w1 = f32x4.splat(load<f32>(wp9, 4)), w2 = f32x4.splat(load<f32>(wp9, 8));
+      const w3 = f32x4.splat(load<f32>(wp9, 12)), w4 = f32x4.splat(load<f32>(wp9, 16)), w5 = f32x4.splat(load<f32>(wp9, 20));
+      const w6 = f32x4.splat(load<f32>(wp9, 24)), w7 = f32x4.splat(load<f32>(wp9, 28)), w8 = f32x4.splat(load<f32>(wp9, 32));
+      const fresh = ci == 0 && !accumulate;
+      const chan = srcGroup + <usize>ci * plane;
+      for (let y = 0; y < hout; y++) {
+        const r0 = chan + <usize>y * rowBytes;
+        const r1 = r0 + rowBytes;
+        const r2 = r1 + rowBytes;
+        const q = outPlane + (<usize>(y * wout) << 2);
+        for (let x = 0; x < wout; x += 8) {
+          const xb = <usize>x << 2;
+          let a = fresh ? f32x4.splat(0) : v128.load(q + xb);
+          let b = fresh ? f32x4.splat(0) : v128.load(q + xb, 16);
+          const p0 = r0 + xb, p1 = r1 + xb, p2 = r2 + xb;
+          a = f32x4.add(a, f32x4.mul(w0, v128.load(p0)));
+          b = f32x4.add(b, f32x4.mul(w0, v128.load(p0, 16)));
+          a = f32x4.add(a, f32x4.mul(w1, v128.load(p0, 4)));
+          b = f32x4.add(b, f32x4.mul(w1, v128.load(p0, 20)));
+          a = f32x4.add(a, f32x4.mul(w2, v128.load(p0, 8)));
+          b = f32x4.add(b, f32x4.mul(w2, v128.load(p0, 24)));
+          a = f32x4.add(a, f32x4.mul(w3, v128.load(p1)));
+          b = f32x4.add(b, f32x4.mul(w3, v128.load(p1, 16)));
+          a = f32x4.add(a, f32x4.mul(w4, v128.load(p1, 4)));
+          b = f32x4.add(b, f32x4.mul(w4, v128.load(p1, 20)));
+          a = f32x4.add(a, f32x4.mul(w5, v128.load(p1, 8)));
+          b = f32x4.add(b, f32x4.mul(w5, v128.load(p1, 24)));
+          a = f32x4.add(a, f32x4.mul(w6, v128.load(p2)));
+          b = f32x4.add(b, f32x4.mul(w6, v128.load(p2, 16)));
+          a = f32x4.add(a, f32x4.mul(w7, v128.load(p2, 4)));
+          b = f32x4.add(b, f32x4.mul(w7, v128.load(p2, 20)));
+          a = f32x4.add(a, f32x4.mul(w8, v128.load(p2, 8)));
+          b = f32x4.add(b, f32x4.mul(w8, v128.load(p2, 24)));
+          v128.store(q + xb, a);
+          v128.store(q + xb, b, 16);
+        }
+      }
+    }
+  }
+}
+
 // out[o, y, x] (+)= Σ_{ci, kh, kw} w[o, ci, kh, kw] · src[g·cing + ci, y + kh·dil, x + kw·dil]
 // for one sample; `src` is padded (hp × wp per channel) so every tap is in range; wout % 4 == 0.
 function correlate_sample(
@@ -13,6 +68,10 @@ function correlate_sample(
   cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, k: i32, dil: i32,
   accumulate: bool,
 ): void {
+  if (k == 3 && dil == 1 && (wout & 7) == 0) {
+    correlate_sample_3x3(src, w, out, cin, cout, groups, hout, wout, hp, wp, accumulate);
+    return;
+  }
   const cing = cin / groups;
   const coutg = cout / groups;
   const kk = k * k;
@@ -149,6 +208,7 @@ export function conv_backward_input_fast(
 }
 
 // Stride-1 weight gradient: dw[o, ci, kh, kw] = Σ_s Σ_y Σ_x dout[s, o, y, x] · padded[s, c, y + kh·dil, x + kw·dil].
+// Each loaded output-gradient vector feeds all k taps of a kernel row (k = 3: all nine taps).
 export function conv_backward_weight_fast(
   dout: usize, padded: usize, dw: usize, n: i32,
   cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32,
@@ -164,13 +224,20 @@ export function conv_backward_weight_fast(
     const g = o / coutg;
     for (let ci = 0; ci < cing; ci++) {
       const c = g * cing + ci;
+      const dwOc = dw + (<usize>((o * cing + ci) * k * k) << 2);
+      const dOffset = <usize>(o * hout * wout) << 2;
+      const pOffset = <usize>c * plane;
+      if (k == 3) {
+        weight_gradient_3x3(dout + dOffset, padded + pOffset, dwOc, n, outSize, padSize, hout, wout, wp, dil);
+        continue;
+      }
       for (let kh = 0; kh < k; kh++) {
         for (let kw = 0; kw < k; kw++) {
-          let acc = f32x4.splat(0);
-          let accD: f64 = 0;
+          let total: f64 = 0;
           for (let s = 0; s < n; s++) {
-            const dRows = dout + <usize>s * outSize + (<usize>(o * hout * wout) << 2);
-            const pRows = padded + <usize>s * padSize + <usize>c * plane + (<usize>(kh * dil * wp + kw * dil) << 2);
+            let acc = f32x4.splat(0);
+            const dRows = dout + <usize>s * outSize + dOffset;
+            const pRows = padded + <usize>s * padSize + pOffset + (<usize>(kh * dil * wp + kw * dil) << 2);
             for (let y = 0; y < hout; y++) {
               const dr = dRows + (<usize>(y * wout) << 2);
               const pr = pRows + (<usize>(y * wp) << 2);
@@ -178,15 +245,58 @@ export function conv_backward_weight_fast(
                 acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
               }
             }
-            // Flush per sample so long sums keep float32 partials short.
-            accD += <f64>(f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + <f64>(f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-            acc = f32x4.splat(0);
+            total += horizontalSum(acc);
           }
-          store<f32>(dw + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2), <f32>accD);
+          store<f32>(dwOc + (<usize>(kh * k + kw) << 2), <f32>total);
         }
       }
     }
   }
+}
+
+@inline function horizontalSum(v: v128): f64 {
+  return <f64>(f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + <f64>(f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// The nine taps of one (o, c) pair at once. Partial sums are flushed to float64 once per sample.
+function weight_gradient_3x3(
+  dout: usize, padded: usize, dw: usize, n: i32, outSize: usize, padSize: usize, hout: i32, wout: i32, wp: i32, dil: i32,
+): void {
+  const d1 = <usize>dil << 2;
+  const d2 = <usize>(2 * dil) << 2;
+  const row1 = <usize>(dil * wp) << 2;
+  const row2 = <usize>(2 * dil * wp) << 2;
+  let t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0, t4: f64 = 0, t5: f64 = 0, t6: f64 = 0, t7: f64 = 0, t8: f64 = 0;
+  for (let s = 0; s < n; s++) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+    let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
+    const dS = dout + <usize>s * outSize;
+    const pS = padded + <usize>s * padSize;
+    for (let y = 0; y < hout; y++) {
+      const dr = dS + (<usize>(y * wout) << 2);
+      const pr = pS + (<usize>(y * wp) << 2);
+      for (let x = 0; x < wout; x += 4) {
+        const d = v128.load(dr + (<usize>x << 2));
+        const p = pr + (<usize>x << 2);
+        a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
+        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + d1)));
+        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + d2)));
+        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + row1)));
+        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + row1 + d1)));
+        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p + row1 + d2)));
+        a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p + row2)));
+        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p + row2 + d1)));
+        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p + row2 + d2)));
+      }
+    }
+    t0 += horizontalSum(a0); t1 += horizontalSum(a1); t2 += horizontalSum(a2);
+    t3 += horizontalSum(a3); t4 += horizontalSum(a4); t5 += horizontalSum(a5);
+    t6 += horizontalSum(a6); t7 += horizontalSum(a7); t8 += horizontalSum(a8);
+  }
+  store<f32>(dw, <f32>t0); store<f32>(dw, <f32>t1, 4); store<f32>(dw, <f32>t2, 8);
+  store<f32>(dw, <f32>t3, 12); store<f32>(dw, <f32>t4, 16); store<f32>(dw, <f32>t5, 20);
+  store<f32>(dw, <f32>t6, 24); store<f32>(dw, <f32>t7, 28); store<f32>(dw, <f32>t8, 32);
 }
 
 // Scalar forward for any geometry: input row = y·stride − pad + kh·dil (taps outside read zero).
@@ -288,6 +398,165 @@ export function conv_backward_weight_generic(
             acc += <f64>part;
           }
           store<f32>(dw + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2), <f32>acc);
+        }
+      }
+    }
+  }
+}
+
+// Stride 2, by polyphase decomposition: the padded input is stored as its even and odd columns
+// (`[c][phase][hp][wq]`), so tap kw of output column x reads column x + ⌊kw·dil/2⌋ of phase
+// (kw·dil) & 1 — a contiguous row segment again. Padded row R / column C hold input (R − pad, C − pad);
+// hp = 2(hout − 1) + (k − 1)·dil + 1 and wq = wout + ⌊(k − 1)·dil / 2⌋.
+
+function polyphase_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wq: i32, pad: i32): void {
+  memory.fill(dst, 0, <usize>(c * 2 * hp * wq) << 2);
+  for (let ch = 0; ch < c; ch++) {
+    for (let r = 0; r < hp; r++) {
+      const y = r - pad;
+      if (y < 0 || y >= h) continue;
+      const srcRow = src + (<usize>((ch * h + y) * w) << 2);
+      for (let phase = 0; phase < 2; phase++) {
+        const dstRow = dst + (<usize>(((ch * 2 + phase) * hp + r) * wq) << 2);
+        for (let j = 0; j < wq; j++) {
+          const x = 2 * j + phase - pad;
+          if (x >= 0 && x < w) store<f32>(dstRow + (<usize>j << 2), load<f32>(srcRow + (<usize>x << 2)));
+        }
+      }
+    }
+  }
+}
+
+export function conv_forward_stride2(
+  input: usize, output: usize, w: usize, padded: usize, n: i32,
+  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
+): void {
+  const hp = 2 * (hout - 1) + (k - 1) * dil + 1;
+  const wq = wout + ((k - 1) * dil) / 2;
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const kk = k * k;
+  const inSize = <usize>(cin * hin * win) << 2;
+  const polySize = <usize>(cin * 2 * hp * wq) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const phasePlane = <usize>(hp * wq) << 2;
+  for (let s = 0; s < n; s++) {
+    const p = padded + <usize>s * polySize;
+    polyphase_sample(input + <usize>s * inSize, p, cin, hin, win, hp, wq, pad);
+    const outS = output + <usize>s * outSize;
+    for (let o = 0; o < cout; o++) {
+      const g = o / coutg;
+      for (let y = 0; y < hout; y++) {
+        for (let x = 0; x < wout; x += 4) {
+          let acc = f32x4.splat(0);
+          for (let ci = 0; ci < cing; ci++) {
+            const chan = p + <usize>((g * cing + ci) * 2) * phasePlane;
+            for (let kh = 0; kh < k; kh++) {
+              for (let kw = 0; kw < k; kw++) {
+                const tap = kw * dil;
+                const row = chan + <usize>(tap & 1) * phasePlane + (<usize>((2 * y + kh * dil) * wq + x + (tap >> 1)) << 2);
+                const wv = f32x4.splat(load<f32>(w + (<usize>((o * cing + ci) * kk + kh * k + kw) << 2)));
+                acc = f32x4.add(acc, f32x4.mul(wv, v128.load(row)));
+              }
+            }
+          }
+          v128.store(outS + (<usize>((o * hout + y) * wout + x) << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+export function conv_backward_weight_stride2(
+  dout: usize, padded: usize, dw: usize, n: i32,
+  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32,
+): void {
+  const hp = 2 * (hout - 1) + (k - 1) * dil + 1;
+  const wq = wout + ((k - 1) * dil) / 2;
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const polySize = <usize>(cin * 2 * hp * wq) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const phasePlane = <usize>(hp * wq) << 2;
+  for (let o = 0; o < cout; o++) {
+    const g = o / coutg;
+    for (let ci = 0; ci < cing; ci++) {
+      const c = g * cing + ci;
+      for (let kh = 0; kh < k; kh++) {
+        for (let kw = 0; kw < k; kw++) {
+          const tap = kw * dil;
+          let total: f64 = 0;
+          for (let s = 0; s < n; s++) {
+            let acc = f32x4.splat(0);
+            const dRows = dout + <usize>s * outSize + (<usize>(o * hout * wout) << 2);
+            const pRows = padded + <usize>s * polySize + <usize>(c * 2 + (tap & 1)) * phasePlane + (<usize>(kh * dil * wq + (tap >> 1)) << 2);
+            for (let y = 0; y < hout; y++) {
+              const dr = dRows + (<usize>(y * wout) << 2);
+              const pr = pRows + (<usize>(2 * y * wq) << 2);
+              for (let x = 0; x < wout; x += 4) {
+                acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
+              }
+            }
+            total += horizontalSum(acc);
+          }
+          store<f32>(dw + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2), <f32>total);
+        }
+      }
+    }
+  }
+}
+
+// Scatters w · dout into a polyphase gradient of the padded input, then folds it back into din.
+export function conv_backward_input_stride2(
+  dout: usize, din: usize, w: usize, scratch: usize, n: i32,
+  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
+  accumulate: bool,
+): void {
+  const hp = 2 * (hout - 1) + (k - 1) * dil + 1;
+  const wq = wout + ((k - 1) * dil) / 2;
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const kk = k * k;
+  const inSize = <usize>(cin * hin * win) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const phasePlane = <usize>(hp * wq) << 2;
+  for (let s = 0; s < n; s++) {
+    memory.fill(scratch, 0, <usize>(cin * 2) * phasePlane);
+    const doutS = dout + <usize>s * outSize;
+    for (let o = 0; o < cout; o++) {
+      const g = o / coutg;
+      for (let ci = 0; ci < cing; ci++) {
+        const chan = scratch + <usize>((g * cing + ci) * 2) * phasePlane;
+        for (let kh = 0; kh < k; kh++) {
+          for (let kw = 0; kw < k; kw++) {
+            const tap = kw * dil;
+            const wv = f32x4.splat(load<f32>(w + (<usize>((o * cing + ci) * kk + kh * k + kw) << 2)));
+            const base = chan + <usize>(tap & 1) * phasePlane + (<usize>(kh * dil * wq + (tap >> 1)) << 2);
+            for (let y = 0; y < hout; y++) {
+              const dr = doutS + (<usize>((o * hout + y) * wout) << 2);
+              const qr = base + (<usize>(2 * y * wq) << 2);
+              for (let x = 0; x < wout; x += 4) {
+                const q = qr + (<usize>x << 2);
+                v128.store(q, f32x4.add(v128.load(q), f32x4.mul(wv, v128.load(dr + (<usize>x << 2)))));
+              }
+            }
+          }
+        }
+      }
+    }
+    const dinS = din + <usize>s * inSize;
+    for (let c = 0; c < cin; c++) {
+      for (let y = 0; y < hin; y++) {
+        const r = y + pad;
+        const dRow = dinS + (<usize>((c * hin + y) * win) << 2);
+        for (let x = 0; x < win; x++) {
+          const col = x + pad;
+          let v: f32 = 0;
+          if (r >= 0 && r < hp && col >= 0 && (col >> 1) < wq) {
+            v = load<f32>(scratch + <usize>(c * 2 + (col & 1)) * phasePlane + (<usize>(r * wq + (col >> 1)) << 2));
+          }
+          const p = dRow + (<usize>x << 2);
+          store<f32>(p, accumulate ? load<f32>(p) + v : v);
         }
       }
     }

@@ -292,3 +292,72 @@ export function strided_copy(src: usize, dst: usize, n: i32, srcStride: i32, dst
 export function fill_zero(dst: usize, len: i32): void {
   memory.fill(dst, 0, <usize>len << 2);
 }
+
+// 3×3 average pooling, stride 1, padding 1 (count_include_pad = False) as separable box sums over
+// rows of width w % 4 == 0. The divisor is (rows in window) × (columns in window).
+const BOX_ROW = memory.data(4 * 4104, 16);
+
+@inline function windowCount(index: i32, size: i32): f32 {
+  return <f32>(min(index + 1, size - 1) - max(index - 1, 0) + 1);
+}
+
+// BOX_ROW[1 + x] = Σ_{r ∈ {y−1, y, y+1} ∩ [0, h)} plane[r, x] · rowScale(r), BOX_ROW[0] = BOX_ROW[w + 1] = 0.
+function verticalSum(plane: usize, y: i32, h: i32, w: i32, divideByRows: bool): void {
+  store<f32>(BOX_ROW, 0);
+  store<f32>(BOX_ROW + (<usize>(w + 1) << 2), 0);
+  const r0 = max(y - 1, 0);
+  const r1 = min(y + 1, h - 1);
+  for (let x = 0; x < w; x += 4) {
+    let sum = f32x4.splat(0);
+    for (let r = r0; r <= r1; r++) {
+      let v = v128.load(plane + (<usize>(r * w + x) << 2));
+      if (divideByRows) v = f32x4.div(v, f32x4.splat(windowCount(r, h)));
+      sum = f32x4.add(sum, v);
+    }
+    v128.store(BOX_ROW + (<usize>(x + 1) << 2), sum);
+  }
+}
+
+@inline function columnCounts(x: i32, w: i32): v128 {
+  let counts = f32x4.splat(3);
+  if (x == 0) counts = f32x4.replace_lane(counts, 0, 2);
+  if (x + 4 == w) counts = f32x4.replace_lane(counts, 3, 2);
+  return counts;
+}
+
+export function avgpool3_forward(x: usize, y: usize, planes: i32, h: i32, w: i32): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = x + (<usize>(p * h * w) << 2);
+    for (let r = 0; r < h; r++) {
+      verticalSum(plane, r, h, w, false);
+      const rows = f32x4.splat(windowCount(r, h));
+      for (let c = 0; c < w; c += 4) {
+        const q = BOX_ROW + (<usize>c << 2);
+        const sum = f32x4.add(f32x4.add(v128.load(q), v128.load(q, 4)), v128.load(q, 8));
+        v128.store(y + (<usize>((p * h + r) * w + c) << 2), f32x4.div(sum, f32x4.mul(rows, columnCounts(c, w))));
+      }
+    }
+  }
+}
+
+// dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count.
+export function avgpool3_backward(dy: usize, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = dy + (<usize>(p * h * w) << 2);
+    for (let r = 0; r < h; r++) {
+      verticalSum(plane, r, h, w, true);
+      // Columns are divided after the vertical sum: the column count does not depend on the row.
+      for (let c = 0; c < w; c += 4) {
+        const q = BOX_ROW + (<usize>(c + 1) << 2);
+        v128.store(q, f32x4.div(v128.load(q), columnCounts(c, w)));
+      }
+      for (let c = 0; c < w; c += 4) {
+        const q = BOX_ROW + (<usize>c << 2);
+        let sum = f32x4.add(f32x4.add(v128.load(q), v128.load(q, 4)), v128.load(q, 8));
+        const target = dx + (<usize>((p * h + r) * w + c) << 2);
+        if (accumulate) sum = f32x4.add(sum, v128.load(target));
+        v128.store(target, sum);
+      }
+    }
+  }
+}

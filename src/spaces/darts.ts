@@ -214,8 +214,7 @@ function validateGenotype(value: unknown, context: string): Genotype {
   for (const cell of DARTS_CELL_TYPES) {
     const pairs = object[cell] as unknown[];
     const concat = object[`${cell}_concat`];
-    const largestInput = pairs.reduce<number>((max, pair) => (Array.isArray(pair) && Number.isInteger(pair[1]) ? Math.max(max, pair[1] as number) : max), 0);
-    const isFiveNode = pairs.length === 10 || (isIntegerList(concat) && concat.some((v) => v > 5)) || largestInput > 5;
+    const isFiveNode = pairs.length === 10 || (isIntegerList(concat) && concat.some((v) => v > 5));
     if (isFiveNode) {
       throw new TenasInputError(
         `${context}: the ${cell} cell has 5 intermediate nodes (${pairs.length} pairs, ${cell}_concat ${JSON.stringify(concat)}), ` +

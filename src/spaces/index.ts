@@ -1,8 +1,9 @@
 import { TenasInputError } from '../errors.js';
+import { dartsSpace } from './darts-space.js';
 import { nb201Space } from './nb201-space.js';
 import type { SearchSpace, SpaceName } from './space.js';
 
-const SPACES: Record<string, SearchSpace> = { nb201: nb201Space };
+const SPACES: Record<string, SearchSpace> = { nb201: nb201Space, darts: dartsSpace };
 
 export const SPACE_NAMES: SpaceName[] = ['nb201', 'darts'];
 

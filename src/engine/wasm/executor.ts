@@ -7,7 +7,8 @@ import type { WasmKernels } from './module.js';
 interface LayerBuffers {
   output: number;
   gradient: number;
-  /** Conv (fast path): each sample's input with a zero halo, kept for the weight gradient. */
+  convPath: ConvPath;
+  /** Conv (vector paths): each sample's input with a zero halo or in polyphase form, kept for the weight gradient. */
   padded: number;
   /** Conv (fast path): transposed and flipped weights for the input gradient. */
   transposedWeights: number;
@@ -16,14 +17,37 @@ interface LayerBuffers {
   inverseStd: number;
 }
 
-function isFastConv(layer: ConvLayer, input: Layer['shape']): boolean {
-  return (
-    layer.stride === 1 &&
-    layer.padding >= 0 &&
-    layer.shape.width % 4 === 0 &&
-    input.width % 4 === 0 &&
-    (layer.kernel - 1) * layer.dilation >= layer.padding
-  );
+type ConvPath = 'stride1' | 'stride2' | 'generic';
+
+/**
+ * Which kernels run a conv: the vectorised stride-1 and stride-2 (polyphase) paths need rows of a
+ * multiple of 4; everything else (the 3×3 thin nets, odd sizes) takes the scalar path.
+ */
+function convPath(layer: ConvLayer, input: Layer['shape']): ConvPath {
+  const vectorRows = layer.shape.width % 4 === 0 && input.width % 4 === 0;
+  if (vectorRows && layer.stride === 1 && layer.padding >= 0 && (layer.kernel - 1) * layer.dilation >= layer.padding) return 'stride1';
+  if (vectorRows && layer.stride === 2) return 'stride2';
+  return 'generic';
+}
+
+/** Floats per sample of a conv's stored input: zero halo (stride 1) or polyphase (stride 2). */
+function storedInputFloats(layer: ConvLayer, input: Layer['shape'], path: ConvPath): number {
+  const span = (layer.kernel - 1) * layer.dilation;
+  if (path === 'stride1') return input.channels * (layer.shape.height + span) * (layer.shape.width + span);
+  if (path === 'stride2') return input.channels * 2 * (2 * (layer.shape.height - 1) + span + 1) * (layer.shape.width + Math.floor(span / 2));
+  return 0;
+}
+
+/** Floats of the per-sample scratch its input-gradient kernel needs. */
+function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], path: ConvPath): number {
+  const span = (layer.kernel - 1) * layer.dilation;
+  if (path === 'stride1') return layer.shape.channels * (input.height + span) * (input.width + span);
+  if (path === 'stride2') return storedInputFloats(layer, input, path);
+  return 0;
+}
+
+function isAvgPool3(layer: Layer, input: Layer['shape']): boolean {
+  return layer.kind === 'avgpool' && layer.kernel === 3 && layer.stride === 1 && layer.padding === 1 && input.width % 4 === 0;
 }
 
 /**
@@ -46,6 +70,7 @@ export class WasmNetworkExecution {
     this.buffers = network.layers.map((layer) => ({
       output: kernels.allocF32(batch * tensorSize(layer.shape)),
       gradient: 0,
+      convPath: 'generic' as ConvPath,
       padded: 0,
       transposedWeights: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
@@ -54,10 +79,9 @@ export class WasmNetworkExecution {
     network.layers.forEach((layer, id) => {
       if (layer.kind !== 'conv') return;
       const input = network.layers[layer.input].shape;
-      if (!isFastConv(layer, input)) return;
-      const span = (layer.kernel - 1) * layer.dilation;
-      const padded = (layer.shape.height + span) * (layer.shape.width + span);
-      this.buffers[id].padded = kernels.allocF32(batch * input.channels * padded);
+      const path = convPath(layer, input);
+      this.buffers[id].convPath = path;
+      if (path !== 'generic') this.buffers[id].padded = kernels.allocF32(batch * storedInputFloats(layer, input, path));
     });
   }
 
@@ -121,10 +145,10 @@ export class WasmNetworkExecution {
       if (carries[id] && this.buffers[id].gradient === 0) {
         this.buffers[id].gradient = this.kernels.allocF32(this.batch * tensorSize(layer.shape));
       }
-      if (layer.kind !== 'conv' || this.buffers[id].padded === 0) return;
-      const span = (layer.kernel - 1) * layer.dilation;
+      if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;
-      scratchFloats = Math.max(scratchFloats, layer.shape.channels * (input.height + span) * (input.width + span));
+      scratchFloats = Math.max(scratchFloats, inputGradientScratchFloats(layer, input, this.buffers[id].convPath));
+      if (this.buffers[id].convPath !== 'stride1') return;
       const w = this.network.params[layer.weight];
       const transposed = this.kernels.allocF32(w.size);
       this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
@@ -145,8 +169,10 @@ export class WasmNetworkExecution {
         const inShape = this.network.layers[layer.input].shape;
         const input = this.buffers[layer.input].output;
         const w = this.weightPointers[layer.weight];
-        if (this.buffers[id].padded !== 0) {
-          k.conv_forward_fast(input, out, w, this.buffers[id].padded, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups);
+        const path = this.buffers[id].convPath;
+        if (path !== 'generic') {
+          const run = path === 'stride1' ? k.conv_forward_fast : k.conv_forward_stride2;
+          run(input, out, w, this.buffers[id].padded, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups);
         } else {
           k.conv_forward_generic(input, out, w, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
         }
@@ -163,6 +189,10 @@ export class WasmNetworkExecution {
       case 'avgpool':
       case 'maxpool': {
         const inShape = this.network.layers[layer.input].shape;
+        if (isAvgPool3(layer, inShape)) {
+          k.avgpool3_forward(this.buffers[layer.input].output, out, n * channels, height, width);
+          return;
+        }
         const run = layer.kind === 'avgpool' ? k.avgpool_forward : k.maxpool_forward;
         run(this.buffers[layer.input].output, out, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
         return;
@@ -218,10 +248,15 @@ export class WasmNetworkExecution {
         const input = this.buffers[layer.input];
         const b = this.buffers[id];
         const dw = columnPointer(layer.weight);
-        if (b.padded !== 0) {
+        if (b.convPath === 'stride1') {
           if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
           if (wants(layer.input)) {
             k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
+          }
+        } else if (b.convPath === 'stride2') {
+          if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+          if (wants(layer.input)) {
+            k.conv_backward_input_stride2(dy, input.gradient, this.weightPointers[layer.weight], this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
           }
         } else {
           const w = this.weightPointers[layer.weight];
@@ -244,6 +279,10 @@ export class WasmNetworkExecution {
       case 'avgpool': {
         if (!wants(layer.input)) return;
         const inShape = this.network.layers[layer.input].shape;
+        if (isAvgPool3(layer, inShape)) {
+          k.avgpool3_backward(dy, this.buffers[layer.input].gradient, n * channels, height, width, accumulate(layer.input));
+          return;
+        }
         k.avgpool_backward(dy, this.buffers[layer.input].gradient, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
         return;
       }
