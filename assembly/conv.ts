@@ -72,6 +72,10 @@ function correlate_sample(
     correlate_sample_3x3(src, w, out, cin, cout, groups, hout, wout, hp, wp, accumulate);
     return;
   }
+  if (k == 1 && ((hout * wout) & 7) == 0) {
+    correlate_sample_1x1(src, w, out, cin, cout, groups, hout * wout, accumulate);
+    return;
+  }
   const cing = cin / groups;
   const coutg = cout / groups;
   const kk = k * k;
@@ -202,8 +206,12 @@ export function conv_backward_input_fast(
   const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   for (let s = 0; s < n; s++) {
-    pad_sample(dout + <usize>s * outSize, scratch, cout, hout, wout, hp, wp, halo, halo);
-    correlate_sample(scratch, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate);
+    let source = dout + <usize>s * outSize;
+    if (halo > 0 || hp != hout || wp != wout) {
+      pad_sample(source, scratch, cout, hout, wout, hp, wp, halo, halo);
+      source = scratch;
+    }
+    correlate_sample(source, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate);
   }
 }
 
@@ -275,19 +283,35 @@ function weight_gradient_3x3(
     const pS = padded + <usize>s * padSize;
     for (let y = 0; y < hout; y++) {
       const dr = dS + (<usize>(y * wout) << 2);
-      const pr = pS + (<usize>(y * wp) << 2);
-      for (let x = 0; x < wout; x += 4) {
-        const d = v128.load(dr + (<usize>x << 2));
-        const p = pr + (<usize>x << 2);
-        a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
-        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + d1)));
-        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + d2)));
-        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + row1)));
-        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + row1 + d1)));
-        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p + row1 + d2)));
-        a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p + row2)));
-        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p + row2 + d1)));
-        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p + row2 + d2)));
+      const p0 = pS + (<usize>(y * wp) << 2);
+      const p1 = p0 + row1;
+      const p2 = p0 + row2;
+      if (dil == 1) {
+        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+          const d = v128.load(dr + x);
+          a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
+          a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x, 4)));
+          a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x, 8)));
+          a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
+          a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x, 4)));
+          a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x, 8)));
+          a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
+          a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x, 4)));
+          a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x, 8)));
+        }
+      } else {
+        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+          const d = v128.load(dr + x);
+          a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
+          a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + d1)));
+          a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + d2)));
+          a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
+          a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + d1)));
+          a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + d2)));
+          a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
+          a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + d1)));
+          a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + d2)));
+        }
       }
     }
     t0 += horizontalSum(a0); t1 += horizontalSum(a1); t2 += horizontalSum(a2);
@@ -297,6 +321,31 @@ function weight_gradient_3x3(
   store<f32>(dw, <f32>t0); store<f32>(dw, <f32>t1, 4); store<f32>(dw, <f32>t2, 8);
   store<f32>(dw, <f32>t3, 12); store<f32>(dw, <f32>t4, 16); store<f32>(dw, <f32>t5, 20);
   store<f32>(dw, <f32>t6, 24); store<f32>(dw, <f32>t7, 28); store<f32>(dw, <f32>t8, 32);
+}
+
+// 1×1 taps for all input channels of one output channel: out[o] (+)= Σ_c w[o, c] · src[c], 8 lanes
+// at a time (no halo needed).
+function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, plane: i32, accumulate: bool): void {
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const planeBytes = <usize>plane << 2;
+  for (let o = 0; o < cout; o++) {
+    const srcGroup = src + <usize>((o / coutg) * cing) * planeBytes;
+    const q = out + <usize>o * planeBytes;
+    const wo = w + (<usize>(o * cing) << 2);
+    for (let x: usize = 0; x < planeBytes; x += 32) {
+      let a = accumulate ? v128.load(q + x) : f32x4.splat(0);
+      let b = accumulate ? v128.load(q + x, 16) : f32x4.splat(0);
+      for (let ci = 0; ci < cing; ci++) {
+        const wv = f32x4.splat(load<f32>(wo + (<usize>ci << 2)));
+        const p = srcGroup + <usize>ci * planeBytes + x;
+        a = f32x4.add(a, f32x4.mul(wv, v128.load(p)));
+        b = f32x4.add(b, f32x4.mul(wv, v128.load(p, 16)));
+      }
+      v128.store(q + x, a);
+      v128.store(q + x, b, 16);
+    }
+  }
 }
 
 // Scalar forward for any geometry: input row = y·stride − pad + kh·dil (taps outside read zero).

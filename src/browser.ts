@@ -1,0 +1,24 @@
+// The browser-safe public API: everything except the Node file loaders (see `index.ts`).
+export { Engine, type NetworkRequest, type SearchRequest, type SearchResult } from './api.js';
+export { TenasInputError, AbortError } from './errors.js';
+export type { Backend, BackendName } from './engine/backend.js';
+export type { BackendChoice } from './engine/create.js';
+export type { Network, ParamSpec, Layer, TensorShape } from './graph/ir.js';
+export { ntkColumns } from './graph/ir.js';
+export type { Weights, InitScheme } from './graph/weights.js';
+export { weightsFromTensors, weightsToTensors } from './graph/weights.js';
+export type { NtkScore, KappaPolicy } from './metrics/ntk.js';
+export type { RegionScore } from './metrics/regions.js';
+export type { GramPrecision } from './metrics/linalg.js';
+export type { SearchProgress, RoundRecord, CandidateRecord } from './search/search.js';
+export { resolveSettings, type SearchSettings, type Protocol } from './search/settings.js';
+export { parseNb201Mask, formatNb201Mask, enumerateNb201Archs, NB201_OPS } from './spaces/nb201.js';
+export { parseGenotype, formatGenotype, parseDartsMask, formatDartsMask, DARTS_OPS, type Genotype } from './spaces/darts.js';
+export { parseNb201Table, type Nb201Table, type BenchmarkEntry } from './spaces/nb201-table.js';
+export { parseCifarBinary, imageSetFromNpy, type ImageSet } from './data/cifar.js';
+export { parseEmbeddedCifar } from './data/embedded.js';
+export { parseNpy, encodeNpy, type NdArray } from './data/npy.js';
+export { parseSafetensors, encodeSafetensors, type NamedTensor } from './data/safetensors.js';
+export { datasetSpec, type DatasetName } from './data/datasets.js';
+export { Rng } from './data/rng.js';
+export { ntkBatch, regionPatches, gaussianBatch } from './data/transforms.js';
