@@ -25,36 +25,43 @@ function correlate_sample_3x3(
       const w6 = f32x4.splat(load<f32>(wp9, 24)), w7 = f32x4.splat(load<f32>(wp9, 28)), w8 = f32x4.splat(load<f32>(wp9, 32));
       const fresh = ci == 0 && !accumulate;
       const chan = srcGroup + <usize>ci * plane;
-      for (let y = 0; y < hout; y++) {
+      // Two output rows share the middle two of their four source rows.
+      let y = 0;
+      for (; y + 2 <= hout; y += 2) {
+        const r0 = chan + <usize>y * rowBytes;
+        const r1 = r0 + rowBytes;
+        const r2 = r1 + rowBytes;
+        const r3 = r2 + rowBytes;
+        const q = outPlane + (<usize>(y * wout) << 2);
+        const q1 = q + (<usize>wout << 2);
+        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+          let a = fresh ? f32x4.splat(0) : v128.load(q + x);
+          let b = fresh ? f32x4.splat(0) : v128.load(q1 + x);
+          let v0 = v128.load(r0 + x), v1 = v128.load(r0 + x, 4), v2 = v128.load(r0 + x, 8);
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v0), f32x4.mul(w1, v1)), f32x4.mul(w2, v2)));
+          v0 = v128.load(r1 + x); v1 = v128.load(r1 + x, 4); v2 = v128.load(r1 + x, 8);
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w3, v0), f32x4.mul(w4, v1)), f32x4.mul(w5, v2)));
+          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w0, v0), f32x4.mul(w1, v1)), f32x4.mul(w2, v2)));
+          v0 = v128.load(r2 + x); v1 = v128.load(r2 + x, 4); v2 = v128.load(r2 + x, 8);
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w6, v0), f32x4.mul(w7, v1)), f32x4.mul(w8, v2)));
+          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w3, v0), f32x4.mul(w4, v1)), f32x4.mul(w5, v2)));
+          v0 = v128.load(r3 + x); v1 = v128.load(r3 + x, 4); v2 = v128.load(r3 + x, 8);
+          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w6, v0), f32x4.mul(w7, v1)), f32x4.mul(w8, v2)));
+          v128.store(q + x, a);
+          v128.store(q1 + x, b);
+        }
+      }
+      for (; y < hout; y++) {
         const r0 = chan + <usize>y * rowBytes;
         const r1 = r0 + rowBytes;
         const r2 = r1 + rowBytes;
         const q = outPlane + (<usize>(y * wout) << 2);
-        for (let x = 0; x < wout; x += 8) {
-          const xb = <usize>x << 2;
-          let a = fresh ? f32x4.splat(0) : v128.load(q + xb);
-          let b = fresh ? f32x4.splat(0) : v128.load(q + xb, 16);
-          const p0 = r0 + xb, p1 = r1 + xb, p2 = r2 + xb;
-          a = f32x4.add(a, f32x4.mul(w0, v128.load(p0)));
-          b = f32x4.add(b, f32x4.mul(w0, v128.load(p0, 16)));
-          a = f32x4.add(a, f32x4.mul(w1, v128.load(p0, 4)));
-          b = f32x4.add(b, f32x4.mul(w1, v128.load(p0, 20)));
-          a = f32x4.add(a, f32x4.mul(w2, v128.load(p0, 8)));
-          b = f32x4.add(b, f32x4.mul(w2, v128.load(p0, 24)));
-          a = f32x4.add(a, f32x4.mul(w3, v128.load(p1)));
-          b = f32x4.add(b, f32x4.mul(w3, v128.load(p1, 16)));
-          a = f32x4.add(a, f32x4.mul(w4, v128.load(p1, 4)));
-          b = f32x4.add(b, f32x4.mul(w4, v128.load(p1, 20)));
-          a = f32x4.add(a, f32x4.mul(w5, v128.load(p1, 8)));
-          b = f32x4.add(b, f32x4.mul(w5, v128.load(p1, 24)));
-          a = f32x4.add(a, f32x4.mul(w6, v128.load(p2)));
-          b = f32x4.add(b, f32x4.mul(w6, v128.load(p2, 16)));
-          a = f32x4.add(a, f32x4.mul(w7, v128.load(p2, 4)));
-          b = f32x4.add(b, f32x4.mul(w7, v128.load(p2, 20)));
-          a = f32x4.add(a, f32x4.mul(w8, v128.load(p2, 8)));
-          b = f32x4.add(b, f32x4.mul(w8, v128.load(p2, 24)));
-          v128.store(q + xb, a);
-          v128.store(q + xb, b, 16);
+        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+          let a = fresh ? f32x4.splat(0) : v128.load(q + x);
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v128.load(r0 + x)), f32x4.mul(w1, v128.load(r0 + x, 4))), f32x4.mul(w2, v128.load(r0 + x, 8))));
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w3, v128.load(r1 + x)), f32x4.mul(w4, v128.load(r1 + x, 4))), f32x4.mul(w5, v128.load(r1 + x, 8))));
+          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w6, v128.load(r2 + x)), f32x4.mul(w7, v128.load(r2 + x, 4))), f32x4.mul(w8, v128.load(r2 + x, 8))));
+          v128.store(q + x, a);
         }
       }
     }
@@ -68,7 +75,7 @@ function correlate_sample(
   cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, k: i32, dil: i32,
   accumulate: bool,
 ): void {
-  if (k == 3 && dil == 1 && (wout & 7) == 0) {
+  if (k == 3 && dil == 1 && (wout & 3) == 0) {
     correlate_sample_3x3(src, w, out, cin, cout, groups, hout, wout, hp, wp, accumulate);
     return;
   }
@@ -194,16 +201,19 @@ export function transpose_flip_weights(w: usize, wT: usize, cin: i32, cout: i32,
   }
 }
 
-// Stride-1 gradient for the input: correlate the padded output gradient with wT.
+// Stride-1 gradient for the input: correlate the padded output gradient with wT. When `mask` is
+// set (the conv reads a ReLU output that nothing else reads), the result is the gradient of the
+// ReLU's input instead: it is formed in `staging` and added where mask > 0.
 export function conv_backward_input_fast(
   dout: usize, din: usize, wT: usize, scratch: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool,
+  accumulate: bool, mask: usize, staging: usize,
 ): void {
   const halo = (k - 1) * dil - pad;
   const hp = hin + (k - 1) * dil;
   const wp = win + (k - 1) * dil;
-  const inSize = <usize>(cin * hin * win) << 2;
+  const inFloats = cin * hin * win;
+  const inSize = <usize>inFloats << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   for (let s = 0; s < n; s++) {
     let source = dout + <usize>s * outSize;
@@ -211,7 +221,23 @@ export function conv_backward_input_fast(
       pad_sample(source, scratch, cout, hout, wout, hp, wp, halo, halo);
       source = scratch;
     }
-    correlate_sample(source, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate);
+    const target = din + <usize>s * inSize;
+    if (mask == 0) {
+      correlate_sample(source, wT, target, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate);
+    } else {
+      correlate_sample(source, wT, staging, cout, cin, groups, hin, win, hp, wp, k, dil, false);
+      masked_store(staging, mask + <usize>s * inSize, target, inFloats, accumulate);
+    }
+  }
+}
+
+// dst (+)= src where mask > 0 (len % 4 == 0).
+function masked_store(src: usize, mask: usize, dst: usize, len: i32, accumulate: bool): void {
+  const zero = f32x4.splat(0);
+  for (let i: usize = 0; i < (<usize>len << 2); i += 16) {
+    let r = v128.and(v128.load(src + i), f32x4.gt(v128.load(mask + i), zero));
+    if (accumulate) r = f32x4.add(r, v128.load(dst + i));
+    v128.store(dst + i, r);
   }
 }
 
@@ -286,7 +312,26 @@ function weight_gradient_3x3(
       const p0 = pS + (<usize>(y * wp) << 2);
       const p1 = p0 + row1;
       const p2 = p0 + row2;
-      if (dil == 1) {
+      if (dil == 1 && y + 1 < hout) {
+        // Rows y and y + 1 together: each loaded input vector serves both rows' taps.
+        const dr1 = dr + (<usize>wout << 2);
+        const p3 = p2 + row1;
+        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+          const d = v128.load(dr + x);
+          const e = v128.load(dr1 + x);
+          let u = v128.load(p0 + x), v = v128.load(p0 + x, 4), w = v128.load(p0 + x, 8);
+          a0 = f32x4.add(a0, f32x4.mul(d, u)); a1 = f32x4.add(a1, f32x4.mul(d, v)); a2 = f32x4.add(a2, f32x4.mul(d, w));
+          u = v128.load(p1 + x); v = v128.load(p1 + x, 4); w = v128.load(p1 + x, 8);
+          a3 = f32x4.add(a3, f32x4.mul(d, u)); a4 = f32x4.add(a4, f32x4.mul(d, v)); a5 = f32x4.add(a5, f32x4.mul(d, w));
+          a0 = f32x4.add(a0, f32x4.mul(e, u)); a1 = f32x4.add(a1, f32x4.mul(e, v)); a2 = f32x4.add(a2, f32x4.mul(e, w));
+          u = v128.load(p2 + x); v = v128.load(p2 + x, 4); w = v128.load(p2 + x, 8);
+          a6 = f32x4.add(a6, f32x4.mul(d, u)); a7 = f32x4.add(a7, f32x4.mul(d, v)); a8 = f32x4.add(a8, f32x4.mul(d, w));
+          a3 = f32x4.add(a3, f32x4.mul(e, u)); a4 = f32x4.add(a4, f32x4.mul(e, v)); a5 = f32x4.add(a5, f32x4.mul(e, w));
+          u = v128.load(p3 + x); v = v128.load(p3 + x, 4); w = v128.load(p3 + x, 8);
+          a6 = f32x4.add(a6, f32x4.mul(e, u)); a7 = f32x4.add(a7, f32x4.mul(e, v)); a8 = f32x4.add(a8, f32x4.mul(e, w));
+        }
+        y++;
+      } else if (dil == 1) {
         for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
           const d = v128.load(dr + x);
           a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));

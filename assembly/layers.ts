@@ -45,8 +45,9 @@ export function bn_forward(x: usize, y: usize, xhat: usize, invstd: usize, gamma
   }
 }
 
-// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); dγ = Σ dy·x̂ (written when dgamma ≠ 0).
-export function bn_backward(dy: usize, xhat: usize, invstd: usize, gamma: usize, dx: usize, dgamma: usize, n: i32, c: i32, hw: i32, accumulate: bool): void {
+// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); dγ = Σ dy·x̂ (written when dgamma ≠ 0). The
+// incoming gradient is `dyScale · dy`, so a BN feeding a weighted sum reads the sum's gradient.
+export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dx: usize, dgamma: usize, n: i32, c: i32, hw: i32, accumulate: bool): void {
   const count = <f64>(n * hw);
   const vectorEnd = hw & ~3;
   for (let ch = 0; ch < c; ch++) {
@@ -72,8 +73,9 @@ export function bn_backward(dy: usize, xhat: usize, invstd: usize, gamma: usize,
       sumDy += <f64>(f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
       sumDyXhat += <f64>(f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB);
     }
-    if (dgamma != 0) setF32(dgamma, ch, <f32>sumDyXhat);
-    const scale = f32At(gamma, ch) * f32At(invstd, ch);
+    if (dgamma != 0) setF32(dgamma, ch, <f32>(sumDyXhat * <f64>dyScale));
+    // dy stays unscaled below; the scale is folded into the per-channel factor.
+    const scale = f32At(gamma, ch) * f32At(invstd, ch) * dyScale;
     const meanDy = <f32>(sumDy / count);
     const meanDyXhat = <f32>(sumDyXhat / count);
     const vScale = f32x4.splat(scale);
@@ -341,7 +343,8 @@ export function avgpool3_forward(x: usize, y: usize, planes: i32, h: i32, w: i32
 }
 
 // dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count.
-export function avgpool3_backward(dy: usize, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
+export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
+  const vScale = f32x4.splat(dyScale);
   for (let p = 0; p < planes; p++) {
     const plane = dy + (<usize>(p * h * w) << 2);
     for (let r = 0; r < h; r++) {
@@ -353,7 +356,7 @@ export function avgpool3_backward(dy: usize, dx: usize, planes: i32, h: i32, w: 
       }
       for (let c = 0; c < w; c += 4) {
         const q = BOX_ROW + (<usize>c << 2);
-        let sum = f32x4.add(f32x4.add(v128.load(q), v128.load(q, 4)), v128.load(q, 8));
+        let sum = f32x4.mul(f32x4.add(f32x4.add(v128.load(q), v128.load(q, 4)), v128.load(q, 8)), vScale);
         const target = dx + (<usize>((p * h + r) * w + c) << 2);
         if (accumulate) sum = f32x4.add(sum, v128.load(target));
         v128.store(target, sum);

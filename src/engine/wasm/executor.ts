@@ -1,5 +1,5 @@
 import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type Network } from '../../graph/ir.js';
-import { gradientFlow } from '../../graph/gradient-flow.js';
+import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
 import type { Weights } from '../../graph/weights.js';
 import type { WasmKernels } from './module.js';
 
@@ -51,6 +51,41 @@ function isAvgPool3(layer: Layer, input: Layer['shape']): boolean {
 }
 
 /**
+ * Fusions that save a pass over the batch per cotangent: a ReLU read only by a stride-1 conv is
+ * folded into that conv's input gradient (masked by the ReLU output), and a BN or 3×3 average pool
+ * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own.
+ */
+interface BackwardPlan {
+  readonly flow: GradientFlow;
+  /** conv id → the ReLU it reads and folds. */
+  readonly foldedRelu: Map<LayerId, LayerId>;
+  /** layer id → the sum whose gradient it reads, and the term's scale. */
+  readonly alias: Map<LayerId, { sum: LayerId; scale: number }>;
+}
+
+function planBackward(network: Network, paths: ConvPath[]): BackwardPlan {
+  const flow = gradientFlow(network);
+  const consumers = network.layers.map(() => [] as LayerId[]);
+  network.layers.forEach((layer, id) => layerInputs(layer).forEach((input) => consumers[input].push(id)));
+  const foldedRelu = new Map<LayerId, LayerId>();
+  const alias = new Map<LayerId, { sum: LayerId; scale: number }>();
+  network.layers.forEach((layer, id) => {
+    if (layer.kind === 'conv' && paths[id] === 'stride1') {
+      const input = network.layers[layer.input];
+      if (input.kind === 'relu' && consumers[layer.input].length === 1) foldedRelu.set(id, layer.input);
+    }
+    const readers = consumers[id];
+    const reader = network.layers[readers[0]];
+    const scalable = layer.kind === 'batchnorm' || (layer.kind === 'avgpool' && isAvgPool3(layer, network.layers[layer.input].shape));
+    if (scalable && readers.length === 1 && reader.kind === 'sum') {
+      const terms = reader.terms.filter((term) => term.input === id);
+      if (terms.length === 1) alias.set(id, { sum: readers[0], scale: terms[0].scale });
+    }
+  });
+  return { flow, foldedRelu, alias };
+}
+
+/**
  * Runs one network description on the WebAssembly kernels: a forward pass over a batch and, for
  * the NTK, one backward pass per cotangent (sample i's summed logits) through the full batch, with
  * each weight gradient written straight into row i of G.
@@ -59,6 +94,7 @@ export class WasmNetworkExecution {
   private readonly buffers: LayerBuffers[];
   private readonly weightPointers: number[];
   private scratch = 0;
+  private staging = 0;
 
   constructor(
     private readonly kernels: WasmKernels,
@@ -115,11 +151,11 @@ export class WasmNetworkExecution {
    */
   ntkGradients(): { pointer: number; dimension: number } {
     const { columns, dimension } = ntkColumns(this.network);
-    const flow = gradientFlow(this.network);
+    const plan = planBackward(this.network, this.buffers.map((b) => b.convPath));
     const columnOffset = new Map(columns.map((column) => [column.param, column.offset]));
     const g = this.kernels.allocF32(this.batch * dimension);
     this.k.fill_zero(g, this.batch * dimension);
-    this.allocateBackward(flow.carries);
+    this.allocateBackward(plan);
 
     const last = this.network.layers.length - 1;
     const classes = this.network.layers[last].shape.channels;
@@ -133,21 +169,25 @@ export class WasmNetworkExecution {
         return offset === undefined ? 0 : row + offset * 4;
       };
       for (let id = last; id >= 0; id--) {
-        if (flow.carries[id]) this.backwardLayer(this.network.layers[id], id, flow, columnPointer);
+        if (plan.flow.carries[id]) this.backwardLayer(this.network.layers[id], id, plan, columnPointer);
       }
     }
     return { pointer: g, dimension };
   }
 
-  private allocateBackward(carries: boolean[]): void {
+  private allocateBackward(plan: BackwardPlan): void {
     let scratchFloats = 0;
+    let stagingFloats = 0;
+    const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
-      if (carries[id] && this.buffers[id].gradient === 0) {
+      const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id);
+      if (ownsGradient && this.buffers[id].gradient === 0) {
         this.buffers[id].gradient = this.kernels.allocF32(this.batch * tensorSize(layer.shape));
       }
       if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;
       scratchFloats = Math.max(scratchFloats, inputGradientScratchFloats(layer, input, this.buffers[id].convPath));
+      if (plan.foldedRelu.has(id)) stagingFloats = Math.max(stagingFloats, tensorSize(input));
       if (this.buffers[id].convPath !== 'stride1') return;
       const w = this.network.params[layer.weight];
       const transposed = this.kernels.allocF32(w.size);
@@ -155,6 +195,7 @@ export class WasmNetworkExecution {
       this.buffers[id].transposedWeights = transposed;
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
+    if (this.staging === 0 && stagingFloats > 0) this.staging = this.kernels.allocF32(stagingFloats);
   }
 
   private forwardLayer(layer: Layer, id: LayerId): void {
@@ -227,17 +268,16 @@ export class WasmNetworkExecution {
     }
   }
 
-  private backwardLayer(
-    layer: Layer,
-    id: LayerId,
-    flow: ReturnType<typeof gradientFlow>,
-    columnPointer: (param: number) => number,
-  ): void {
+  private backwardLayer(layer: Layer, id: LayerId, plan: BackwardPlan, columnPointer: (param: number) => number): void {
     const k = this.k;
     const n = this.batch;
-    const dy = this.buffers[id].gradient;
+    const { flow } = plan;
+    const aliased = plan.alias.get(id);
+    const dy = aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient;
+    const dyScale = aliased ? aliased.scale : 1;
     const { channels, height, width } = layer.shape;
-    const accumulate = (input: LayerId): boolean => !flow.writes.get(id)?.has(input);
+    const accumulateFrom = (consumer: LayerId, input: LayerId): boolean => !flow.writes.get(consumer)?.has(input);
+    const accumulate = (input: LayerId): boolean => accumulateFrom(id, input);
     const wants = (input: LayerId): boolean => flow.carries[input];
     switch (layer.kind) {
       case 'input':
@@ -250,8 +290,14 @@ export class WasmNetworkExecution {
         const dw = columnPointer(layer.weight);
         if (b.convPath === 'stride1') {
           if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
-          if (wants(layer.input)) {
-            k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
+          const relu = plan.foldedRelu.get(id);
+          if (relu !== undefined) {
+            const reluInput = (this.network.layers[relu] as { input: LayerId }).input;
+            if (wants(reluInput)) {
+              k.conv_backward_input_fast(dy, this.buffers[reluInput].gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), this.buffers[relu].output, this.staging);
+            }
+          } else if (wants(layer.input)) {
+            k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0, 0);
           }
         } else if (b.convPath === 'stride2') {
           if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
@@ -270,17 +316,18 @@ export class WasmNetworkExecution {
       case 'batchnorm': {
         const b = this.buffers[id];
         const dx = wants(layer.input) ? this.buffers[layer.input].gradient : this.scratchGradient(layer);
-        k.bn_backward(dy, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], dx, columnPointer(layer.gamma), n, channels, height * width, wants(layer.input) && accumulate(layer.input));
+        k.bn_backward(dy, dyScale, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], dx, columnPointer(layer.gamma), n, channels, height * width, wants(layer.input) && accumulate(layer.input));
         return;
       }
       case 'relu':
+        if (this.buffers[id].gradient === 0) return; // folded into the conv that reads it
         if (wants(layer.input)) k.relu_backward(dy, this.buffers[id].output, this.buffers[layer.input].gradient, n * tensorSize(layer.shape), accumulate(layer.input));
         return;
       case 'avgpool': {
         if (!wants(layer.input)) return;
         const inShape = this.network.layers[layer.input].shape;
         if (isAvgPool3(layer, inShape)) {
-          k.avgpool3_backward(dy, this.buffers[layer.input].gradient, n * channels, height, width, accumulate(layer.input));
+          k.avgpool3_backward(dy, dyScale, this.buffers[layer.input].gradient, n * channels, height, width, accumulate(layer.input));
           return;
         }
         k.avgpool_backward(dy, this.buffers[layer.input].gradient, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
@@ -295,6 +342,7 @@ export class WasmNetworkExecution {
       }
       case 'sum':
         for (const term of layer.terms) {
+          if (plan.alias.get(term.input)?.sum === id) continue; // the term reads this gradient itself
           if (wants(term.input)) k.scaled_add(dy, this.buffers[term.input].gradient, n * tensorSize(layer.shape), term.scale, accumulate(term.input));
         }
         return;

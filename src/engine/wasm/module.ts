@@ -7,7 +7,7 @@ export interface KernelExports {
   pad_sample(src: number, dst: number, c: number, h: number, w: number, hp: number, wp: number, top: number, left: number): void;
   conv_forward_fast(input: number, output: number, w: number, padded: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number): void;
   transpose_flip_weights(w: number, wT: number, cin: number, cout: number, k: number, groups: number): void;
-  conv_backward_input_fast(dout: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
+  conv_backward_input_fast(dout: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean, mask: number, staging: number): void;
   conv_backward_weight_fast(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number): void;
   conv_forward_generic(input: number, output: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
   conv_backward_input_generic(dout: number, din: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
@@ -16,9 +16,9 @@ export interface KernelExports {
   conv_backward_weight_stride2(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number): void;
   conv_backward_input_stride2(dout: number, din: number, w: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
   avgpool3_forward(x: number, y: number, planes: number, h: number, w: number): void;
-  avgpool3_backward(dy: number, dx: number, planes: number, h: number, w: number, accumulate: boolean): void;
+  avgpool3_backward(dy: number, dyScale: number, dx: number, planes: number, h: number, w: number, accumulate: boolean): void;
   bn_forward(x: number, y: number, xhat: number, invstd: number, gamma: number, beta: number, n: number, c: number, hw: number): void;
-  bn_backward(dy: number, xhat: number, invstd: number, gamma: number, dx: number, dgamma: number, n: number, c: number, hw: number, accumulate: boolean): void;
+  bn_backward(dy: number, dyScale: number, xhat: number, invstd: number, gamma: number, dx: number, dgamma: number, n: number, c: number, hw: number, accumulate: boolean): void;
   relu_forward(x: number, y: number, len: number): void;
   relu_backward(dy: number, y: number, dx: number, len: number, accumulate: boolean): void;
   avgpool_forward(x: number, y: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;
