@@ -1,0 +1,102 @@
+import { Engine } from '../api.js';
+import type { ImageSet } from '../data/cifar.js';
+import { datasetSpec, type DatasetName } from '../data/datasets.js';
+import { Rng } from '../data/rng.js';
+import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
+import type { BackendChoice } from '../engine/create.js';
+import { ntkFlops, regionFlops } from '../graph/flops.js';
+import type { Network } from '../graph/ir.js';
+import { initialiseWeights } from '../graph/weights.js';
+import { searchSpace } from '../spaces/index.js';
+import { cloneMasks, type SpaceName } from '../spaces/space.js';
+
+export interface BenchOptions {
+  space?: SpaceName;
+  dataset?: DatasetName;
+  batch?: number;
+  backend?: BackendChoice;
+  /** Timed runs after one warm-up; the best is reported. */
+  runs?: number;
+  images?: ImageSet;
+  /** Peak resident memory of the process in MiB, where the platform can tell. */
+  peakRssMb?: () => number | undefined;
+}
+
+export interface BenchReport {
+  backend: string;
+  backendInfo: Readonly<Record<string, string>>;
+  space: SpaceName;
+  dataset: DatasetName;
+  batch: number;
+  /** One NTK pair: the round-0 supernet and one candidate (κ of both, G formed and solved). */
+  ntkPairSeconds: number;
+  ntkPairGflop: number;
+  /** One linear-region pair: both thin nets on 3 × 1000 patches. */
+  lrPairSeconds: number;
+  lrPairGflop: number;
+  /** Achieved dense-layer GFLOP/s of the NTK pair. */
+  gflops: number;
+  peakRssMb: number | null;
+  runs: number;
+}
+
+async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
+  await work();
+  let fastest = Infinity;
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    await work();
+    fastest = Math.min(fastest, (performance.now() - started) / 1000);
+  }
+  return fastest;
+}
+
+/**
+ * Times the two units a search repeats: the NTK pair and the linear-region pair of round 0 (the
+ * supernet against the candidate without op 3 of edge 0: nor_conv_3x3 in NB201, sep_conv_5x5 in DARTS).
+ */
+export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchReport> {
+  const space = searchSpace(options.space ?? 'nb201');
+  const dataset = options.dataset ?? 'cifar10';
+  const spec = datasetSpec(dataset);
+  const batch = options.batch ?? (space.name === 'nb201' ? 72 : dataset === 'imagenet-1k' ? 24 : 14);
+  const runs = options.runs ?? 2;
+  const engine = await Engine.create({ backend: options.backend ?? 'auto' });
+  try {
+    const origin = space.supernetMask();
+    const candidate = cloneMasks(origin);
+    candidate[0][0][3] = false;
+    const networks: [Network, Network] = [space.ntkNetwork(origin, spec.classes, spec.inputSize), space.ntkNetwork(candidate, spec.classes, spec.inputSize)];
+    const thin: [Network, Network] = [space.thinNetwork(origin, spec.classes), space.thinNetwork(candidate, spec.classes)];
+    const rng = Rng.stream(0, 'bench');
+    const weights = initialiseWeights(networks[0], 'pytorch-default', rng);
+    const thinWeights = initialiseWeights(thin[0], 'pytorch-default', rng);
+    const input = options.images ? ntkBatch(options.images, batch, spec, rng) : gaussianBatch(batch, 3, spec.inputSize, rng);
+    const patches = [0, 1, 2].map(() => (options.images ? regionPatches(options.images, 1000, spec, rng) : gaussianBatch(1000, 1, 3, rng)));
+
+    const ntkPairSeconds = await best(runs, async () => {
+      for (const network of networks) await engine.scoreNtk(network, weights, input, batch);
+    });
+    const lrPairSeconds = await best(runs, async () => {
+      for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
+    });
+    const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
+    const lrPairGflop = (regionFlops(thin[0], 3000) + regionFlops(thin[1], 3000)) / 1e9;
+    return {
+      backend: engine.backend.name,
+      backendInfo: engine.backend.info,
+      space: space.name,
+      dataset,
+      batch,
+      ntkPairSeconds,
+      ntkPairGflop,
+      lrPairSeconds,
+      lrPairGflop,
+      gflops: ntkPairGflop / ntkPairSeconds,
+      peakRssMb: options.peakRssMb?.() ?? null,
+      runs,
+    };
+  } finally {
+    engine.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import { runBenchmarks, type BenchReport } from '../../bench/bench.js';
+import { DATASET_NAMES } from '../../data/datasets.js';
+import { loadImageSet } from '../../data/files.js';
+import { BACKEND_CHOICES } from '../../engine/create.js';
+import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
+import { COMMON_OPTIONS, type Command } from '../command.js';
+import { toJson, type CliIO } from '../output.js';
+
+/** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+function summary(report: BenchReport): string {
+  const info = Object.entries(report.backendInfo)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+  return (
+    `backend: ${report.backend}${info ? ` (${info})` : ''}\n` +
+    `${report.space} on ${report.dataset}, NTK batch ${report.batch}, best of ${report.runs} runs\n` +
+    `NTK pair:           ${report.ntkPairSeconds.toFixed(3)} s (${report.ntkPairGflop.toFixed(2)} GFLOP, ${report.gflops.toFixed(1)} GFLOP/s)\n` +
+    `linear-region pair: ${report.lrPairSeconds.toFixed(3)} s (${report.lrPairGflop.toFixed(2)} GFLOP)\n` +
+    `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n`
+  );
+}
+
+async function run(options: ParsedOptions, io: CliIO): Promise<number> {
+  const dataset = choiceOption(options, 'dataset', DATASET_NAMES) ?? 'cifar10';
+  const dataPath = stringOption(options, 'data');
+  const report = await runBenchmarks({
+    space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
+    dataset,
+    batch: integerOption(options, 'batch', 2, 1024),
+    backend: choiceOption(options, 'backend', BACKEND_CHOICES),
+    runs: integerOption(options, 'runs', 1, 100),
+    images: dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset),
+    peakRssMb,
+  });
+  io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
+  return 0;
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'time one NTK pair and one linear-region pair of round 0 on a backend',
+  description: `Usage: tenas bench [options]
+
+Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
+(kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
+Reports the best of several runs after one warm-up.`,
+  options: {
+    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
+    data: { type: 'string', value: 'PATH', description: 'images to sample inputs from (default: N(0, 1) inputs)' },
+    batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
+    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
+    runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+    ...COMMON_OPTIONS,
+  },
+  run,
+};
