@@ -9,9 +9,10 @@ import { initialiseWeights, type InitScheme, type Weights } from './graph/weight
 import { LinearAlgebra, type GramPrecision } from './metrics/linalg.js';
 import { scoreNtk, type KappaPolicy, type NtkScore } from './metrics/ntk.js';
 import { scoreRegions, type RegionScore } from './metrics/regions.js';
+import type { WorkerPoolRunner } from './pool/index.js';
 import { InProcessRunner } from './search/in-process-runner.js';
 import { CandidateScorer } from './search/scorer.js';
-import { runSearch, type CandidateRunner, type RoundRecord, type SearchProgress } from './search/search.js';
+import { runSearch, type CandidateRunner, type RoundRecord, type SearchOutcome, type SearchProgress } from './search/search.js';
 import { resolveSettings, type SearchSettings, type SearchSettingsInput } from './search/settings.js';
 import { searchSpace } from './spaces/index.js';
 import type { Nb201Table } from './spaces/nb201-table.js';
@@ -38,6 +39,11 @@ export interface SearchRequest extends SearchSettingsInput {
   benchmark?: Nb201Table;
   /** Scores candidates somewhere else (the worker pool); default: on this thread. */
   runner?: CandidateRunner;
+  /**
+   * Scores candidates in this many workers (Node: worker_threads, browser: module workers), started
+   * for this search and closed after it; ignored when `runner` is given. 0 or absent: on this thread.
+   */
+  workers?: number;
 }
 
 export interface SearchResult {
@@ -102,8 +108,24 @@ export class Engine {
     if (images && images.count < settings.ntkBatch) {
       throw new TenasInputError(`${images.source} holds ${images.count} images but the NTK batch needs ${settings.ntkBatch}; use a smaller --batch or more images`);
     }
-    const runner = request.runner ?? new InProcessRunner(new CandidateScorer(this.backend, this.linalg, space, settings, images));
-    const outcome = await runSearch(space, settings, runner, { onProgress: request.onProgress, signal: request.signal });
+    const workers = request.workers ?? 0;
+    if (!Number.isInteger(workers) || workers < 0 || workers > 1024) {
+      throw new TenasInputError(`workers must be an integer from 0 to 1024, got ${workers}`);
+    }
+    // The pool is loaded lazily: searches on this thread never load it, and it picks worker_threads
+    // or module workers at run time without a static Node import, so this module stays browser-safe.
+    let pool: WorkerPoolRunner | undefined;
+    if (!request.runner && workers > 0) {
+      const { createWorkerPool } = await import('./pool/index.js');
+      pool = await createWorkerPool({ backend: this.backend.name, settings, images, workers });
+    }
+    const runner = request.runner ?? pool ?? new InProcessRunner(new CandidateScorer(this.backend, this.linalg, space, settings, images));
+    let outcome: SearchOutcome;
+    try {
+      outcome = await runSearch(space, settings, runner, { onProgress: request.onProgress, signal: request.signal });
+    } finally {
+      await pool?.close();
+    }
     return {
       space: settings.space,
       arch: outcome.arch,

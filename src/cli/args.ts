@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { TenasInputError } from '../errors.js';
 
@@ -74,6 +75,13 @@ export function integerOption(options: ParsedOptions, name: string, min: number,
   }
   return value;
 }
+
+/** `--workers N`: worker threads scoring candidates; one per core unless given (0: the main thread). */
+export function workersOption(options: ParsedOptions): number {
+  return integerOption(options, 'workers', 0, 1024) ?? availableParallelism();
+}
+
+export const WORKERS_HELP = 'worker threads scoring candidates, 0 to 1024 (default: one per core; 0 runs on the main thread)';
 
 /** A string option that must be one of `choices` (matched case-insensitively); `undefined` when absent. */
 export function choiceOption<T extends string>(options: ParsedOptions, name: string, choices: readonly T[]): T | undefined {

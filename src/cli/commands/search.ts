@@ -7,7 +7,7 @@ import { BACKEND_CHOICES } from '../../engine/create.js';
 import { AbortError, TenasInputError } from '../../errors.js';
 import { resolveSettings } from '../../search/settings.js';
 import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201-table.js';
-import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
+import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { checkOutputPath, formatSeconds, toJson, writeFileAtomically, type CliIO } from '../output.js';
 import { ProgressBar, ProgressLines, silentProgress, type ProgressReporter } from '../progress.js';
@@ -37,7 +37,7 @@ function readSearchOptions(options: ParsedOptions): SearchOptions {
     repeats: integerOption(options, 'repeats', 1, 100),
     pruneNumber: integerOption(options, 'prune-number', 1, 7),
     synthetic,
-    workers: integerOption(options, 'workers', 0, 1024),
+    workers: workersOption(options),
   };
   return {
     request,
@@ -137,7 +137,7 @@ linear regions, until one architecture is left. Progress goes to stderr, the res
     repeats: { type: 'string', value: 'N', description: 'measurements per candidate, 1 to 100 (default 3)' },
     'prune-number': { type: 'string', value: 'N', description: 'ops pruned per edge per round, 1 to 7 (default: 1 for nb201, 3 for darts)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
-    workers: { type: 'string', value: 'N', description: 'worker threads scoring candidates, 0 to 1024 (default 0: on the main thread)' },
+    workers: { type: 'string', value: 'N', description: WORKERS_HELP },
     json: { type: 'string', value: 'FILE', description: 'write the full result (history, timings, benchmark) as JSON to FILE' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },
     ...COMMON_OPTIONS,

@@ -1,0 +1,40 @@
+import { createBackend } from '../engine/create.js';
+import { LinearAlgebra } from '../metrics/linalg.js';
+import { CandidateScorer, type CandidateMeasurement, type CandidateTask } from '../search/scorer.js';
+import { searchSpace } from '../spaces/index.js';
+import type { ScoringService, WorkerFault, WorkerSearchContext } from './protocol.js';
+
+/** The worker side of the pool: one backend, one `LinearAlgebra` and one scorer, reused for every task. */
+export function createScoringService(exitWorker: () => void): ScoringService {
+  let scorer: CandidateScorer | undefined;
+  return {
+    async init(context: WorkerSearchContext): Promise<void> {
+      if (scorer) throw new Error('this pool worker is already initialised');
+      const [backend, linalg] = await Promise.all([createBackend(context.backend), LinearAlgebra.create()]);
+      scorer = new CandidateScorer(backend, linalg, searchSpace(context.settings.space), context.settings, context.images);
+    },
+
+    async score(task: CandidateTask, fault?: WorkerFault): Promise<CandidateMeasurement> {
+      if (!scorer) throw new Error('score() called before init()');
+      if (fault) injectFault(fault, exitWorker);
+      return scorer.score(task);
+    },
+  };
+}
+
+function injectFault(fault: WorkerFault, exitWorker: () => void): void {
+  switch (fault) {
+    case 'exit':
+      exitWorker();
+      return;
+    case 'uncaught':
+      setTimeout(() => {
+        throw new Error('injected uncaught error in a pool worker');
+      });
+      return;
+    case 'stall':
+      for (;;) {
+        // Busy forever, as a worker stuck in a kernel would be: only terminate() ends it.
+      }
+  }
+}
