@@ -2,6 +2,8 @@ import { TenasInputError } from '../errors.js';
 import { parseOptions } from './args.js';
 import { commandHelp, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { correlateCommand } from './commands/correlate.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { scoreCommand } from './commands/score.js';
 import { searchCommand } from './commands/search.js';
 import { oneLine, type CliIO } from './output.js';
@@ -11,7 +13,7 @@ export const EXIT_OK = 0;
 export const EXIT_INTERNAL_ERROR = 1;
 export const EXIT_USAGE_ERROR = 2;
 
-const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand];
+const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -8,7 +8,8 @@ import type { GramPrecision, LinearAlgebra } from './linalg.js';
  * - `faithful`: the released code's rule — the raw ratio (negative when λmin < 0), NaN → 1e5,
  *   ±∞ → ±1.7976931348623157e308 (NumPy's nan_to_num);
  * - `floor` (default): λmin is floored at λmax·B·2⁻⁵² (the resolution of a float64 eigen-solve),
- *   so a numerically singular Θ gives a large finite κ with the right sign instead of noise.
+ *   so a numerically singular Θ gives a large finite κ with the right sign instead of noise; a zero
+ *   NTK (no path from input to logits, e.g. a cell cut by `none` edges) gets the largest finite κ.
  */
 export type KappaPolicy = 'floor' | 'faithful';
 
@@ -23,6 +24,7 @@ export function conditionNumber(eigenvalues: Float64Array, policy: KappaPolicy):
   const lambdaMax = eigenvalues[eigenvalues.length - 1];
   const lambdaMin = eigenvalues[0];
   if (policy === 'floor') {
+    if (!(lambdaMax > 0)) return Number.MAX_VALUE;
     const floor = Math.abs(lambdaMax) * eigenvalues.length * Number.EPSILON;
     return lambdaMax / Math.max(lambdaMin, floor, Number.MIN_VALUE);
   }

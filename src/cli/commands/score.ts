@@ -18,7 +18,6 @@ const DEFAULT_NTK_BATCH = 72;
 const DEFAULT_REGION_PATCHES = 1000;
 const REGION_BATCHES = 3;
 
-
 interface NtkInput {
   input: Float32Array;
   batch: number;

@@ -1,0 +1,219 @@
+import { Engine } from '../../api.js';
+import { loadEmbeddedCifar } from '../../data/embedded.js';
+import { BACKEND_CHOICES } from '../../engine/create.js';
+import { TenasInputError } from '../../errors.js';
+import { ArchScorer, hasZeroNtk } from '../../evaluation/arch-scorer.js';
+import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
+import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
+import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
+import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
+import { scatterSvg } from '../../evaluation/scatter-svg.js';
+import { WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { resolveSettings, type SearchSettings } from '../../search/settings.js';
+import { loadNb201Table } from '../../spaces/nb201-table.js';
+import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
+import { COMMON_OPTIONS, type Command } from '../command.js';
+import { checkOutputPath, toJson, writeFileAtomically, type CliIO } from '../output.js';
+import { EXIT_CANCELLED } from './search.js';
+
+const MAX_SEED = 2 ** 31 - 1;
+const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
+
+function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
+  return {
+    dataset: settings.dataset,
+    protocol: settings.protocol,
+    seed: settings.seed,
+    batch: settings.ntkBatch,
+    repeats: settings.repeats,
+    patches: settings.regionPatches,
+  };
+}
+
+async function writeScatterPlot(path: string, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
+  const table = await loadNb201Table();
+  const points = scoredAccuracy(rows, table, report.dataset);
+  const kappaShown = points.kappa.map((kappa) => !hasZeroNtk(kappa));
+  const kappaNote = report.zeroNtkArchs > 0 ? `; ${report.zeroNtkArchs} with a zero NTK (κ = ∞) not shown` : '';
+  const svg = scatterSvg(
+    [
+      {
+        title: 'NTK condition number',
+        xLabel: `log10 κ (lower is better${kappaNote})`,
+        x: points.kappa.map((kappa) => Math.log10(kappa)),
+        shown: kappaShown,
+        correlation: report.kappa,
+      },
+      { title: 'Linear regions', xLabel: 'R (higher is better)', x: points.regions, correlation: report.regions },
+    ],
+    points.accuracy,
+    `${DATASET_LABELS[report.dataset]} test accuracy (%)`,
+  );
+  await writeFileAtomically(`${path}.svg`, svg, '--out');
+}
+
+async function printReport(io: CliIO, rows: readonly CorrelationRow[], dataset: BenchmarkDataset, json: boolean, extra: Record<string, unknown>): Promise<CorrelationReport> {
+  const report = correlationReport(rows, await loadNb201Table(), dataset);
+  io.stdout.write(json ? toJson({ ...report, ...extra }) : formatCorrelationTable(report));
+  return report;
+}
+
+async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): Promise<number> {
+  const stray = SCORING_ONLY_OPTIONS.filter((name) => options.has(name));
+  if (stray.length > 0) {
+    throw new TenasInputError(`--merge joins finished rows and scores nothing; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
+  }
+  const out = stringOption(options, 'out');
+  if (out !== undefined) {
+    rowFormatOf(out);
+    await checkOutputPath(out, '--out');
+  }
+  const files = expandFileList(mergeList);
+  const sourced = readRowFiles(files);
+  if (sourced.length === 0) throw new TenasInputError(`--merge: ${files.join(', ')} hold no rows`);
+  const rows = mergeRows(sourced);
+  const dataset = requireBenchmarkDataset(rows[0].dataset);
+  const requested = choiceOption(options, 'dataset', BENCHMARK_DATASETS);
+  if (requested !== undefined && requested !== dataset) {
+    throw new TenasInputError(`--dataset ${requested} does not match the rows, which were scored for ${dataset}; leave out --dataset`);
+  }
+  io.stderr.write(`merged ${rows.length} architectures from ${sourced.length} rows in ${files.length} file(s)\n`);
+  const report = await printReport(io, rows, dataset, flagOption(options, 'json'), { files, out: out ?? null });
+  if (out !== undefined) {
+    const format = rowFormatOf(out);
+    const text = (format === 'csv' ? CSV_HEADER : '') + rows.map((row) => formatRow(row, format)).join('');
+    await writeFileAtomically(out, text, '--out');
+    await writeScatterPlot(out, rows, report);
+    if (!flagOption(options, 'quiet')) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
+  }
+  return 0;
+}
+
+async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
+  if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
+    throw new TenasInputError('correlate supports --space nb201 only: benchmark accuracies exist for NAS-Bench-201 architectures');
+  }
+  const sample = integerOption(options, 'sample', 1, 15_625);
+  const all = flagOption(options, 'all');
+  if ((sample === undefined) === !all) throw new TenasInputError('choose which architectures to score: --sample N (a seeded random sample) or --all (all 15,625)');
+  const dataset = choiceOption(options, 'dataset', BENCHMARK_DATASETS) ?? 'cifar10';
+  const settings = resolveSettings({
+    space: 'nb201',
+    dataset,
+    protocol: choiceOption(options, 'protocol', ['reference', 'paper'] as const),
+    seed: integerOption(options, 'seed', 0, MAX_SEED),
+    ntkBatch: integerOption(options, 'batch', 2, 1024),
+    repeats: integerOption(options, 'repeats', 1, 100) ?? 1,
+    regionPatches: integerOption(options, 'patches', 2, 100_000),
+  });
+  const shardText = stringOption(options, 'shard');
+  const shard = shardText === undefined ? WHOLE_SELECTION : parseShard(shardText);
+  const out = requireOption(stringOption(options, 'out'), 'out', 'the CSV or JSONL file that receives one row per architecture (and is resumed from)');
+  const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
+  const quiet = flagOption(options, 'quiet');
+  const json = flagOption(options, 'json');
+
+  rowFormatOf(out);
+  await checkOutputPath(out, '--out');
+  const key = scoringKeyOfSettings(settings);
+  const archs = shardOf(selectArchs({ sample, seed: settings.seed }), shard);
+  const file = openRowFile(out);
+  const mismatch = file.existing.find((entry) => !sameScoringKey(entry.row, key));
+  if (mismatch !== undefined) {
+    throw new TenasInputError(
+      `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key)}; use the same options or another --out`,
+    );
+  }
+  if (file.droppedTruncatedLine) io.stderr.write(`${out}: removed an incomplete last line (left by an interrupted write)\n`);
+  const done = new Set(file.existing.map((entry) => entry.row.archIndex));
+  const todo = archs.filter((arch) => !done.has(arch.archIndex));
+  const shardNote = shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : '';
+  if (!quiet) io.stderr.write(`${archs.length} architecture(s) selected${shardNote}: ${archs.length - todo.length} already in ${out}, ${todo.length} to score\n`);
+
+  const newRows: CorrelationRow[] = [];
+  let interrupted = false;
+  const onInterrupt = () => {
+    // A second Ctrl-C does not wait for the current architecture; rows written so far stay valid.
+    if (interrupted) process.exit(EXIT_CANCELLED);
+    interrupted = true;
+  };
+  if (todo.length > 0) {
+    const images = await loadEmbeddedCifar();
+    const engine = await Engine.create({ backend: backendChoice });
+    const scorer = new ArchScorer(engine.backend, engine.linalg, settings, images);
+    process.on('SIGINT', onInterrupt);
+    try {
+      for (const [position, arch] of todo.entries()) {
+        if (interrupted) break;
+        const started = performance.now();
+        const score = await scorer.score(arch);
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
+        file.append(row);
+        newRows.push(row);
+        if (!quiet) {
+          io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: kappa ${score.kappa.toPrecision(6)}, regions ${score.regions} (${row.seconds.toFixed(1)} s)\n`);
+        }
+      }
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      engine.dispose();
+    }
+  }
+  io.stderr.write(`scored ${newRows.length}, skipped ${archs.length - todo.length}\n`);
+  if (interrupted) {
+    io.stderr.write(`interrupted: ${out} holds every row scored so far; rerun the same command to resume\n`);
+    return EXIT_CANCELLED;
+  }
+
+  const selected = new Set(archs.map((arch) => arch.archIndex));
+  const rows = mergeRows([...file.existing, ...newRows.map((row) => ({ row, source: `${out} (this run)` }))]).filter((row) => selected.has(row.archIndex));
+  const outside = done.size - [...done].filter((index) => selected.has(index)).length;
+  if (outside > 0 && !quiet) io.stderr.write(`${outside} row(s) of ${out} lie outside this selection and are not in the report\n`);
+  const report = await printReport(io, rows, dataset, json, { file: out, shard, scored: newRows.length, skipped: archs.length - todo.length });
+  await writeScatterPlot(out, rows, report);
+  if (!quiet) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
+  return 0;
+}
+
+async function run(options: ParsedOptions, io: CliIO): Promise<number> {
+  const mergeList = stringOption(options, 'merge');
+  return mergeList === undefined ? runScoring(options, io) : runMerge(options, io, mergeList);
+}
+
+export const correlateCommand: Command = {
+  name: 'correlate',
+  summary: 'rank-correlate kappa, R and their rank sum with NAS-Bench-201 accuracies',
+  description: `Usage: tenas correlate --space nb201 (--sample N | --all) --out FILE [options]
+       tenas correlate --merge FILES [--out FILE] [--json]
+
+Scores single-path NAS-Bench-201 architectures with the search's measurements (kappa of the NTK
+network, R of the thin network; reference protocol: PyTorch-default weights) and reports Kendall
+tau-b and Spearman rho of kappa, R and rank(kappa) + rank(R) against the benchmark's test accuracy
+(lower kappa and higher R are better). Rows are appended to FILE (.csv or .jsonl) as they finish;
+rerunning with the same FILE skips the architectures already there. A scatter plot is written to
+FILE.svg. The random streams of an architecture depend only on (seed, its index), so scores do not
+depend on the sample, the sharding or the order.
+
+--shard K/N scores the K-th (1-based) of N interleaved slices of the selection: positions p with
+p mod N = K - 1. Run the N shards anywhere (a job array), then join them with
+--merge 'shard-*.csv' (a comma-separated list; * and ? wildcards are expanded by tenas).`,
+  options: {
+    space: { type: 'string', value: 'nb201', description: 'search space (only nb201 has benchmark accuracies)' },
+    sample: { type: 'string', value: 'N', description: 'score N architectures from a shuffle of the space seeded by --seed (a smaller N is a prefix of a larger one)' },
+    all: { type: 'boolean', description: 'score all 15,625 architectures' },
+    seed: { type: 'string', value: 'S', description: `seed of the sample and of every random stream, 0 to ${MAX_SEED} (default 0)` },
+    dataset: { type: 'string', value: 'NAME', description: `${BENCHMARK_DATASETS.join(', ')} (default cifar10): normalisation, input size, classes and the accuracy column` },
+    batch: { type: 'string', value: 'B', description: 'NTK batch size, 2 to 1024 (default 72; 32 with --protocol paper)' },
+    repeats: { type: 'string', value: 'N', description: 'measurements per architecture, averaged, 1 to 100 (default 1)' },
+    patches: { type: 'string', value: 'N', description: 'patches per linear-region batch (3 batches), 2 to 100000 (default 1000; smaller only for quick tests)' },
+    protocol: { type: 'string', value: 'reference|paper', description: 'weight init: reference = PyTorch default, paper = Kaiming normal per repeat (default reference)' },
+    shard: { type: 'string', value: 'K/N', description: 'score only the K-th of N interleaved slices (K from 1 to N)' },
+    out: { type: 'string', value: 'FILE', description: 'rows as .csv or .jsonl, appended and resumed; with --merge: the joined rows (also FILE.svg)' },
+    merge: { type: 'string', value: 'FILES', description: "join finished rows of several files (comma-separated, wildcards allowed: 'out/shard-*.csv') and report on them" },
+    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress output' },
+    ...COMMON_OPTIONS,
+  },
+  run,
+};

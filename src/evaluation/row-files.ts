@@ -1,0 +1,106 @@
+import { appendFileSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { TenasInputError } from '../errors.js';
+import { enumerateNb201Archs } from '../spaces/nb201.js';
+import { CSV_HEADER, formatRow, parseRows, rowFormatOf, type CorrelationRow, type RowFormat, type SourcedRow } from './rows.js';
+
+let archList: string[] | undefined;
+
+function requireKnownArch(row: CorrelationRow, where: string): void {
+  archList ??= enumerateNb201Archs();
+  if (archList[row.archIndex] !== row.arch) {
+    throw new TenasInputError(`${where}: arch_index ${row.archIndex} does not name ${row.arch} (this file was not written by tenas correlate for nb201)`);
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TenasInputError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** An output file being extended one row at a time. */
+export interface RowAppender {
+  readonly format: RowFormat;
+  /** Rows already in the file (in file order). */
+  readonly existing: SourcedRow[];
+  readonly droppedTruncatedLine: boolean;
+  append(row: CorrelationRow): void;
+}
+
+/**
+ * Opens `path` for resuming: reads the rows already there, cuts off a last line left incomplete by
+ * a crash (it is rescored), writes the CSV header to a new file, and appends each new row with a
+ * single write of the whole line, so a row is in the file completely or not at all.
+ */
+export function openRowFile(path: string): RowAppender {
+  const format = rowFormatOf(path);
+  const text = readText(path) ?? '';
+  const parsed = parseRows(text, format, path);
+  parsed.rows.forEach((row, i) => requireKnownArch(row, `${path} row ${i + 1}`));
+  try {
+    if (parsed.truncatedTail) truncateSync(path, Buffer.byteLength(text.slice(0, parsed.completeLength), 'utf8'));
+    if (format === 'csv' && !parsed.hasHeader) appendFileSync(path, CSV_HEADER);
+    else if (text === '') appendFileSync(path, '');
+  } catch (error) {
+    throw new TenasInputError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+  return {
+    format,
+    existing: parsed.rows.map((row, i) => ({ row, source: `${path} row ${i + 1}` })),
+    droppedTruncatedLine: parsed.truncatedTail,
+    append(row: CorrelationRow): void {
+      appendFileSync(path, formatRow(row, format));
+    },
+  };
+}
+
+/** Rows of finished or unfinished output files (an incomplete last line is ignored; files are not changed). */
+export function readRowFiles(paths: readonly string[]): SourcedRow[] {
+  const sourced: SourcedRow[] = [];
+  for (const path of paths) {
+    const text = readText(path);
+    if (text === undefined) throw new TenasInputError(`--merge: ${path} does not exist`);
+    parseRows(text, rowFormatOf(path), path).rows.forEach((row, i) => {
+      const source = `${path} row ${i + 1}`;
+      requireKnownArch(row, source);
+      sourced.push({ row, source });
+    });
+  }
+  return sourced;
+}
+
+function wildcardPattern(name: string): RegExp {
+  const escaped = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
+
+/**
+ * The files named by a comma-separated list whose file names may hold `*` and `?` wildcards
+ * (expanded here, sorted, so `--merge 'shards/part-*.csv'` works without a shell).
+ */
+export function expandFileList(text: string): string[] {
+  const files: string[] = [];
+  for (const item of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    if (!/[*?]/.test(basename(item))) {
+      files.push(item);
+      continue;
+    }
+    const folder = dirname(item);
+    const pattern = wildcardPattern(basename(item));
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      throw new TenasInputError(`--merge: the folder ${folder} of '${item}' cannot be read`);
+    }
+    const matches = names.filter((name) => pattern.test(name) && !name.endsWith('.svg')).sort();
+    if (matches.length === 0) throw new TenasInputError(`--merge: no file matches '${item}'`);
+    files.push(...matches.map((name) => (folder === '.' && !item.startsWith('./') ? name : join(folder, name))));
+  }
+  if (files.length === 0) throw new TenasInputError('--merge needs at least one file (a comma-separated list; * and ? wildcards allowed)');
+  return [...new Set(files)];
+}
