@@ -1,0 +1,60 @@
+import { expect } from 'vitest';
+import type { Backend } from '../../src/engine/backend.js';
+import { ntkColumns, type Network } from '../../src/graph/ir.js';
+import { weightsFromTensors, type Weights } from '../../src/graph/weights.js';
+import type { LinearAlgebra } from '../../src/metrics/linalg.js';
+import { scoreNtk } from '../../src/metrics/ntk.js';
+import { scoreRegions } from '../../src/metrics/regions.js';
+import { searchSpace } from '../../src/spaces/index.js';
+import type { GoldenCase } from './golden.js';
+
+const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+/** The case's network, built from its space and mask, with its weights read through the CLI's readers. */
+export function goldenNetwork(golden: GoldenCase): { network: Network; weights: Weights } {
+  const e = golden.expected;
+  const space = searchSpace(e.space);
+  const arch = typeof e.alive.arch === 'string' ? e.alive.arch : JSON.stringify(e.alive.arch);
+  const mask = space.parseArchitecture(arch);
+  const network = e.net === 'ntk' ? space.ntkNetwork(mask, e.classes, e.input_shape[2]) : space.thinNetwork(mask, e.classes);
+  expect(network.params.map((p) => p.name)).toEqual(e.param_names);
+  return { network, weights: weightsFromTensors(network, golden.weights(), 'weights.safetensors') };
+}
+
+/** The contract of an NTK case: G's columns, logits, λmax, κ and row 0 of G. Returns κ's relative error. */
+export async function expectNtkGolden(backend: Backend, linalg: LinearAlgebra, golden: GoldenCase): Promise<number> {
+  const e = golden.expected;
+  const { network, weights } = goldenNetwork(golden);
+  const { columns, dimension } = ntkColumns(network);
+  expect(columns.map((c) => network.params[c.param].name)).toEqual(e.ntk_param_names);
+  expect(dimension).toBe(e.P);
+  const input = golden.input().data as Float32Array;
+  const score = await scoreNtk(backend, linalg, network, weights, input, e.batch);
+  const logits = golden.array('logits.npy').data as Float32Array;
+  expect(maxDiff(score.logits, logits)).toBeLessThanOrEqual(1e-4 * maxAbs(logits) + 1e-6);
+  const eig = e.eig_f64!;
+  const lambdaMax = eig[eig.length - 1];
+  expect(Math.abs(score.eigenvalues[eig.length - 1] - lambdaMax) / lambdaMax).toBeLessThanOrEqual(1e-4);
+  const kappaError = Math.abs(score.kappa - e.kappa_f64!) / e.kappa_f64!;
+  expect(kappaError).toBeLessThanOrEqual(2e-3);
+  const { gradients } = await backend.ntkGradients(network, weights, input, e.batch);
+  const grad0 = golden.array('grad0.npy').data as Float32Array;
+  expect(maxDiff(gradients.data.subarray(0, gradients.columns), grad0)).toBeLessThanOrEqual(1e-3 * maxAbs(grad0));
+  return kappaError;
+}
+
+/** The contract of a linear-region case: feature, firing and region counts exact; logits summed. */
+export async function expectThinGolden(backend: Backend, linalg: LinearAlgebra, golden: GoldenCase): Promise<void> {
+  const e = golden.expected;
+  const { network, weights } = goldenNetwork(golden);
+  const input = golden.input().data as Float32Array;
+  const perBatch = input.length / 3;
+  const batches = [0, 1, 2].map((b) => input.subarray(b * perBatch, (b + 1) * perBatch));
+  const score = await scoreRegions(backend, linalg, network, weights, batches, e.batch);
+  expect(score.features).toBe(e.features);
+  expect(score.firings).toBe(e.relu_firings);
+  expect(score.regions).toBe(e.regions);
+  const sum = score.logits.reduce((s, l) => s + l.reduce((a, v) => a + v, 0), 0);
+  expect(Math.abs(sum - e.logits_sum)).toBeLessThanOrEqual(1e-3 * Math.abs(e.logits_sum));
+}
