@@ -1,10 +1,27 @@
 import { TenasInputError } from '../errors.js';
 import type { Backend, BackendName } from './backend.js';
 import { WasmBackend } from './wasm/backend.js';
+import { WebGpuBackend } from './webgpu/backend.js';
+import { adapterFacts, requestGpuAdapter } from './webgpu/device.js';
+import { passesSelfCheck } from './webgpu/self-check.js';
 
 export type BackendChoice = BackendName | 'auto';
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu'];
+
+export interface BackendDecision {
+  readonly choice: BackendChoice;
+  readonly backend: BackendName;
+  /** Why, in one line (for the CLI and reports). */
+  readonly reason: string;
+}
+
+let lastDecision: BackendDecision | undefined;
+
+/** Why the most recent `createBackend` call picked the backend it did. */
+export function describeBackendChoice(): BackendDecision | undefined {
+  return lastDecision;
+}
 
 /**
  * `auto` picks WebGPU on a hardware adapter that passes a self-check and WebAssembly otherwise
@@ -12,12 +29,49 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'webgp
  */
 export async function createBackend(choice: BackendChoice = 'auto'): Promise<Backend> {
   switch (choice) {
-    case 'auto':
     case 'wasm':
+      lastDecision = { choice, backend: 'wasm', reason: 'requested with --backend wasm' };
       return WasmBackend.create();
-    case 'webgpu':
-      throw new TenasInputError('the WebGPU backend is not available in this build; use --backend wasm');
+    case 'webgpu': {
+      const backend = await WebGpuBackend.create();
+      lastDecision = { choice, backend: 'webgpu', reason: `requested with --backend webgpu (adapter: ${backend.info.description || backend.info.adapter})` };
+      return backend;
+    }
+    case 'auto':
+      return chooseAutomatically();
     default:
       throw new TenasInputError(`unknown backend '${String(choice)}'; choose one of: ${BACKEND_CHOICES.join(', ')}`);
   }
+}
+
+async function chooseAutomatically(): Promise<Backend> {
+  const wasm = await WasmBackend.create();
+  const decide = (backend: BackendName, reason: string): void => {
+    lastDecision = { choice: 'auto', backend, reason };
+  };
+  const adapter = await requestGpuAdapter();
+  if (!adapter) {
+    decide('wasm', 'no WebGPU adapter is available');
+    return wasm;
+  }
+  const facts = adapterFacts(adapter);
+  const name = [facts.vendor, facts.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  if (facts.isFallbackAdapter) {
+    decide('wasm', `the WebGPU adapter (${name}) is a software fallback; WebAssembly SIMD is faster on a CPU`);
+    return wasm;
+  }
+  let gpu: WebGpuBackend | undefined;
+  try {
+    gpu = await WebGpuBackend.create();
+    if (await passesSelfCheck(gpu, wasm)) {
+      decide('webgpu', `hardware WebGPU adapter (${name}) passed the self-check`);
+      wasm.dispose();
+      return gpu;
+    }
+    decide('wasm', `the WebGPU adapter (${name}) failed the self-check (its conv forward differs from WebAssembly)`);
+  } catch (error) {
+    decide('wasm', `the WebGPU adapter (${name}) could not run the self-check: ${(error as Error).message}`);
+  }
+  gpu?.dispose();
+  return wasm;
 }

@@ -1,8 +1,7 @@
 /// <reference types="@webgpu/types" />
 
 /**
- * Reuses storage and read-back buffers between evaluations: sizes are rounded up to a power of two
- * (at least 256 bytes) and kept per (size, usage). Buffers go back to the pool only after the
+ * Reuses storage and read-back buffers between evaluations, kept per (rounded size, usage). Buffers go back to the pool only after the
  * submission that used them has completed (the caller releases after its read-back resolves).
  */
 export class BufferPool {
@@ -11,8 +10,10 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** Powers of two up to 1 MiB, then multiples of 64 KiB (so a size within a device limit stays within it). */
   static roundedSize(bytes: number): number {
-    return Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(bytes, 1))));
+    if (bytes <= 1 << 20) return Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(bytes, 1))));
+    return Math.ceil(bytes / 65_536) * 65_536;
   }
 
   acquire(bytes: number, usage: GPUBufferUsageFlags): GPUBuffer {

@@ -5,6 +5,7 @@ import elementwiseSource from '../../../shaders/elementwise.wgsl';
 import linearSource from '../../../shaders/linear.wgsl';
 import patternsSource from '../../../shaders/patterns.wgsl';
 import poolSource from '../../../shaders/pool.wgsl';
+import reduceSource from '../../../shaders/reduce.wgsl';
 import type { BufferPool } from './buffers.js';
 import type { KernelRef, PipelineCache } from './pipelines.js';
 
@@ -26,8 +27,16 @@ export const KERNELS = {
   seedCotangents: kernel(elementwiseSource, 'seed_cotangents', 256),
   convForward: kernel(convSource, 'conv_forward', 64),
   convBackwardInput: kernel(convSource, 'conv_backward_input', 64),
-  batchnormForward: kernel(batchnormSource, 'bn_forward', 256),
-  batchnormBackward: kernel(batchnormSource, 'bn_backward', 256),
+  convWeightPartials: kernel(convSource, 'conv_weight_partials', 64),
+  sumCotangentRows: kernel(reduceSource, 'sum_cotangent_rows', 256),
+  bnRowSums: kernel(batchnormSource, 'bn_row_sums', 256),
+  bnRowSquareSums: kernel(batchnormSource, 'bn_row_square_sums', 256),
+  bnMean: kernel(batchnormSource, 'bn_mean', 256),
+  bnInverseStd: kernel(batchnormSource, 'bn_inverse_std', 256),
+  bnNormalise: kernel(batchnormSource, 'bn_normalise', 256),
+  bnGradientRowSums: kernel(batchnormSource, 'bn_gradient_row_sums', 256),
+  bnGradientStats: kernel(batchnormSource, 'bn_gradient_stats', 256),
+  bnInputGradient: kernel(batchnormSource, 'bn_input_gradient', 256),
   avgpoolForward: kernel(poolSource, 'avgpool_forward', 256),
   avgpoolBackward: kernel(poolSource, 'avgpool_backward', 256),
   maxpoolForward: kernel(poolSource, 'maxpool_forward', 256),
@@ -37,11 +46,6 @@ export const KERNELS = {
   linearBackwardWeight: kernel(linearSource, 'linear_backward_weight', 256),
   packSigns: kernel(patternsSource, 'pack_signs', 256),
 } satisfies Record<string, Kernel>;
-
-/** The weight-gradient kernel is specialised on the number of taps (kernel²). */
-export function convBackwardWeight(taps: number): Kernel {
-  return { source: convSource, entryPoint: 'conv_backward_weight', workgroupSize: 64, constants: { TAPS: taps } };
-}
 
 /** The raw bits of a float32, for float fields of a u32 parameter block. */
 export function floatBits(value: number): number {
@@ -86,6 +90,33 @@ export class DispatchRecorder {
 
   kernels(): Kernel[] {
     return [...new Set(this.dispatches.map((d) => d.kernel))];
+  }
+
+  /** Development aid: runs each dispatch on its own and returns milliseconds per entry point. */
+  async profile(device: GPUDevice, pipelines: PipelineCache, pool: BufferPool): Promise<Map<string, number>> {
+    await pipelines.prepare(this.kernels());
+    const uniforms = pool.acquire(this.dispatches.length * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const blocks = new Uint32Array((this.dispatches.length * PARAM_STRIDE) / 4);
+    this.dispatches.forEach((dispatch, index) => blocks.set(dispatch.params, (index * PARAM_STRIDE) / 4));
+    device.queue.writeBuffer(uniforms, 0, blocks);
+    const times = new Map<string, number>();
+    for (const [index, dispatch] of this.dispatches.entries()) {
+      const encoder = device.createCommandEncoder();
+      const pipeline = pipelines.get(dispatch.kernel);
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: index * PARAM_STRIDE, size: 64 } }];
+      for (const [binding, buffer] of dispatch.bindings) entries.push({ binding, resource: { buffer } });
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+      pass.end();
+      const start = performance.now();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      const key = dispatch.kernel.entryPoint + (dispatch.kernel.constants ? JSON.stringify(dispatch.kernel.constants) : '');
+      times.set(key, (times.get(key) ?? 0) + performance.now() - start);
+    }
+    return times;
   }
 
   /** Encodes everything recorded; returns the uniform buffer, to release once the work completed. */
