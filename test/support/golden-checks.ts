@@ -8,8 +8,8 @@ import { scoreRegions } from '../../src/metrics/regions.js';
 import { searchSpace } from '../../src/spaces/index.js';
 import type { GoldenCase } from './golden.js';
 
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+export const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+export const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 /** The case's network, built from its space and mask, with its weights read through the CLI's readers. */
 export function goldenNetwork(golden: GoldenCase): { network: Network; weights: Weights } {
