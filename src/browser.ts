@@ -1,6 +1,7 @@
 // The browser-safe public API: everything except the Node file loaders (see `index.ts`).
 export { Engine, type NetworkRequest, type SearchRequest, type SearchResult } from './api.js';
 export { TenasInputError, AbortError } from './errors.js';
+export { configureWorkerPool } from './pool/index.js';
 export type { Backend, BackendName } from './engine/backend.js';
 export type { BackendChoice } from './engine/create.js';
 export type { Network, ParamSpec, Layer, TensorShape } from './graph/ir.js';

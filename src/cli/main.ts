@@ -2,10 +2,12 @@ import { TenasInputError } from '../errors.js';
 import { parseOptions } from './args.js';
 import { commandHelp, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { browserBenchCommand } from './commands/browser-bench.js';
 import { correlateCommand } from './commands/correlate.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { scoreCommand } from './commands/score.js';
 import { searchCommand } from './commands/search.js';
+import { serveCommand } from './commands/serve.js';
 import { oneLine, type CliIO } from './output.js';
 import { VERSION } from './version.js';
 
@@ -13,7 +15,7 @@ export const EXIT_OK = 0;
 export const EXIT_INTERNAL_ERROR = 1;
 export const EXIT_USAGE_ERROR = 2;
 
-const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand];
+const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand, serveCommand, browserBenchCommand];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

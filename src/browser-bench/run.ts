@@ -1,0 +1,96 @@
+/**
+ * `tenas browser-bench`: serves the built pages, opens the benchmark page in headless Chromium and
+ * returns what the page reports in `window.__TENAS_BENCH__`.
+ */
+import { TenasInputError } from '../errors.js';
+import { servePackage, type RunningServer } from '../server/serve.js';
+import type { BrowserBenchOutcome } from '../web/bench/outcome.js';
+import { launchChromium, type LaunchedChromium } from './chromium.js';
+
+export type { BackendResult, BrowserBenchOutcome } from '../web/bench/outcome.js';
+
+export interface BrowserBenchOptions {
+  /** The browser binary; default: CHROME_PATH or the usual system paths. */
+  chrome?: string;
+  /** Limit for the whole page run, browser start included. Default 10 minutes. */
+  timeoutMs?: number;
+  space?: 'nb201' | 'darts';
+  /** NTK batch; default: the space's reference default. */
+  batch?: number;
+  /** Timed runs after the warm-up. Default 2. */
+  runs?: number;
+  /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
+  backends?: readonly ('wasm' | 'webgpu')[];
+}
+
+export interface BrowserBenchReport extends BrowserBenchOutcome {
+  /** Console errors and uncaught page errors seen while the page ran. */
+  consoleErrors: string[];
+  /** The browser's own version string, e.g. `Chrome/156.0…`. */
+  browserVersion: string;
+}
+
+export function benchPageQuery(options: BrowserBenchOptions): string {
+  const params = new URLSearchParams();
+  if (options.space) params.set('space', options.space);
+  if (options.batch !== undefined) params.set('batch', String(options.batch));
+  if (options.runs !== undefined) params.set('runs', String(options.runs));
+  if (options.backends) params.set('backends', options.backends.join(','));
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}
+
+export async function runBrowserBench(options: BrowserBenchOptions = {}): Promise<BrowserBenchReport> {
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  if (!(timeoutMs > 0)) throw new TenasInputError(`timeout must be a positive number of milliseconds, got ${timeoutMs}`);
+  const started = Date.now();
+  let server: RunningServer | undefined;
+  let chromium: LaunchedChromium | undefined;
+  try {
+    server = await servePackage();
+    chromium = await launchChromium({ chrome: options.chrome, timeoutMs });
+    const page = await chromium.browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error instanceof Error ? error.message : String(error)));
+    const remaining = () => Math.max(1, timeoutMs - (Date.now() - started));
+    await page.goto(new URL(`bench/${benchPageQuery(options)}`, server.url).href, { waitUntil: 'load', timeout: remaining() });
+    try {
+      await page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 });
+    } catch {
+      throw new TenasInputError(`the benchmark page did not finish within ${Math.round(timeoutMs / 1000)} s; pass a longer timeout or smaller --batch/--runs`);
+    }
+    const outcome = await page.evaluate(() => JSON.stringify(window.__TENAS_BENCH__));
+    const parsed = JSON.parse(outcome) as BrowserBenchOutcome | { error: string };
+    if ('error' in parsed) {
+      throw new TenasInputError(`the benchmark page failed: ${parsed.error}${consoleErrors.length ? ` (console: ${consoleErrors.join(' | ')})` : ''}`);
+    }
+    return { ...parsed, consoleErrors, browserVersion: await chromium.browser.version() };
+  } finally {
+    await chromium?.close();
+    await server?.close();
+  }
+}
+
+/** The report as a few lines of text (the CLI prints this unless asked for JSON). */
+export function formatBrowserBenchReport(report: BrowserBenchReport): string {
+  const lines = [`browser: ${report.browserVersion} (cross-origin isolated: ${report.crossOriginIsolated}, ${report.hardwareConcurrency} logical cores)`];
+  for (const result of report.results) {
+    if (!result.available) {
+      lines.push(`${result.backend}: unavailable (${result.reason})`);
+      continue;
+    }
+    const info = Object.entries(result.backendInfo)
+      .filter(([, value]) => value !== '')
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ');
+    lines.push(
+      `${result.backend}${info ? ` (${info})` : ''}: ${result.space}, NTK batch ${result.batch}, best of ${result.runs} run(s): ` +
+        `NTK pair ${result.ntkPairSeconds.toFixed(3)} s (${result.gflops.toFixed(1)} GFLOP/s), linear-region pair ${result.lrPairSeconds.toFixed(3)} s`,
+    );
+  }
+  if (report.consoleErrors.length > 0) lines.push(`console errors: ${report.consoleErrors.join(' | ')}`);
+  return `${lines.join('\n')}\n`;
+}

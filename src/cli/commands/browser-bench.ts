@@ -1,0 +1,40 @@
+import { formatBrowserBenchReport, runBrowserBench } from '../../browser-bench/run.js';
+import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
+import { COMMON_OPTIONS, type Command } from '../command.js';
+import { toJson, type CliIO } from '../output.js';
+
+async function run(options: ParsedOptions, io: CliIO): Promise<number> {
+  const backend = choiceOption(options, 'backend', ['wasm', 'webgpu', 'all'] as const) ?? 'all';
+  const report = await runBrowserBench({
+    chrome: stringOption(options, 'chrome'),
+    timeoutMs: (integerOption(options, 'timeout', 1, 86_400) ?? 600) * 1000,
+    space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
+    batch: integerOption(options, 'batch', 2, 1024),
+    runs: integerOption(options, 'runs', 1, 100),
+    backends: backend === 'all' ? undefined : [backend],
+  });
+  io.stdout.write(flagOption(options, 'json') ? toJson(report) : formatBrowserBenchReport(report));
+  const measured = report.results.some((result) => result.available);
+  return measured && report.consoleErrors.length === 0 ? 0 : 1;
+}
+
+export const browserBenchCommand: Command = {
+  name: 'browser-bench',
+  summary: 'run the benchmark page in headless Chromium (Puppeteer) and print its results',
+  description: `Usage: tenas browser-bench [--chrome PATH] [--json] [options]
+
+Starts the static server, opens the benchmark page in headless Chromium through Puppeteer and
+prints what the page measured for each backend. Exits 0 when at least one backend was measured
+and the page logged no errors.`,
+  options: {
+    chrome: { type: 'string', value: 'PATH', description: 'the Chromium/Chrome binary (default: CHROME_PATH or /usr/bin/chromium)' },
+    backend: { type: 'string', value: 'wasm|webgpu|all', description: 'backends to measure (default all)' },
+    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    batch: { type: 'string', value: 'N', description: 'NTK batch size (default: the space reference default)' },
+    runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up (default 2)' },
+    timeout: { type: 'string', value: 'S', description: 'limit for the whole page run in seconds (default 600)' },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+    ...COMMON_OPTIONS,
+  },
+  run,
+};

@@ -1,0 +1,76 @@
+/** The candidates of one round: κ and R of origin and candidate, Δκ, ΔR and their ranks; pruned rows marked. */
+import type { CandidateRecord, RoundRecord } from '../../search/search.js';
+import { DARTS_EDGES } from '../../spaces/darts.js';
+import { NB201_EDGES } from '../../spaces/nb201.js';
+import type { SpaceName } from '../../spaces/space.js';
+import { element, formatNumber } from '../shared/dom.js';
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+export function edgeName(space: SpaceName, edge: number): string {
+  const key = space === 'nb201' ? NB201_EDGES[edge]?.key : DARTS_EDGES[edge]?.key;
+  return key === undefined ? String(edge) : `${edge} (${key})`;
+}
+
+function isPruned(round: RoundRecord, candidate: CandidateRecord): boolean {
+  return round.pruned.some((p) => p.cell === candidate.cell && p.edge === candidate.edge && p.op === candidate.op);
+}
+
+export function roundLabel(round: RoundRecord): string {
+  const what = round.stage === 'op' ? `op pruning, ${round.pruneNumber} op(s) per edge` : 'edge pruning, keep 2 inputs';
+  return `Round ${round.round} (${what}, ${round.candidates.length} candidates)`;
+}
+
+export function renderRoundTable(container: HTMLElement, space: SpaceName, round: RoundRecord): void {
+  const showCell = space === 'darts';
+  const headers = [
+    ...(showCell ? ['Cell'] : []),
+    'Edge',
+    'Op removed',
+    'κ origin',
+    'κ candidate',
+    'Δκ',
+    'R origin',
+    'R candidate',
+    'ΔR',
+    'rank κ',
+    'rank R',
+    'rank sum',
+    'Result',
+  ];
+  const rows = round.candidates.map((candidate) => {
+    const pruned = isPruned(round, candidate);
+    const cells = [
+      ...(showCell ? [candidate.cell] : []),
+      edgeName(space, candidate.edge),
+      candidate.op,
+      formatNumber(mean(candidate.kappaOrigin)),
+      formatNumber(mean(candidate.kappaCandidate)),
+      formatNumber(candidate.deltaKappa),
+      formatNumber(mean(candidate.regionsOrigin)),
+      formatNumber(mean(candidate.regionsCandidate)),
+      formatNumber(candidate.deltaRegions),
+      String(candidate.rankKappa),
+      String(candidate.rankRegions),
+      String(candidate.rankKappa + candidate.rankRegions),
+      pruned ? 'pruned' : 'kept',
+    ];
+    return element(
+      'tr',
+      { class: pruned ? 'pruned' : '' },
+      cells.map((text, index) => element(index < (showCell ? 3 : 2) ? 'th' : 'td', index < (showCell ? 3 : 2) ? { scope: 'row' } : {}, [text])),
+    );
+  });
+  const table = element('table', { class: 'rounds' }, [
+    element('caption', {}, [
+      `${roundLabel(round)}, ${round.seconds.toFixed(1)} s. `,
+      'Δκ and ΔR: relative change when the op is removed, mean over repeats. ',
+      'Rank 0 is the most prunable on each score; the lowest rank sum is pruned (ties broken as in the released code).',
+    ]),
+    element('thead', {}, [element('tr', {}, headers.map((header) => element('th', { scope: 'col' }, [header])))]),
+    element('tbody', {}, rows),
+  ]);
+  container.replaceChildren(element('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'candidates of the round' }, [table]));
+}

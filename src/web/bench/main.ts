@@ -1,0 +1,114 @@
+/**
+ * The benchmark page: `runBenchmarks` on each backend the browser offers (WebAssembly always,
+ * WebGPU when `navigator.gpu` yields an adapter and the build has the backend). When done it sets
+ * `window.__TENAS_BENCH__` to `{results, userAgent, crossOriginIsolated, ...}` (plain JSON), or to
+ * `{error}` when the page itself fails; `tenas browser-bench` reads it through Puppeteer.
+ */
+import { runBenchmarks } from '../../bench/bench.js';
+import type { ImageSet } from '../../data/cifar.js';
+import { parseEmbeddedCifar } from '../../data/embedded.js';
+import type { BackendName } from '../../engine/backend.js';
+import { TenasInputError } from '../../errors.js';
+import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
+import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
+import type { BackendResult, BrowserBenchOutcome } from './outcome.js';
+
+const EMBEDDED_CIFAR_URL = '/data/cifar10-test-1000/cifar10_test_first1000.bin';
+
+const statusLine = byId('status', HTMLParagraphElement);
+const tableBody = byId('results', HTMLTableElement).tBodies[0];
+const environment = byId('environment', HTMLDListElement);
+
+function positiveInteger(params: URLSearchParams, name: string): number | undefined {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new TenasInputError(`URL parameter ${name}=${text} must be a positive integer`);
+  return value;
+}
+
+function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: BackendName[] } {
+  const params = new URLSearchParams(location.search);
+  const space = params.get('space') ?? 'nb201';
+  if (space !== 'nb201' && space !== 'darts') throw new TenasInputError(`URL parameter space=${space} must be nb201 or darts`);
+  const data = params.get('data') ?? 'embedded';
+  if (data !== 'embedded' && data !== 'synthetic') throw new TenasInputError(`URL parameter data=${data} must be embedded or synthetic`);
+  const backends = (params.get('backends') ?? 'wasm,webgpu').split(',').map((name) => name.trim());
+  for (const name of backends) if (name !== 'wasm' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm and/or webgpu`);
+  return { settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data }, backends: backends as BackendName[] };
+}
+
+async function loadImages(): Promise<ImageSet> {
+  const response = await fetch(EMBEDDED_CIFAR_URL);
+  if (!response.ok) throw new TenasInputError(`fetching ${EMBEDDED_CIFAR_URL} failed with HTTP ${response.status}; serve the pages with \`tenas serve\``);
+  return parseEmbeddedCifar(new Uint8Array(await response.arrayBuffer()));
+}
+
+function addRow(result: BackendResult): void {
+  const cells = result.available
+    ? [
+        result.backend,
+        result.space,
+        String(result.batch),
+        formatSeconds(result.ntkPairSeconds),
+        formatNumber(result.gflops),
+        formatSeconds(result.lrPairSeconds),
+        Object.entries(result.backendInfo).map(([key, value]) => `${key}: ${value}`).join(' · '),
+      ]
+    : [result.backend, '–', '–', '–', '–', '–', `unavailable: ${result.reason}`];
+  tableBody.appendChild(element('tr', result.available ? {} : { class: 'pruned' }, cells.map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text]))));
+}
+
+/** Lets the page paint the status line before a long synchronous measurement starts. */
+const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+async function benchmarkBackend(backend: BackendName, settings: BrowserBenchOutcome['settings'], images: ImageSet | undefined): Promise<BackendResult> {
+  if (backend === 'webgpu') {
+    const gpu = await webGpuAvailability();
+    if (!gpu.available) return { available: false, backend, reason: gpu.reason ?? 'no WebGPU adapter' };
+  }
+  statusLine.textContent = `Measuring ${backend}…`;
+  await nextFrame();
+  try {
+    const report = await runBenchmarks({ backend, space: settings.space, batch: settings.batch, runs: settings.runs, images });
+    return { available: true, ...report };
+  } catch (error) {
+    // WebGPU may be missing from this build or fail on this adapter: report it, keep the others.
+    if (backend === 'webgpu') return { available: false, backend, reason: errorMessage(error) };
+    throw error;
+  }
+}
+
+async function run(): Promise<void> {
+  if (!hasWebAssemblySimd()) throw new TenasInputError(SIMD_MISSING_MESSAGE);
+  const { settings, backends } = readSettings();
+  const images = settings.data === 'embedded' ? await loadImages() : undefined;
+  const results: BackendResult[] = [];
+  for (const backend of backends) {
+    const result = await benchmarkBackend(backend, settings, images);
+    results.push(result);
+    addRow(result);
+  }
+  const facts: [string, string][] = [
+    ['user agent', navigator.userAgent],
+    ['cross-origin isolated', String(window.crossOriginIsolated)],
+    ['logical cores', String(navigator.hardwareConcurrency)],
+  ];
+  environment.replaceChildren(...facts.flatMap(([key, value]) => [element('dt', {}, [key]), element('dd', {}, [value])]));
+  window.__TENAS_BENCH__ = {
+    results,
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: window.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    settings,
+  };
+  statusLine.textContent = `Done: ${results.filter((result) => result.available).length} of ${results.length} backend(s) measured.`;
+  document.body.dataset.state = 'done';
+}
+
+run().catch((error: unknown) => {
+  const message = errorMessage(error);
+  window.__TENAS_BENCH__ = { error: message };
+  statusLine.textContent = `The benchmark failed: ${message}`;
+  document.body.dataset.state = 'error';
+});
