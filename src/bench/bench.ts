@@ -38,6 +38,9 @@ export interface BenchReport {
   gflops: number;
   peakRssMb: number | null;
   runs: number;
+  /** GPU backends: compute dispatches and buffer read-backs of one NTK pair. */
+  dispatchesPerNtkPair?: number;
+  readbacksPerNtkPair?: number;
 }
 
 async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
@@ -74,8 +77,16 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const input = options.images ? ntkBatch(options.images, batch, spec, rng) : gaussianBatch(batch, 3, spec.inputSize, rng);
     const patches = [0, 1, 2].map(() => (options.images ? regionPatches(options.images, 1000, spec, rng) : gaussianBatch(1000, 1, 3, rng)));
 
+    let dispatches = 0;
+    let readbacks = 0;
     const ntkPairSeconds = await best(runs, async () => {
-      for (const network of networks) await engine.scoreNtk(network, weights, input, batch);
+      dispatches = 0;
+      readbacks = 0;
+      for (const network of networks) {
+        await engine.scoreNtk(network, weights, input, batch);
+        dispatches += engine.backend.lastStats?.dispatches ?? 0;
+        readbacks += engine.backend.lastStats?.readbacks ?? 0;
+      }
     });
     const lrPairSeconds = await best(runs, async () => {
       for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
@@ -95,6 +106,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       gflops: ntkPairGflop / ntkPairSeconds,
       peakRssMb: options.peakRssMb?.() ?? null,
       runs,
+      ...(engine.backend.lastStats ? { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks } : {}),
     };
   } finally {
     engine.dispose();

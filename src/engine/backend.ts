@@ -28,6 +28,8 @@ export interface Backend {
   readonly name: BackendName;
   /** Human-readable facts about where it runs (adapter, SIMD, ...), for reports. */
   readonly info: Readonly<Record<string, string>>;
+  /** GPU backends: work submitted by the last evaluation (for benchmarks). */
+  readonly lastStats?: { readonly dispatches: number; readonly readbacks: number };
   /** Logits of a train-mode forward pass over `batch` samples (NCHW input). */
   forward(network: Network, weights: Weights, input: Float32Array, batch: number): Promise<Float32Array>;
   /** G for one batch, and the logits of its forward pass. */
