@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { TenasInputError } from '../errors.js';
 import { cifarRecordBytes, imageSetFromNpy, parseCifarBinary, type CifarVariant, type ImageSet } from './cifar.js';
 import { datasetSpec, type DatasetName } from './datasets.js';
+import { findImageFiles, loadImageFolder } from './image-folder.js';
 import { parseNpy } from './npy.js';
 import { downsampleFactor } from './transforms.js';
 
@@ -41,7 +42,7 @@ function parseImageFile(bytes: Uint8Array, path: string, variant: CifarVariant):
 async function readCifarFolder(folder: string, variant: CifarVariant): Promise<ImageSet> {
   const names = (await readdir(folder)).filter((name) => name.toLowerCase().endsWith('.bin')).sort();
   if (names.length === 0) {
-    throw new TenasInputError(`the folder ${folder} holds no .bin files; pass a folder of ${variantLabel(variant)} binary batches, a .bin file or a .npy file`);
+    throw new TenasInputError(`the folder ${folder} holds no .bin files and no .jpg/.png images; pass a folder of ${variantLabel(variant)} binary batches or of images, a .bin file or a .npy file`);
   }
   const parts: ImageSet[] = [];
   for (const name of names) {
@@ -61,9 +62,17 @@ async function readCifarFolder(folder: string, variant: CifarVariant): Promise<I
   return { count, channels: 3, height: parts[0].height, width: parts[0].width, pixels, source };
 }
 
+/** A folder holds either CIFAR binary batches or JPEG/PNG images. */
+async function readFolder(folder: string, variant: CifarVariant, dataset: DatasetName): Promise<ImageSet> {
+  const hasBatches = (await readdir(folder)).some((name) => name.toLowerCase().endsWith('.bin'));
+  if (hasBatches || (await findImageFiles(folder)).length === 0) return readCifarFolder(folder, variant);
+  return loadImageFolder(folder, { resizeTo: dataset === 'imagenet-1k' ? datasetSpec(dataset).inputSize : undefined });
+}
+
 /**
  * Node: loads search images from a CIFAR binary file, a folder of CIFAR binary batches (`*.bin`, in sorted name
- * order) or a `.npy` array, and checks that they fit the dataset's input size.
+ * order), a folder of JPEG/PNG images (resized to 32×32 for imagenet-1k) or a `.npy` array, and checks
+ * that they fit the dataset's input size.
  */
 export async function loadImageSet(path: string, dataset: DatasetName): Promise<ImageSet> {
   const spec = datasetSpec(dataset);
@@ -74,7 +83,7 @@ export async function loadImageSet(path: string, dataset: DatasetName): Promise<
   });
   let images: ImageSet;
   if (info.isDirectory()) {
-    images = await readCifarFolder(path, variant);
+    images = await readFolder(path, variant, spec.name);
   } else if (info.isFile()) {
     images = parseImageFile(await readBytes(path), path, variant);
   } else {

@@ -80,6 +80,9 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
 
   if (jsonPath !== undefined) await checkOutputPath(jsonPath, '--json');
   const images = await searchImages(dataPath, request);
+  if (images && dataPath === undefined && settings.dataset !== 'cifar10' && !quiet) {
+    io.stderr.write(`note: no --data given, so the ${settings.dataset} search samples the embedded CIFAR-10 images (with ${settings.dataset}'s input size, normalisation and classes)\n`);
+  }
   const table = settings.space === 'nb201' ? await loadNb201Table() : undefined;
 
   const engine = await Engine.create({ backend });
