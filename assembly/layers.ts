@@ -127,49 +127,14 @@ export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumula
   }
 }
 
-// Average pooling; padding cells are not counted in the divisor (count_include_pad = False).
-export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    const yout = p * hout * wout;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = max(oy * stride - pad, 0);
-      const y1 = min(oy * stride - pad + k, hin);
-      for (let ox = 0; ox < wout; ox++) {
-        const x0 = max(ox * stride - pad, 0);
-        const x1 = min(ox * stride - pad + k, win);
-        let sum: f32 = 0;
-        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(x, xin + iy * win + ix);
-        setF32(y, yout + oy * wout + ox, sum / <f32>((y1 - y0) * (x1 - x0)));
-      }
-    }
-  }
-}
+// Pooling windows of size k, stride s, padding p over planes of hin × win; windows are clipped
+// to the input, so padding never counts in an average nor wins a maximum.
+const AVG_FORWARD = 0;
+const AVG_BACKWARD = 1;
+const MAX_FORWARD = 2;
+const MAX_BACKWARD = 3;
 
-export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
-  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    const yout = p * hout * wout;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = max(oy * stride - pad, 0);
-      const y1 = min(oy * stride - pad + k, hin);
-      for (let ox = 0; ox < wout; ox++) {
-        const x0 = max(ox * stride - pad, 0);
-        const x1 = min(ox * stride - pad + k, win);
-        const share = f32At(dy, yout + oy * wout + ox) / <f32>((y1 - y0) * (x1 - x0));
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) {
-            const q = xin + iy * win + ix;
-            setF32(dx, q, f32At(dx, q) + share);
-          }
-        }
-      }
-    }
-  }
-}
-
-// Max pooling (padding never wins); the first maximum in scan order takes the gradient.
+// Max pooling's gradient goes to the first maximum in scan order.
 @inline function argmaxInWindow(x: usize, xin: i32, win: i32, y0: i32, y1: i32, x0: i32, x1: i32): i32 {
   let best = xin + y0 * win + x0;
   let bestValue = f32At(x, best);
@@ -186,7 +151,8 @@ export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, wi
   return best;
 }
 
-export function maxpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+// Forward: src = x, dst = y. Backward: src = dy, dst = dx (added to), x = the forward input (max only).
+function poolWindows(mode: i32, src: usize, dst: usize, x: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
   for (let p = 0; p < planes; p++) {
     const xin = p * hin * win;
     for (let oy = 0; oy < hout; oy++) {
@@ -195,27 +161,43 @@ export function maxpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: 
       for (let ox = 0; ox < wout; ox++) {
         const x0 = max(ox * stride - pad, 0);
         const x1 = min(ox * stride - pad + k, win);
-        setF32(y, (p * hout + oy) * wout + ox, f32At(x, argmaxInWindow(x, xin, win, y0, y1, x0, x1)));
+        const out = (p * hout + oy) * wout + ox;
+        if (mode == AVG_FORWARD) {
+          let sum: f32 = 0;
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(src, xin + iy * win + ix);
+          setF32(dst, out, sum / <f32>((y1 - y0) * (x1 - x0)));
+        } else if (mode == AVG_BACKWARD) {
+          const share = f32At(src, out) / <f32>((y1 - y0) * (x1 - x0));
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) setF32(dst, xin + iy * win + ix, f32At(dst, xin + iy * win + ix) + share);
+          }
+        } else if (mode == MAX_FORWARD) {
+          setF32(dst, out, f32At(src, argmaxInWindow(src, xin, win, y0, y1, x0, x1)));
+        } else {
+          const q = argmaxInWindow(x, xin, win, y0, y1, x0, x1);
+          setF32(dst, q, f32At(dst, q) + f32At(src, out));
+        }
       }
     }
   }
 }
 
+export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+  poolWindows(AVG_FORWARD, x, y, 0, planes, hin, win, hout, wout, k, stride, pad);
+}
+
+export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
+  poolWindows(AVG_BACKWARD, dy, dx, 0, planes, hin, win, hout, wout, k, stride, pad);
+}
+
+export function maxpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+  poolWindows(MAX_FORWARD, x, y, 0, planes, hin, win, hout, wout, k, stride, pad);
+}
+
 export function maxpool_backward(dy: usize, x: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
   if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = max(oy * stride - pad, 0);
-      const y1 = min(oy * stride - pad + k, hin);
-      for (let ox = 0; ox < wout; ox++) {
-        const x0 = max(ox * stride - pad, 0);
-        const x1 = min(ox * stride - pad + k, win);
-        const q = argmaxInWindow(x, xin, win, y0, y1, x0, x1);
-        setF32(dx, q, f32At(dx, q) + f32At(dy, (p * hout + oy) * wout + ox));
-      }
-    }
-  }
+  poolWindows(MAX_BACKWARD, dy, dx, x, planes, hin, win, hout, wout, k, stride, pad);
 }
 
 export function gap_forward(x: usize, y: usize, planes: i32, hw: i32): void {
