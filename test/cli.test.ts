@@ -180,6 +180,13 @@ describe('search progress', () => {
     let text = '';
     const lines = new ProgressLines({ write: (chunk: string) => (text += chunk) });
     for (let i = 0; i <= 18; i++) lines.update(progress(i, 24 + i));
-    expect(text).toBe('round 1 (op): 18 candidates scored; 42/54 overall (78%), elapsed 0:30\n');
+    expect(text).toBe('round 1 (op): 18 candidates scored; 42/54 overall (78%), elapsed 0:30, ETA 0:09\n');
+  });
+
+  it('says after the first candidate how long the search will take', async () => {
+    const { ProgressLines } = await import('../src/cli/progress.js');
+    let text = '';
+    new ProgressLines({ write: (chunk: string) => (text += chunk) }).update(progress(1, 1));
+    expect(text).toBe('scoring 54 candidates; the first took 0:30, ETA 26:30\n');
   });
 });

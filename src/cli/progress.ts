@@ -55,10 +55,15 @@ export class ProgressLines implements ProgressReporter {
   constructor(private readonly stream: Stream) {}
 
   update(progress: SearchProgress): void {
+    const eta = progress.etaSeconds === undefined ? '' : `, ETA ${formatClock(progress.etaSeconds)}`;
+    // Without a terminal there is no bar, so say early how long the search will take.
+    if (progress.done === 1 && progress.candidate === 1) {
+      this.stream.write(`scoring ${progress.total} candidates; the first took ${formatClock(progress.elapsedSeconds)}${eta}\n`);
+    }
     if (progress.candidate !== progress.candidates) return;
     this.stream.write(
       `round ${progress.round} (${progress.stage}): ${progress.candidates} candidates scored; ` +
-        `${progress.done}/${progress.total} overall (${overallPercent(progress).toFixed(0)}%), elapsed ${formatClock(progress.elapsedSeconds)}\n`,
+        `${progress.done}/${progress.total} overall (${overallPercent(progress).toFixed(0)}%), elapsed ${formatClock(progress.elapsedSeconds)}${eta}\n`,
     );
   }
 
