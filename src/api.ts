@@ -3,7 +3,7 @@ import { datasetSpec, type DatasetName } from './data/datasets.js';
 import { Rng } from './data/rng.js';
 import { TenasInputError } from './errors.js';
 import type { Backend } from './engine/backend.js';
-import { createBackend, type BackendChoice } from './engine/create.js';
+import { createBackend, describeBackendChoice, type BackendChoice } from './engine/create.js';
 import type { Network } from './graph/ir.js';
 import { initialiseWeights, type InitScheme, type Weights } from './graph/weights.js';
 import { LinearAlgebra, type GramPrecision } from './metrics/linalg.js';
@@ -55,7 +55,8 @@ export interface SearchResult {
   nb201Index?: number;
   settings: SearchSettings;
   data: string;
-  backend: { name: string; info: Readonly<Record<string, string>> };
+  /** The backend that scored, its adapter facts, and why it was chosen. */
+  backend: { name: string; info: Readonly<Record<string, string>>; reason?: string };
   timings: { totalSeconds: number; roundSeconds: number[] };
   history: RoundRecord[];
 }
@@ -68,11 +69,13 @@ export class Engine {
   private constructor(
     readonly backend: Backend,
     readonly linalg: LinearAlgebra,
+    /** Why this backend was chosen (e.g. `auto` found only a software WebGPU adapter). */
+    readonly backendReason: string | undefined,
   ) {}
 
   static async create(options: { backend?: BackendChoice } = {}): Promise<Engine> {
     const [backend, linalg] = await Promise.all([createBackend(options.backend), LinearAlgebra.create()]);
-    return new Engine(backend, linalg);
+    return new Engine(backend, linalg, describeBackendChoice()?.reason);
   }
 
   buildNetwork(request: NetworkRequest): Network {
@@ -133,7 +136,7 @@ export class Engine {
       nb201Index: settings.space === 'nb201' ? request.benchmark?.lookup(outcome.arch).index : undefined,
       settings,
       data: images ? images.source : 'synthetic N(0, 1) inputs',
-      backend: { name: this.backend.name, info: this.backend.info },
+      backend: { name: this.backend.name, info: this.backend.info, reason: this.backendReason },
       timings: { totalSeconds: outcome.seconds, roundSeconds: outcome.history.map((round) => round.seconds) },
       history: outcome.history,
     };

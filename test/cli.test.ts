@@ -106,7 +106,10 @@ describe('tenas search', () => {
       history: unknown[];
       settings: { ntkBatch: number; repeats: number };
       benchmark: { cifar10: number; cifar100: number; imagenet16: number };
+      backend: { name: string; reason: string };
     };
+    expect(result.backend.name).toBe('wasm');
+    expect(result.backend.reason.length).toBeGreaterThan(10);
     expect(result.arch).toMatch(/^\|[a-z_0-9]+~0\|\+\|[a-z_0-9]+~0\|[a-z_0-9]+~1\|\+\|[a-z_0-9]+~0\|[a-z_0-9]+~1\|[a-z_0-9]+~2\|$/);
     expect(result.history).toHaveLength(3);
     expect(result.settings).toMatchObject({ ntkBatch: 8, repeats: 1 });

@@ -87,6 +87,10 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const table = settings.space === 'nb201' ? await loadNb201Table() : undefined;
 
   const engine = await Engine.create({ backend });
+  if (flagOption(options, 'verbose')) {
+    const facts = Object.entries(engine.backend.info).map(([key, value]) => `${key}: ${value}`).join('; ');
+    io.stderr.write(`backend: ${engine.backend.name} (${engine.backendReason ?? 'chosen'}; ${facts})\n`);
+  }
   const controller = new AbortController();
   const onInterrupt = () => {
     // A second Ctrl-C does not wait for the current candidate to finish.
