@@ -1,7 +1,7 @@
 // Every user mistake must end as one `tenas: error:` line on stderr and exit code 2. Runs the built
 // CLI; `npm test` builds it first (scripts/setup.mjs), the beforeAll below does when this file is run on its own.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +22,7 @@ const validArch = '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connec
 
 /** Builds the WebAssembly module and the CLI bundle when they are missing or older than their sources. */
 function buildIfStale(): void {
-  const script = ['setup.mjs', 'ensure-built.mjs'].map((name) => path.join(repoRoot, 'scripts', name)).find((file) => existsSync(file));
-  if (script) execFileSync(process.execPath, [script], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'setup.mjs')], { cwd: repoRoot, stdio: 'inherit' });
 }
 
 let scratch: string;

@@ -1,7 +1,7 @@
 // Runs the built CLI (`node bin/tenas.mjs`) as a user would. `npm test` builds it first through
 // scripts/setup.mjs; the beforeAll below does the same when this file is run on its own.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +25,7 @@ const relativeError = (actual: number, reference: number) => Math.abs(actual - r
 
 /** Builds the WebAssembly module and the CLI bundle when they are missing or older than their sources. */
 function buildIfStale(): void {
-  const script = ['setup.mjs', 'ensure-built.mjs'].map((name) => path.join(repoRoot, 'scripts', name)).find((file) => existsSync(file));
-  if (script) execFileSync(process.execPath, [script], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'setup.mjs')], { cwd: repoRoot, stdio: 'inherit' });
 }
 
 let scratch: string;
