@@ -13,6 +13,8 @@ export interface ConvOptions {
   padding?: number;
   dilation?: number;
   groups?: number;
+  /** Shifts every tap by this many input pixels (output size unchanged); FactorizedReduce uses 1. */
+  tapOffset?: number;
 }
 
 export function convOutputSize(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
@@ -38,7 +40,7 @@ export class NetworkBuilder {
 
   /** Conv2d without bias; `name` is the module path, e.g. `stem.0`. */
   conv(name: string, inChannels: number, outChannels: number, options: ConvOptions): Module {
-    const { kernel, stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    const { kernel, stride = 1, padding = 0, dilation = 1, groups = 1, tapOffset = 0 } = options;
     const weight = this.param(`${name}.weight`, [outChannels, inChannels / groups, kernel, kernel], 'conv');
     return (input) => {
       const { height, width } = this.shape(input);
@@ -48,7 +50,7 @@ export class NetworkBuilder {
         weight,
         kernel,
         stride,
-        padding,
+        padding: padding - tapOffset,
         dilation,
         groups,
         shape: {
@@ -65,21 +67,7 @@ export class NetworkBuilder {
    * (zero-padded at the bottom/right, first row and column dropped), i.e. taps at 2·o + 1.
    */
   shiftedConv(name: string, inChannels: number, outChannels: number): Module {
-    const weight = this.param(`${name}.weight`, [outChannels, inChannels, 1, 1], 'conv');
-    return (input) => {
-      const { height, width } = this.shape(input);
-      return this.push({
-        kind: 'conv',
-        input,
-        weight,
-        kernel: 1,
-        stride: 2,
-        padding: -1,
-        dilation: 1,
-        groups: 1,
-        shape: { channels: outChannels, height: convOutputSize(height, 1, 2, 0, 1), width: convOutputSize(width, 1, 2, 0, 1) },
-      });
-    };
+    return this.conv(name, inChannels, outChannels, { kernel: 1, stride: 2, tapOffset: 1 });
   }
 
   batchNorm(name: string, channels: number): Module {

@@ -66,9 +66,11 @@ export class CandidateScorer {
       throwIfAborted(signal);
       measurement.kappaCandidate.push((await scoreNtk(this.backend, this.linalg, ntkCandidate, weights, input, settings.ntkBatch, ntkOptions)).kappa);
     }
+    // Reference: one thin-net draw per candidate, shared by its repeats.
+    const sharedThinWeights = settings.protocol === 'reference' ? this.thinWeights(thinOrigin, task, 0) : undefined;
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       throwIfAborted(signal);
-      const weights = this.thinWeights(thinOrigin, task, repeat);
+      const weights = sharedThinWeights ?? this.thinWeights(thinOrigin, task, repeat);
       const batches = this.regionInputs(Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat));
       measurement.regionsOrigin.push((await scoreRegions(this.backend, this.linalg, thinOrigin, weights, batches, settings.regionPatches)).regions);
       measurement.regionsCandidate.push((await scoreRegions(this.backend, this.linalg, thinCandidate, weights, batches, settings.regionPatches)).regions);
@@ -76,9 +78,17 @@ export class CandidateScorer {
     return measurement;
   }
 
+  /** The reference protocol's one NTK draw per round, shared by every candidate and repeat of it. */
+  private roundWeights: { round: number; weights: Weights } | undefined;
+
   private ntkWeights(network: Network, task: CandidateTask, repeat: number): Weights {
     const { seed, protocol } = this.settings;
-    if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'ntk-weights', task.round));
+    if (protocol === 'reference') {
+      if (this.roundWeights?.round !== task.round) {
+        this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'ntk-weights', task.round)) };
+      }
+      return this.roundWeights.weights;
+    }
     return initialiseWeights(network, 'kaiming-normal-fan-out', Rng.stream(seed, 'ntk-weights', task.round, task.index, repeat));
   }
 
