@@ -1,9 +1,10 @@
 // Bundles the CLI and the library for Node and the browser (`npm run build:js`).
 // The WebAssembly module must be built first (`npm run build:wasm`): it is inlined as bytes.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { browserVariants } from './scripts/browser-variants.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -18,7 +19,6 @@ const shared = {
   bundle: true,
   format: 'esm',
   loader: { '.wasm': 'binary', '.wgsl': 'text' },
-  sourcemap: true,
   logLevel: 'warning',
   // The version is baked in at build time so the CLI needs no package.json at run time.
   define: { __TENAS_VERSION__: JSON.stringify(packageJson.version) },
@@ -37,9 +37,8 @@ const browser = {
   ...shared,
   platform: 'browser',
   target: 'es2022',
-  // The Node-only loaders import `node:*` lazily and are never called in a browser; left external,
-  // those imports stay unevaluated instead of failing the bundle.
-  external: ['node:*'],
+  // Node-only modules have `.browser.ts` stand-ins; a `node:*` import left over fails the build.
+  plugins: [browserVariants],
 };
 
 const targets = [
@@ -48,9 +47,11 @@ const targets = [
   // The worker pool's thread entry, loaded by path next to the bundle that starts the pool.
   { ...node, entryPoints: ['src/worker.ts'], outfile: 'dist/node/worker.js', optional: true },
   { ...browser, entryPoints: ['src/browser.ts'], outfile: 'dist/browser/index.js', optional: true },
-  { ...browser, entryPoints: ['src/worker.ts'], outfile: 'dist/browser/worker.js', optional: true },
+  { ...browser, entryPoints: ['src/worker.browser.ts'], outfile: 'dist/browser/worker.js', optional: true },
 ];
 
+rmSync(join(root, 'dist', 'node'), { recursive: true, force: true });
+rmSync(join(root, 'dist', 'browser'), { recursive: true, force: true });
 for (const { optional, ...options } of targets) {
   const entry = options.entryPoints[0];
   if (!existsSync(join(root, entry))) {

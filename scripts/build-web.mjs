@@ -1,11 +1,13 @@
-// Builds the web pages into dist/web/ (`npm run build:web`): the search app (dist/web/app/), the
-// benchmark page (dist/web/bench/) and, once src/worker.ts exists, the pool's module worker
-// (dist/web/worker.js). The WebAssembly kernels are inlined as bytes, so build/tenas.wasm must exist
-// (`npm run build:wasm`). `tenas serve` serves dist/web with the package's data/ folder at /data/.
+// Builds the web pages into dist/web/ (`npm run build:web`): the search app (dist/web/app/) and the
+// benchmark page (dist/web/bench/). The WebAssembly kernels are inlined as bytes, so build/tenas.wasm
+// must exist (`npm run build:wasm`). `tenas serve` serves dist/web with the package's data/ folder at
+// /data/ and the browser build (dist/browser, from `npm run build:js`) at /lib/: the app's pool runs
+// /lib/worker.js, the library's own worker, so the package ships one browser worker, not two.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserVariants } from './browser-variants.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const out = join(root, 'dist', 'web');
@@ -23,9 +25,8 @@ const common = {
   // es2022 keeps esbuild's binary loader from emitting Uint8Array.fromBase64 (too new for Chromium 120).
   target: ['es2022', 'chrome120'],
   loader: { '.wasm': 'binary', '.wgsl': 'text' },
-  // Node-only loaders import `node:*` lazily and are never called in a page.
-  external: ['node:*'],
-  sourcemap: true,
+  // Node-only modules have `.browser.ts` stand-ins; a `node:*` import left over fails the build.
+  plugins: [browserVariants],
   logLevel: 'warning',
 };
 
@@ -44,12 +45,8 @@ for (const page of pages) {
 }
 copyFileSync(join(root, 'src', 'web', 'shared', 'style.css'), join(out, 'style.css'));
 
-const hasWorker = existsSync(join(root, 'src', 'worker.ts'));
-if (hasWorker) {
-  await build({ ...common, entryPoints: [join(root, 'src', 'worker.ts')], outfile: join(out, 'worker.js') });
-} else {
-  console.log('build-web: src/worker.ts does not exist yet; the app will search on its own thread');
-}
+const hasWorker = existsSync(join(root, 'dist', 'browser', 'worker.js'));
+if (!hasWorker) console.log('build-web: dist/browser/worker.js is not built (`npm run build:js`); the app will search on its own thread');
 // Lets the app know whether worker.js exists without requesting it (a 404 would log a console error).
 writeFileSync(join(out, 'build-info.json'), `${JSON.stringify({ worker: hasWorker, builtAt: new Date().toISOString() })}\n`);
 

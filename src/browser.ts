@@ -1,8 +1,9 @@
 // The browser-safe public API: everything except the Node file loaders (see `index.ts`).
 export { Engine, type NetworkRequest, type SearchRequest, type SearchResult } from './api.js';
+export { env, type TenasEnv } from './env.js';
 export { TenasInputError, AbortError } from './errors.js';
-export { configureWorkerPool } from './pool/index.js';
-export type { Backend, BackendName } from './engine/backend.js';
+export { fetchEmbeddedCifar, fetchNb201Table } from './data/fetch.js';
+export type { Backend, BackendName, GradientMatrix, PatternMatrix } from './engine/backend.js';
 export type { BackendChoice } from './engine/create.js';
 export type { Network, ParamSpec, Layer, TensorShape } from './graph/ir.js';
 export { ntkColumns } from './graph/ir.js';
@@ -10,9 +11,11 @@ export type { Weights, InitScheme } from './graph/weights.js';
 export { weightsFromTensors, weightsToTensors } from './graph/weights.js';
 export type { NtkScore, KappaPolicy } from './metrics/ntk.js';
 export type { RegionScore } from './metrics/regions.js';
-export type { GramPrecision } from './metrics/linalg.js';
-export type { SearchProgress, RoundRecord, CandidateRecord } from './search/search.js';
-export { resolveSettings, type SearchSettings, type Protocol } from './search/settings.js';
+export type { GramPrecision, LinearAlgebra } from './metrics/linalg.js';
+export type { SearchProgress, RoundRecord, CandidateRecord, CandidateRunner } from './search/search.js';
+export type { CandidateTask, CandidateMeasurement } from './search/scorer.js';
+export { resolveSettings, type SearchSettings, type SearchSettingsInput, type Protocol } from './search/settings.js';
+export type { SpaceName } from './spaces/space.js';
 export { parseNb201Mask, formatNb201Mask, enumerateNb201Archs, NB201_OPS } from './spaces/nb201.js';
 export { parseGenotype, formatGenotype, parseDartsMask, formatDartsMask, DARTS_OPS, type Genotype } from './spaces/darts.js';
 export { parseNb201Table, type Nb201Table, type BenchmarkEntry } from './spaces/nb201-table.js';

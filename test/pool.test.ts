@@ -4,10 +4,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type SearchResult } from '../src/api.js';
+import { env } from '../src/env.js';
 import type { ImageSet } from '../src/data/cifar.js';
 import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
-import { configureWorkerPool, createWorkerPool, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
+import { createWorkerPool, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
 import { InProcessRunner } from '../src/search/in-process-runner.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
@@ -44,7 +45,7 @@ beforeAll(async () => {
     logLevel: 'warning',
   });
   workerUrl = pathToFileURL(outfile);
-  configureWorkerPool({ workerUrl });
+  env.workerUrl = workerUrl;
   [engine, images] = await Promise.all([Engine.create({ backend: 'wasm' }), loadEmbeddedCifar()]);
   reference = await engine.search({ ...small, images });
 });
@@ -156,5 +157,11 @@ describe('worker pool', () => {
     const controller = new AbortController();
     const search = engine.search({ ...small, images, workers: 2, signal: controller.signal, onProgress: (p) => p.done === 4 && controller.abort() });
     await expect(search).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('names the missing worker script and the fix before starting any worker', async () => {
+    const missing = pathToFileURL(path.join(bundleDir, 'no-such-worker.js'));
+    const attempt = createWorkerPool({ backend: 'wasm', settings, images, workers: 1, workerUrl: missing });
+    await expect(attempt).rejects.toMatchObject({ name: 'TenasInputError', message: expect.stringMatching(/no-such-worker\.js does not exist: .*env\.workerUrl/) });
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { TenasInputError } from '../errors.js';
+import { isMissingPackage, OPTIONAL_PACKAGES } from '../optional-packages.js';
 
 export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'] as const;
 
@@ -45,6 +46,15 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
+async function loadPuppeteer(): Promise<typeof import('puppeteer-core')> {
+  try {
+    return await import('puppeteer-core');
+  } catch (error) {
+    if (!isMissingPackage(error, 'puppeteer-core')) throw error;
+    throw new TenasInputError(`driving Chromium needs the optional package puppeteer-core, which is not installed: npm install ${OPTIONAL_PACKAGES.puppeteer}`);
+  }
+}
+
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
@@ -55,6 +65,7 @@ function isRoot(): boolean {
  */
 export async function launchChromium(options: { chrome?: string; timeoutMs?: number } = {}): Promise<LaunchedChromium> {
   const executablePath = requireChromium(options.chrome);
+  const puppeteer = await loadPuppeteer();
   const userDataDir = await mkdtemp(join(tmpdir(), 'tenas-chromium-'));
   // `headless: true` below makes Puppeteer pass --headless=new; a --user-data-dir in `args` stops it
   // from creating a profile folder of its own.
@@ -70,7 +81,6 @@ export async function launchChromium(options: { chrome?: string; timeoutMs?: num
   ];
   let browser: Browser;
   try {
-    const puppeteer = await import('puppeteer-core');
     browser = await puppeteer.launch({
       executablePath,
       headless: true,

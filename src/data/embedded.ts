@@ -1,4 +1,5 @@
 import { parseCifarBinary, type ImageSet } from './cifar.js';
+import { nodeBuiltin } from '../pool/node-builtin.js';
 
 /** The default image set shipped with the package: CIFAR-10 test images 0–999 (see its PROVENANCE.md). */
 export const EMBEDDED_CIFAR_PATH = 'data/cifar10-test-1000/cifar10_test_first1000.bin';
@@ -12,7 +13,7 @@ export function parseEmbeddedCifar(bytes: Uint8Array): ImageSet {
 /** Node: reads the embedded file from the package's `data/` folder. */
 export async function loadEmbeddedCifar(): Promise<ImageSet> {
   // Imported lazily so that browser bundles of this module carry no top-level Node built-ins.
-  const [{ readFile }, { packageDataPath }] = await Promise.all([import('node:fs/promises'), import('./package-root.js')]);
+  const [{ readFile }, { packageDataPath }] = await Promise.all([nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'), import('./package-root.js')]);
   const bytes = await readFile(packageDataPath(EMBEDDED_CIFAR_PATH));
   return parseEmbeddedCifar(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

@@ -2,7 +2,7 @@ import { TenasInputError } from '../errors.js';
 import type { Backend, BackendName } from './backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { WebGpuBackend } from './webgpu/backend.js';
-import { adapterFacts, requestGpuAdapter } from './webgpu/device.js';
+import { adapterFacts, missingAdapterReason, requestGpuAdapter } from './webgpu/device.js';
 import { passesSelfCheck } from './webgpu/self-check.js';
 
 export type BackendChoice = BackendName | 'auto';
@@ -51,7 +51,7 @@ async function chooseAutomatically(): Promise<Backend> {
   };
   const adapter = await requestGpuAdapter();
   if (!adapter) {
-    decide('wasm', 'no WebGPU adapter is available');
+    decide('wasm', await missingAdapterReason());
     return wasm;
   }
   const facts = adapterFacts(adapter);

@@ -1,4 +1,24 @@
+import { TenasInputError } from '../errors.js';
 import type { PoolWorker, PoolWorkerFactory } from './worker-pool-runner.js';
+
+const WORKER_FIX = 'serve tenas-web/worker (node_modules/tenas-web/dist/browser/worker.js) there and set env.workerUrl to its URL, or search with workers: 0';
+
+/**
+ * Fails with the URL and the fix when the worker script cannot be fetched: a module worker that
+ * fails to load reports only an anonymous error event.
+ */
+export async function requireWorkerScript(scriptUrl: URL | string): Promise<void> {
+  let status: string;
+  try {
+    const response = await fetch(scriptUrl);
+    await response.body?.cancel();
+    if (response.ok) return;
+    status = `HTTP ${response.status}`;
+  } catch (error) {
+    status = (error as Error).message;
+  }
+  throw new TenasInputError(`the pool's worker script could not be fetched from ${String(scriptUrl)} (${status}): ${WORKER_FIX}`);
+}
 
 export function browserParallelism(): number {
   return typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1;
@@ -20,7 +40,7 @@ export function browserWorkerFactory(scriptUrl: URL | string): PoolWorkerFactory
       lostListener = undefined;
       worker.terminate();
       markExited();
-      listener?.(`the worker threw an uncaught error: ${event.message || 'the worker script failed to load'}`);
+      listener?.(`the worker threw an uncaught error: ${event.message || `the worker script ${String(scriptUrl)} failed to load (${WORKER_FIX})`}`);
     });
     return {
       endpoint: worker,

@@ -1,5 +1,6 @@
 import type { ImageSet } from '../data/cifar.js';
 import type { BackendName } from '../engine/backend.js';
+import { env } from '../env.js';
 import type { SearchSettings } from '../search/settings.js';
 import { WorkerPoolRunner, type InjectedFault, type PoolWorkerFactory } from './worker-pool-runner.js';
 
@@ -15,23 +16,12 @@ export interface CreateWorkerPoolOptions {
   readonly images: ImageSet | undefined;
   /** Default: the available parallelism (`os.availableParallelism()`, `navigator.hardwareConcurrency`). */
   readonly workers?: number;
-  /** The bundled worker script; default: set by `configureWorkerPool`, else `worker.js` beside this bundle. */
+  /** The bundled worker script; default: `env.workerUrl`. */
   readonly workerUrl?: URL | string;
   /** Replaces the environment's worker factory (then `workerUrl` is not used). */
   readonly createWorker?: PoolWorkerFactory;
   readonly taskTimeoutMs?: number;
   readonly testFaults?: readonly InjectedFault[];
-}
-
-// Right for the bundles: dist/node/worker.js and dist/browser/worker.js sit beside the bundle that contains this code.
-let defaultWorkerUrl: URL | string = new URL('./worker.js', import.meta.url);
-
-/**
- * Where pools find the worker script when none is given (and so where `Engine.search({ workers })`
- * finds it): for apps whose bundler puts the worker elsewhere, and for tests running the sources.
- */
-export function configureWorkerPool(options: { workerUrl: URL | string }): void {
-  defaultWorkerUrl = options.workerUrl;
 }
 
 export function isNodeRuntime(): boolean {
@@ -40,7 +30,7 @@ export function isNodeRuntime(): boolean {
 
 /** A pool for this runtime: worker_threads in Node, module workers in a browser. */
 export async function createWorkerPool(options: CreateWorkerPoolOptions): Promise<WorkerPoolRunner> {
-  const workerUrl = options.workerUrl ?? defaultWorkerUrl;
+  const workerUrl = options.workerUrl ?? env.workerUrl;
   let createWorker = options.createWorker;
   let parallelism: () => number | Promise<number>;
   if (isNodeRuntime()) {
@@ -49,7 +39,10 @@ export async function createWorkerPool(options: CreateWorkerPoolOptions): Promis
     parallelism = node.nodeParallelism;
   } else {
     const browser = await import('./browser-workers.js');
-    createWorker ??= browser.browserWorkerFactory(workerUrl);
+    if (!createWorker) {
+      await browser.requireWorkerScript(workerUrl);
+      createWorker = browser.browserWorkerFactory(workerUrl);
+    }
     parallelism = browser.browserParallelism;
   }
   return new WorkerPoolRunner({

@@ -245,9 +245,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /**
- * The package's own layout: `/` is `dist/web` (built by `scripts/build-web.mjs`) and `/data/` is the
+ * The package's own layout: `/` is `dist/web` (built by `scripts/build-web.mjs`), `/data/` is the
  * package's `data/` folder, so the pages fetch the embedded CIFAR images and the NB201 table from
- * `/data/cifar10-test-1000/...` and `/data/nb201/...`, the same relative paths the Node loaders use.
+ * `/data/cifar10-test-1000/...` and `/data/nb201/...`, the same relative paths the Node loaders use,
+ * and `/lib/` is the browser build (`dist/browser`), whose `worker.js` the app's pool runs.
  */
 export function packageWebLayout(): { root: string; mounts: ServerMount[] } {
   const packageRoot = findPackageRoot('data/nb201');
@@ -255,7 +256,13 @@ export function packageWebLayout(): { root: string; mounts: ServerMount[] } {
   if (!existsSync(join(root, 'app', 'index.html'))) {
     throw new TenasInputError(`the web pages are not built (${join('dist', 'web', 'app', 'index.html')} is missing); run \`npm run build:web\` first`);
   }
-  return { root, mounts: [{ prefix: '/data/', directory: join(packageRoot, 'data') }] };
+  return {
+    root,
+    mounts: [
+      { prefix: '/data/', directory: join(packageRoot, 'data') },
+      { prefix: '/lib/', directory: join(packageRoot, 'dist', 'browser') },
+    ],
+  };
 }
 
 /** Serves the package's pages and data (`tenas serve`). */

@@ -1,8 +1,6 @@
 /// <reference types="@webgpu/types" />
 import { TenasInputError } from '../../errors.js';
-
-/** Chromium's SwiftShader Vulkan driver: a software WebGPU adapter for machines without a GPU. */
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+import { loadNodeGpu } from './node-gpu.js';
 
 const INSTALL_HINT = 'install a WebGPU driver (on Debian/Ubuntu: `apt-get install -y chromium libvulkan1`) or pass --backend wasm';
 
@@ -19,37 +17,16 @@ export interface GpuContext {
   readonly facts: AdapterFacts;
 }
 
-let nodeGpu: Promise<GPU | undefined> | undefined;
-
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/**
- * `navigator.gpu` in browsers; in Node the `webgpu` package (Dawn). On Linux without a chosen Vulkan
- * driver it points Dawn at Chromium's SwiftShader, which must happen before the first `create()`.
- */
-async function loadGpu(): Promise<GPU | undefined> {
+/** `navigator.gpu` in browsers; in Node the `webgpu` package (Dawn). */
+async function loadGpu(): Promise<{ gpu: GPU | undefined; reason?: string }> {
   const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (browserGpu) return browserGpu;
-  if (!isNode()) return undefined;
-  nodeGpu ??= (async () => {
-    if (process.platform === 'linux' && !process.env.VK_ICD_FILENAMES) {
-      const { existsSync } = await import('node:fs');
-      if (existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    }
-    process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
-    // A non-literal specifier keeps browser bundlers from resolving the Node-only native addon.
-    const specifier = 'webgpu';
-    try {
-      const dawn = (await import(/* @vite-ignore */ specifier)) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
-      Object.assign(globalThis, dawn.globals);
-      return dawn.create([]);
-    } catch {
-      return undefined;
-    }
-  })();
-  return nodeGpu;
+  if (browserGpu) return { gpu: browserGpu };
+  if (!isNode()) return { gpu: undefined, reason: 'this browser has no WebGPU (navigator.gpu)' };
+  return loadNodeGpu();
 }
 
 export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
@@ -59,9 +36,15 @@ export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
   return { vendor: info.vendor, architecture: info.architecture, description: info.description, isFallbackAdapter };
 }
 
+/** Why `requestGpuAdapter` found none: the `webgpu` package is missing, or no driver offers an adapter. */
+export async function missingAdapterReason(): Promise<string> {
+  const { reason } = await loadGpu();
+  return reason ?? 'no WebGPU adapter is available';
+}
+
 /** The adapter, or undefined when this environment has none (no driver, no `webgpu` package). */
 export async function requestGpuAdapter(): Promise<GPUAdapter | undefined> {
-  const gpu = await loadGpu();
+  const { gpu } = await loadGpu();
   if (!gpu) return undefined;
   try {
     return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? undefined;
@@ -75,7 +58,10 @@ const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxCompu
 
 export async function acquireGpu(): Promise<GpuContext> {
   const adapter = await requestGpuAdapter();
-  if (!adapter) throw new TenasInputError(`no WebGPU adapter is available: ${INSTALL_HINT}`);
+  if (!adapter) {
+    const { reason } = await loadGpu();
+    throw new TenasInputError(reason ? `${reason} (or pass --backend wasm)` : `no WebGPU adapter is available: ${INSTALL_HINT}`);
+  }
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   if (adapter.limits.maxStorageBuffersPerShaderStage < 8) {

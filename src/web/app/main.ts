@@ -8,7 +8,7 @@ import type { ImageSet } from '../../data/cifar.js';
 import { parseEmbeddedCifar } from '../../data/embedded.js';
 import type { BackendChoice } from '../../engine/create.js';
 import { AbortError, TenasInputError } from '../../errors.js';
-import { configureWorkerPool } from '../../pool/index.js';
+import { env } from '../../env.js';
 import type { SearchProgress } from '../../search/search.js';
 import { resolveSettings } from '../../search/settings.js';
 import { searchSpace } from '../../spaces/index.js';
@@ -26,8 +26,8 @@ import { renderTrajectory, trajectoryPoints } from './trajectory.js';
 /** The package's data/ folder is served at /data/ (see src/server/serve.ts). */
 const EMBEDDED_CIFAR_URL = '/data/cifar10-test-1000/cifar10_test_first1000.bin';
 const NB201_TABLE_URL = '/data/nb201/nb201_test_acc_200ep.csv';
-/** The pool's module worker, built beside the pages as dist/web/worker.js. */
-const WORKER_URL = new URL('../worker.js', import.meta.url);
+/** The pool's module worker: the browser build's dist/browser/worker.js, which `tenas serve` serves at /lib/. */
+const WORKER_URL = new URL('../lib/worker.js', import.meta.url);
 const BUILD_INFO_URL = new URL('../build-info.json', import.meta.url);
 
 type PageState = 'loading' | 'idle' | 'running' | 'done' | 'cancelled' | 'error';
@@ -299,7 +299,7 @@ async function startSearch(): Promise<void> {
     }
     showBackendInfo(engine.backend.name, engine.backend.info);
     // Without workers the engine scores on this thread, yielding to the page between candidates.
-    if ((request.workers ?? 0) > 0) configureWorkerPool({ workerUrl: WORKER_URL });
+    if ((request.workers ?? 0) > 0) env.workerUrl = WORKER_URL;
     const result = await engine.search({ ...request, signal: controller.signal, onProgress: showProgress });
     app.result = result;
     showResult(result);
