@@ -2,7 +2,8 @@
 // file package.json points at exists, no source maps ship, the browser bundles hold no Node built-in
 // and the browser worker no top-level await (esbuild re-bundles them for a browser, the worker as a
 // classic script), and the declarations typecheck on their own: the browser typings with only the
-// DOM library, the Node typings with @types/node, both with skipLibCheck off.
+// DOM library, the Node typings with @types/node, both with skipLibCheck off (TypeScript's own
+// lib files aside).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -50,6 +51,7 @@ for (const { file, lib, types } of typings) {
     strict: true,
     noEmit: true,
     skipLibCheck: false,
+    skipDefaultLibCheck: true,
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,

@@ -64,8 +64,8 @@ function isRoot(): boolean {
  * and a fresh profile in a temporary folder.
  */
 export async function launchChromium(options: { chrome?: string; timeoutMs?: number } = {}): Promise<LaunchedChromium> {
-  const executablePath = requireChromium(options.chrome);
   const puppeteer = await loadPuppeteer();
+  const executablePath = requireChromium(options.chrome);
   const userDataDir = await mkdtemp(join(tmpdir(), 'tenas-chromium-'));
   // `headless: true` below makes Puppeteer pass --headless=new; a --user-data-dir in `args` stops it
   // from creating a profile folder of its own.
