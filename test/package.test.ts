@@ -12,6 +12,7 @@ import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:c
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
 import { OPTIONAL_PACKAGES } from '../src/optional-packages.js';
@@ -175,6 +176,23 @@ describe.skipIf(!chrome)(chrome ? 'the example apps in headless Chromium' : 'the
   beforeAll(async () => {
     chromium = await launchChromium({ chrome });
   });
+
+  /** Opens `page` of the app in `folder` and waits until it says it is done (or failed). */
+  async function runApp(folder: string, page = 'index.html'): Promise<{ state?: string; text: string; errors: string[] }> {
+    const server = await startServer({ root: path.join(project, folder) });
+    const tab = await chromium.browser.newPage();
+    try {
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(String(error)));
+      await tab.goto(new URL(page, server.url).href, { waitUntil: 'load' });
+      await tab.waitForFunction(() => document.body.dataset.state !== undefined, { timeout: 150_000, polling: 250 });
+      const result = await tab.evaluate(() => ({ state: document.body.dataset.state, text: document.querySelector('#result')?.textContent ?? '' }));
+      return { ...result, errors };
+    } finally {
+      await tab.close();
+      await server.close();
+    }
+  }
   afterAll(async () => {
     await chromium?.close();
   });
@@ -184,20 +202,34 @@ describe.skipIf(!chrome)(chrome ? 'the example apps in headless Chromium' : 'the
     ['Vite', 'a tiny search with one worker on the embedded images', 'examples/vite/dist', NB201_ARCH],
     ['esbuild', 'the κ of one cell', 'examples/esbuild', /^κ = \d+(\.\d)?$/],
   ] as const)('the %s app runs %s', async (_bundler, _what, folder, expected) => {
-    const server = await startServer({ root: path.join(project, folder) });
-    const page = await chromium.browser.newPage();
-    try {
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.goto(new URL('index.html', server.url).href, { waitUntil: 'load' });
-      await page.waitForFunction(() => document.body.dataset.state !== undefined, { timeout: 150_000, polling: 250 });
-      const result = await page.evaluate(() => ({ state: document.body.dataset.state, text: document.querySelector('#result')?.textContent ?? '' }));
-      expect(result.text).toMatch(expected);
-      expect(result.state).toBe('done');
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-      await server.close();
-    }
+    const result = await runApp(folder);
+    expect(result.text).toMatch(expected);
+    expect(result.state).toBe('done');
+    expect(result.errors).toEqual([]);
   }, 180_000);
+
+  test('a worker or data file that is not served fails with the URL tried and the fix', async () => {
+    const folder = path.join(project, 'missing-files');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      path.join(folder, 'main.js'),
+      `import { Engine, fetchEmbeddedCifar } from 'tenas-web';
+const engine = await Engine.create({ backend: 'wasm' });
+const messages = await Promise.all([
+  engine.search({ synthetic: true, workers: 1, ntkBatch: 2, repeats: 1, regionPatches: 2, regionBatches: 1 }).then(() => 'searched', (error) => error.message),
+  fetchEmbeddedCifar().then(() => 'fetched', (error) => error.message),
+  fetchEmbeddedCifar('missing.bin').then(() => 'fetched', (error) => error.message),
+]);
+document.querySelector('#result').textContent = messages.join('\\n');
+document.body.dataset.state = 'done';
+`,
+    );
+    writeFileSync(path.join(folder, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script><body><output id="result"></output></body>');
+    await build({ absWorkingDir: project, entryPoints: [path.join(folder, 'main.js')], outfile: path.join(folder, 'bundle.js'), bundle: true, format: 'esm', platform: 'browser', logLevel: 'silent' });
+    const result = await runApp('missing-files');
+    const [worker, noDataUrl, missingData] = result.text.split('\n');
+    expect(worker).toMatch(/^the pool's worker script could not be fetched from http:\/\/127\.0\.0\.1:\d+\/worker\.js \(HTTP 404\): serve tenas-web\/worker .* set env\.workerUrl/);
+    expect(noDataUrl).toMatch(/^no URL for the embedded CIFAR-10 images: pass the URL .* or set env\.dataUrl/);
+    expect(missingData).toMatch(/^could not fetch the embedded CIFAR-10 images from http:\/\/127\.0\.0\.1:\d+\/missing\.bin \(HTTP 404\): serve tenas-web\/data\/cifar10-test-1000\/cifar10_test_first1000\.bin/);
+  });
 });
