@@ -21,7 +21,7 @@ import {
 import { dartsNtkNetwork, dartsThinNetwork } from '../src/graph/darts-networks.js';
 import { ntkColumns } from '../src/graph/ir.js';
 
-const genotypesJson = readFileSync(path.resolve(repoRoot, '..', 'shared', 'data', 'darts', 'genotypes.json'), 'utf8');
+const genotypesJson = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'darts', 'genotypes.json'), 'utf8');
 
 const TENAS_CIFAR10_REPR =
   "Genotype(normal=[('dil_conv_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 2), " +
