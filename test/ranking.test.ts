@@ -273,7 +273,7 @@ describe('mean3', () => {
   });
 });
 
-// TENAS.md §6.2 reference vector: `edge,op: Δκ triple | ΔR triple`, cell type 0.
+// The ranking reference vector of docs/algorithm.md §9.6: `edge,op: Δκ triple | ΔR triple`, cell type 0.
 const FIXTURE: [edge: number, op: number, kappa: [number, number, number], regions: [number, number, number]][] = [
   [0, 1, [0.084, 0.508, -0.5], [0.056, 0.001, -0.018]],
   [0, 2, [0.084, 0.508, -0.5], [0.139, 0.097, 0.19]],

@@ -1,6 +1,6 @@
 /**
  * Ranking and selection of one pruning round, exactly as the released code does it
- * (prune_tenas.py L147-184; TENAS.md §6.2 steps 4-5 and §6.3).
+ * (prune_tenas.py L147-184; docs/algorithm.md §9.4–9.5 and §10.2).
  */
 import { roundTo } from './rounding.js';
 

@@ -121,7 +121,7 @@ export function plannedCandidateCount(space: SearchSpace, settings: SearchSettin
 }
 
 /**
- * The TE-NAS pruning search (TENAS.md §6): op rounds until one op per edge, then (DARTS) edge
+ * The TE-NAS pruning search (docs/algorithm.md §10): op rounds until one op per edge, then (DARTS) edge
  * pruning to two inputs per node. Each round's candidates are scored by `runner`; ranking and
  * selection follow the released code's rounding and tie rules exactly.
  */

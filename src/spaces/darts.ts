@@ -1,5 +1,5 @@
 /**
- * The DARTS cell space as TE-NAS searches it (TENAS.md §0b, §2.1, §2.2, §2.5): op list, edge order,
+ * The DARTS cell space as TE-NAS searches it (docs/algorithm.md §2.1, §2.4, §3): op list, edge order,
  * op masks (JSON text) and genotypes (Python repr or JSON).
  *
  * A cell has two inputs (states 0 = c_{k−2}, 1 = c_{k−1}) and 4 intermediate nodes (states 2..5);
