@@ -169,7 +169,7 @@ export function formatDartsMask(mask: DartsMask): string {
   return JSON.stringify({ normal: mask.normal.map(aliveNames), reduce: mask.reduce.map(aliveNames) });
 }
 
-/** The search's starting supernet: every op alive except `none` on all 28 edges (§2.2). */
+/** The search's starting supernet: every op alive except `none` on all 28 edges (docs/algorithm.md §3). */
 export function fullDartsSupernetMask(): DartsMask {
   const cell = (): DartsCellMask => DARTS_EDGES.map(() => DARTS_OPS.map((op) => op !== 'none'));
   return { normal: cell(), reduce: cell() };
@@ -441,7 +441,7 @@ export function genotypeToMask(genotype: Genotype): DartsMask {
 /**
  * The genotype of a fully pruned mask: every node must have exactly 2 live edges, each with exactly
  * one alive op other than `none`. Pairs of a node are listed in increasing input order, which is
- * what TE-NAS's genotype derivation yields after pruning (§2.5).
+ * what TE-NAS's genotype derivation yields after pruning (docs/algorithm.md §2.4).
  */
 export function maskToGenotype(mask: DartsMask): Genotype {
   assertDartsMask(mask);

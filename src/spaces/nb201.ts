@@ -183,7 +183,7 @@ export function isSinglePath(mask: Nb201Mask): boolean {
   return mask.every((row) => aliveCount(row) === 1);
 }
 
-/** The search's starting supernet: every op alive except `none` (removed up front, §2.2). */
+/** The search's starting supernet: every op alive except `none` (removed up front, docs/algorithm.md §3). */
 export function fullSupernetMask(): Nb201Mask {
   return NB201_EDGES.map(() => NB201_OPS.map((op) => op !== 'none'));
 }
