@@ -2,7 +2,7 @@ import { TenasInputError } from '../errors.js';
 import type { Backend, BackendName } from './backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { WebGpuBackend } from './webgpu/backend.js';
-import { adapterFacts, missingAdapterReason, requestGpuAdapter } from './webgpu/device.js';
+import { adapterFacts, requestGpuAdapter } from './webgpu/device.js';
 import { passesSelfCheck } from './webgpu/self-check.js';
 
 export type BackendChoice = BackendName | 'auto';
@@ -49,11 +49,12 @@ async function chooseAutomatically(): Promise<Backend> {
   const decide = (backend: BackendName, reason: string): void => {
     lastDecision = { choice: 'auto', backend, reason };
   };
-  const adapter = await requestGpuAdapter();
-  if (!adapter) {
-    decide('wasm', await missingAdapterReason());
+  const access = await requestGpuAdapter();
+  if (!('adapter' in access)) {
+    decide('wasm', `no WebGPU adapter is available: ${access.unavailable}`);
     return wasm;
   }
+  const { adapter } = access;
   const facts = adapterFacts(adapter);
   const name = [facts.vendor, facts.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   if (facts.isFallbackAdapter) {

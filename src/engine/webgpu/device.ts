@@ -17,15 +17,21 @@ export interface GpuContext {
   readonly facts: AdapterFacts;
 }
 
+/** A WebGPU entry point, or why this environment has none (one line, for `--verbose` and errors). */
+export type GpuAccess = { readonly gpu: GPU } | { readonly unavailable: string };
+
+/** An adapter, or why there is none. */
+export type AdapterAccess = { readonly adapter: GPUAdapter } | { readonly unavailable: string };
+
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/** `navigator.gpu` in browsers; in Node the `webgpu` package (Dawn). */
-async function loadGpu(): Promise<{ gpu: GPU | undefined; reason?: string }> {
+/** `navigator.gpu` in browsers; in Node the optional `webgpu` package (Dawn), see `node-gpu.ts`. */
+async function loadGpu(): Promise<GpuAccess> {
   const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (browserGpu) return { gpu: browserGpu };
-  if (!isNode()) return { gpu: undefined, reason: 'this browser has no WebGPU (navigator.gpu)' };
+  if (!isNode()) return { unavailable: 'this browser does not offer WebGPU (navigator.gpu is missing)' };
   return loadNodeGpu();
 }
 
@@ -36,20 +42,15 @@ export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
   return { vendor: info.vendor, architecture: info.architecture, description: info.description, isFallbackAdapter };
 }
 
-/** Why `requestGpuAdapter` found none: the `webgpu` package is missing, or no driver offers an adapter. */
-export async function missingAdapterReason(): Promise<string> {
-  const { reason } = await loadGpu();
-  return reason ?? 'no WebGPU adapter is available';
-}
-
-/** The adapter, or undefined when this environment has none (no driver, no `webgpu` package). */
-export async function requestGpuAdapter(): Promise<GPUAdapter | undefined> {
-  const { gpu } = await loadGpu();
-  if (!gpu) return undefined;
+/** The adapter, or why this environment has none (no loader, no driver, no `webgpu` package). */
+export async function requestGpuAdapter(): Promise<AdapterAccess> {
+  const access = await loadGpu();
+  if (!('gpu' in access)) return access;
   try {
-    return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? undefined;
-  } catch {
-    return undefined;
+    const adapter = await access.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { adapter } : { unavailable: 'no WebGPU adapter was found (no GPU driver and no SwiftShader)' };
+  } catch (error) {
+    return { unavailable: `the WebGPU adapter request failed: ${(error as Error).message}` };
   }
 }
 
@@ -57,11 +58,9 @@ export async function requestGpuAdapter(): Promise<GPUAdapter | undefined> {
 const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'] as const;
 
 export async function acquireGpu(): Promise<GpuContext> {
-  const adapter = await requestGpuAdapter();
-  if (!adapter) {
-    const { reason } = await loadGpu();
-    throw new TenasInputError(reason ? `${reason} (or pass --backend wasm)` : `no WebGPU adapter is available: ${INSTALL_HINT}`);
-  }
+  const access = await requestGpuAdapter();
+  if (!('adapter' in access)) throw new TenasInputError(`no WebGPU adapter is available: ${access.unavailable}; ${INSTALL_HINT}`);
+  const { adapter } = access;
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   if (adapter.limits.maxStorageBuffersPerShaderStage < 8) {

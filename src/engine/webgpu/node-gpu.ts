@@ -1,42 +1,52 @@
 /// <reference types="@webgpu/types" />
 /**
  * WebGPU in Node: the optional `webgpu` package (Dawn). The browser build replaces this module with
- * `node-gpu.browser.ts`, so no Node built-in reaches a browser bundle.
+ * `node-gpu.browser.ts`, so that no Node built-in and no native addon reaches a browser bundle.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMissingPackage, OPTIONAL_PACKAGES } from '../../optional-packages.js';
+import type { GpuAccess } from './device.js';
 
 /** Chromium's SwiftShader Vulkan driver: a software WebGPU adapter for machines without a GPU. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** The GPU, or why there is none (one line with the fix). */
-export type NodeGpu = { readonly gpu: GPU } | { readonly gpu: undefined; readonly reason: string };
+let nodeGpu: Promise<GpuAccess> | undefined;
 
-let loaded: Promise<NodeGpu> | undefined;
+/** Where the dynamic loader looks for `libvulkan.so.1` on common Linux layouts, plus LD_LIBRARY_PATH. */
+function vulkanLoaderDirectories(): string[] {
+  const fromEnvironment = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  const multiarch = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 'riscv64-linux-gnu'];
+  return [...fromEnvironment, ...multiarch.flatMap((triple) => [`/usr/lib/${triple}`, `/lib/${triple}`]), '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+}
 
 /**
- * On Linux without a chosen Vulkan driver it points Dawn at Chromium's SwiftShader, which must
- * happen before the first `create()`.
+ * The package is looked for first: without it, nothing else matters. On Linux, Dawn reaches the GPU
+ * through the Vulkan loader (opened by `create()`, not by the import); without it Dawn prints a
+ * warning of its own (with a path from the package's build machine) on every adapter request, so a
+ * missing loader is detected here and reported as a plain reason instead. Without a chosen Vulkan
+ * driver, Dawn is pointed at Chromium's SwiftShader, which must happen before the first `create()`.
  */
-export function loadNodeGpu(): Promise<NodeGpu> {
-  loaded ??= (async (): Promise<NodeGpu> => {
-    if (process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
-      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    }
-    process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
+export function loadNodeGpu(): Promise<GpuAccess> {
+  nodeGpu ??= (async (): Promise<GpuAccess> => {
     let dawn: typeof import('webgpu');
     try {
       dawn = await import('webgpu');
     } catch (error) {
-      return {
-        gpu: undefined,
-        reason: isMissingPackage(error, 'webgpu')
-          ? `WebGPU in Node needs the optional package webgpu (Dawn), which is not installed: npm install ${OPTIONAL_PACKAGES.webgpu}`
-          : `the webgpu package (Dawn) failed to load: ${(error as Error).message}`,
-      };
+      if (isMissingPackage(error, 'webgpu')) {
+        return { unavailable: `WebGPU in Node needs the optional package webgpu (Dawn), which is not installed: npm install ${OPTIONAL_PACKAGES.webgpu}` };
+      }
+      return { unavailable: `the 'webgpu' package (Dawn for Node) could not be loaded: ${(error as Error).message}` };
     }
+    if (process.platform === 'linux') {
+      if (!vulkanLoaderDirectories().some((directory) => existsSync(join(directory, 'libvulkan.so.1')))) {
+        return { unavailable: 'the Vulkan loader libvulkan.so.1 is not installed (Debian/Ubuntu: apt-get install -y libvulkan1)' };
+      }
+      if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    }
+    process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
     Object.assign(globalThis, dawn.globals);
     return { gpu: dawn.create([]) };
   })();
-  return loaded;
+  return nodeGpu;
 }
