@@ -8,7 +8,8 @@ import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, sco
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
 import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
-import { WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
+import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
@@ -17,7 +18,7 @@ import { checkOutputPath, toJson, writeFileAtomically, type CliIO } from '../out
 import { EXIT_CANCELLED } from './search.js';
 
 const MAX_SEED = 2 ** 31 - 1;
-const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
+const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
 
 function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
   return {
@@ -89,13 +90,28 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
   return 0;
 }
 
+function selectionOptions(options: ParsedOptions): { sample: number | undefined } {
+  const sample = integerOption(options, 'sample', 1, 15_625);
+  if ((sample === undefined) === !flagOption(options, 'all')) throw new TenasInputError('choose which architectures to score: --sample N (a seeded random sample) or --all (all 15,625)');
+  return { sample };
+}
+
+function runStatusReport(options: ParsedOptions, io: CliIO, folder: string): number {
+  const stray = ['merge', 'out', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'dataset', 'space'].filter((name) => options.has(name));
+  if (stray.length > 0) throw new TenasInputError(`--status reads the shard files and needs only --shards and --sample N or --all; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
+  const shards = requireOption(integerOption(options, 'shards', 1, MAX_SHARDS), 'shards', 'the number of shards of the run (N of --shard K/N)');
+  const { sample } = selectionOptions(options);
+  const status = runStatus({ sample, shards }, readShardFiles(folder), Date.now());
+  io.stdout.write(flagOption(options, 'json') ? toJson({ folder, ...status }) : formatRunStatus(status));
+  return 0;
+}
+
 async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
     throw new TenasInputError('correlate supports --space nb201 only: benchmark accuracies exist for NAS-Bench-201 architectures');
   }
-  const sample = integerOption(options, 'sample', 1, 15_625);
-  const all = flagOption(options, 'all');
-  if ((sample === undefined) === !all) throw new TenasInputError('choose which architectures to score: --sample N (a seeded random sample) or --all (all 15,625)');
+  const { sample } = selectionOptions(options);
+  if (options.has('shards')) throw new TenasInputError('--shards goes with --status; to score one shard use --shard K/N');
   const dataset = choiceOption(options, 'dataset', BENCHMARK_DATASETS) ?? 'cifar10';
   const settings = resolveSettings({
     space: 'nb201',
@@ -176,6 +192,8 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
 }
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
+  const statusFolder = stringOption(options, 'status');
+  if (statusFolder !== undefined) return runStatusReport(options, io, statusFolder);
   const mergeList = stringOption(options, 'merge');
   return mergeList === undefined ? runScoring(options, io) : runMerge(options, io, mergeList);
 }
@@ -185,6 +203,7 @@ export const correlateCommand: Command = {
   summary: 'rank-correlate kappa, R and their rank sum with NAS-Bench-201 accuracies',
   description: `Usage: tenas correlate --space nb201 (--sample N | --all) --out FILE [options]
        tenas correlate --merge FILES [--out FILE] [--json]
+       tenas correlate --status DIR --shards N (--sample N | --all) [--json]
 
 Scores single-path NAS-Bench-201 architectures with the search's measurements (kappa of the NTK
 network, R of the thin network; reference protocol: PyTorch-default weights) and reports Kendall
@@ -196,7 +215,10 @@ depend on the sample, the sharding or the order.
 
 --shard K/N scores the K-th (1-based) of N interleaved slices of the selection: positions p with
 p mod N = K - 1. Run the N shards anywhere (a job array), then join them with
---merge 'shard-*.csv' (a comma-separated list; * and ? wildcards are expanded by tenas).`,
+--merge 'shard-*.csv' (a comma-separated list; * and ? wildcards are expanded by tenas).
+examples/slurm/submit.sh (in the package) does both on a SLURM cluster. --status DIR summarises a
+running job array from its shard files DIR/NAME-K.csv: rows done per shard out of its share, time
+per architecture, the shards that have not written for a while, and an ETA for the whole array.`,
   options: {
     space: { type: 'string', value: 'nb201', description: 'search space (only nb201 has benchmark accuracies)' },
     sample: { type: 'string', value: 'N', description: 'score N architectures from a shuffle of the space seeded by --seed (a smaller N is a prefix of a larger one)' },
@@ -210,6 +232,8 @@ p mod N = K - 1. Run the N shards anywhere (a job array), then join them with
     shard: { type: 'string', value: 'K/N', description: 'score only the K-th of N interleaved slices (K from 1 to N)' },
     out: { type: 'string', value: 'FILE', description: 'rows as .csv or .jsonl, appended and resumed; with --merge: the joined rows (also FILE.svg)' },
     merge: { type: 'string', value: 'FILES', description: "join finished rows of several files (comma-separated, wildcards allowed: 'out/shard-*.csv') and report on them" },
+    status: { type: 'string', value: 'DIR', description: 'summarise the progress of a sharded run from its shard files DIR/NAME-K.csv (with --shards and --sample or --all)' },
+    shards: { type: 'string', value: 'N', description: 'with --status: the number of shards of the run' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },
