@@ -63,8 +63,7 @@ describe.skipIf(unavailable !== undefined)(
         env: { ...cluster!.env, TENAS: tenasCommand.join(' ') },
         encoding: 'utf8',
       });
-      expect(submit.stderr).toBe('');
-      expect(submit.status).toBe(0);
+      expect(submit.status, submit.stderr).toBe(0);
       const ids = /array job (\d+) \(4 shards\), merge job (\d+)/.exec(submit.stdout);
       expect(ids, submit.stdout).not.toBeNull();
       const [, arrayJob, mergeJob] = ids!;

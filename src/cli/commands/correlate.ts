@@ -8,8 +8,8 @@ import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, sco
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
 import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
-import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
 import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
