@@ -15,8 +15,6 @@ const SCORING = ['--space', 'nb201', '--sample', '16', '--seed', '4', '--batch',
 const tenasCommand = [process.execPath, path.join(repoRoot, 'bin', 'tenas.mjs')];
 const unavailable = slurmUnavailableReason();
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function tenas(args: string[], cwd: string) {
   const result = spawnSync(tenasCommand[0], [...tenasCommand.slice(1), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -46,15 +44,7 @@ describe.skipIf(unavailable !== undefined)(
       if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     }, 60_000);
 
-    async function waitForJob(job: string, timeoutMs: number): Promise<string> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const state = cluster!.jobState(job);
-        if (!['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED'].includes(state)) return state;
-        if (Date.now() > deadline) throw new Error(`job ${job} still ${state} after ${timeoutMs / 1000} s\n${cluster!.logs()}`);
-        await sleep(500);
-      }
-    }
+    const FINISHED = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE'];
 
     it('a requeued shard resumes its file, and the merge job writes the one-process rows and report', async () => {
       const run = path.join(scratch, 'run');
@@ -71,35 +61,41 @@ describe.skipIf(unavailable !== undefined)(
       // Preempt the first shard seen with a finished row while it still runs: scontrol requeue
       // kills it and queues it again. SLURM holds a requeued job back for two minutes; start it now.
       let requeued: { shard: number; rowsBefore: number } | undefined;
-      const deadline = Date.now() + 90_000;
-      while (requeued === undefined) {
-        if (Date.now() > deadline) throw new Error(`no shard wrote a row within 90 s\n${cluster!.logs()}`);
-        for (let shard = 1; shard <= SHARDS && requeued === undefined; shard++) {
+      const runningWithRows = () => {
+        for (let shard = 1; shard <= SHARDS; shard++) {
           const rows = dataLines(path.join(run, `shard-${shard}.csv`)).length;
           if (rows >= 1 && rows < 4 && cluster!.jobState(`${arrayJob}_${shard}`) === 'RUNNING') {
             cluster!.slurm('scontrol', ['requeue', `${arrayJob}_${shard}`]);
             requeued = { shard, rowsBefore: rows };
+            return true;
           }
         }
-        await sleep(100);
-      }
-      const task = `${arrayJob}_${requeued.shard}`;
-      while (cluster!.jobState(task) !== 'PENDING') await sleep(200);
+        return false;
+      };
+      await cluster!.waitFor('a running shard with a finished row', runningWithRows, 90_000);
+      const { shard: requeuedShard, rowsBefore } = requeued!;
+      const task = `${arrayJob}_${requeuedShard}`;
+      await cluster!.waitFor(`${task} to be pending again`, () => cluster!.jobState(task) === 'PENDING', 30_000);
       cluster!.slurm('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
 
-      expect(await waitForJob(mergeJob, 150_000), cluster!.logs()).toBe('COMPLETED');
+      const midRun = tenas(['correlate', '--status', run, '--shards', '4', '--sample', '16'], scratch);
+      expect(midRun.status, midRun.stderr).toBe(0);
+      expect(midRun.stdout).toMatch(/^\d+ of 16 architecture\(s\) scored /);
+
+      await cluster!.waitFor(`merge job ${mergeJob} to finish`, () => FINISHED.includes(cluster!.jobState(mergeJob)), 150_000);
+      expect(cluster!.jobState(mergeJob), cluster!.logs()).toBe('COMPLETED');
       for (let shard = 1; shard <= SHARDS; shard++) expect(cluster!.jobState(`${arrayJob}_${shard}`)).toBe('COMPLETED');
       expect(cluster!.slurm('scontrol', ['show', 'job', task])).toMatch(/Restarts=1\b/);
 
       // The requeued task ran twice, into the same log, and its second run resumed the shard file.
-      const log = readFileSync(path.join(run, 'logs', `shard-${requeued.shard}.log`), 'utf8');
-      expect(log).toContain(`shard ${requeued.shard}/4: run 1 `);
-      expect(log).toContain(`shard ${requeued.shard}/4: run 2 `);
+      const log = readFileSync(path.join(run, 'logs', `shard-${requeuedShard}.log`), 'utf8');
+      expect(log).toContain(`shard ${requeuedShard}/4: run 1 `);
+      expect(log).toContain(`shard ${requeuedShard}/4: run 2 `);
       const resumed = /4 architecture\(s\) selected \(shard \d\/4\): (\d) already in \S+, (\d) to score/g;
       const runs = [...log.matchAll(resumed)].map((match) => ({ done: Number(match[1]), todo: Number(match[2]) }));
       expect(runs).toHaveLength(2);
       expect(runs[0]).toEqual({ done: 0, todo: 4 });
-      expect(runs[1].done).toBeGreaterThanOrEqual(requeued.rowsBefore);
+      expect(runs[1].done).toBeGreaterThanOrEqual(rowsBefore);
       expect(runs[1].todo, 'the requeued shard had rows left to score').toBeGreaterThanOrEqual(1);
 
       // The same sample in one process: identical rows and the identical report.

@@ -93,14 +93,17 @@ export class SlurmCluster {
     await this.waitFor('the munge socket', () => existsSync(socket), 10_000);
 
     const node = hostname().split('.')[0];
+    const controllerPort = await freePort();
+    let nodePort = await freePort();
+    while (nodePort === controllerPort) nodePort = await freePort();
     const conf = path.join(this.root, 'slurm.conf');
     writeFileSync(
       conf,
       [
         'ClusterName=tenastest',
         `SlurmctldHost=${node}(127.0.0.1)`,
-        `SlurmctldPort=${await freePort()}`,
-        `SlurmdPort=${await freePort()}`,
+        `SlurmctldPort=${controllerPort}`,
+        `SlurmdPort=${nodePort}`,
         'SlurmUser=root',
         'SlurmdUser=root',
         'AuthType=auth/munge',
@@ -146,7 +149,8 @@ export class SlurmCluster {
     this.daemons.push({ name, child, exited });
   }
 
-  private async waitFor(what: string, ready: () => boolean, timeoutMs: number): Promise<void> {
+  /** Polls `ready` until it holds; fails after `timeoutMs` or as soon as a daemon has exited. */
+  async waitFor(what: string, ready: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const dead = this.daemons.find((daemon) => daemon.child.exitCode !== null || daemon.child.signalCode !== null);
@@ -159,7 +163,7 @@ export class SlurmCluster {
       }
       if (isReady) return;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
+      await sleep(100);
     }
   }
 
