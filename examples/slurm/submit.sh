@@ -21,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  echo "usage: submit.sh RUN_DIR SHARDS SCORING_OPTIONS...   (e.g. submit.sh runs/nb201-all 64 --space nb201 --all --seed 0)" >&2
   exit 2
 }
 [[ $# -ge 3 ]] || usage
