@@ -35,7 +35,7 @@ function installSystemPackages() {
   const haveVulkan = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'].some(existsSync);
   const haveSlurm = ['slurmctld', 'slurmd', 'sbatch', 'munged'].every(hasCommand);
   if (haveChromium && haveVulkan && haveSlurm) return;
-  const install = 'apt-get install -y -qq';
+  const install = 'apt-get install -y';
   const commands = [
     ...(haveChromium && haveVulkan ? [] : [`${install} chromium libvulkan1`]),
     // Without recommends, which would add SLURM's development plugins.
@@ -45,7 +45,7 @@ function installSystemPackages() {
   if (isRoot && hasCommand('apt-get')) {
     console.log('setup: installing Debian packages for the WebGPU (SwiftShader), browser and SLURM tests');
     run('apt-get update -qq');
-    for (const command of commands) run(`DEBIAN_FRONTEND=noninteractive ${command}`);
+    for (const command of commands) run(`DEBIAN_FRONTEND=noninteractive ${command} -qq`);
     return;
   }
   console.warn(
