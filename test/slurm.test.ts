@@ -2,7 +2,7 @@
 // 16-architecture sample to a single-node cluster started here (test/support/slurm-cluster.ts), one
 // shard is requeued while it runs (as a preemption would), and the merge job's rows and report must
 // equal the same sample scored in one process. Tiny settings (batch 32, 200 patches) keep it short.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,15 @@ const unavailable = slurmUnavailableReason();
 function tenas(args: string[], cwd: string) {
   const result = spawnSync(tenasCommand[0], [...tenasCommand.slice(1), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same, without blocking: the one-process reference run overlaps the array job. */
+function tenasInBackground(args: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(tenasCommand[0], [...tenasCommand.slice(1), ...args], { cwd, encoding: 'utf8', timeout: 240_000 }, (error, stdout, stderr) => {
+      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
 }
 
 function dataLines(file: string): string[] {
@@ -57,6 +66,7 @@ describe.skipIf(unavailable !== undefined)(
       const ids = /array job (\d+) \(4 shards\), merge job (\d+)/.exec(submit.stdout);
       expect(ids, submit.stdout).not.toBeNull();
       const [, arrayJob, mergeJob] = ids!;
+      const wholeRun = tenasInBackground(['correlate', ...SCORING, '--out', 'whole.csv', '--quiet'], scratch);
 
       // Preempt the first shard seen with a finished row while it still runs: scontrol requeue
       // kills it and queues it again. SLURM holds a requeued job back for two minutes; start it now.
@@ -82,7 +92,7 @@ describe.skipIf(unavailable !== undefined)(
       expect(midRun.status, midRun.stderr).toBe(0);
       expect(midRun.stdout).toMatch(/^\d+ of 16 architecture\(s\) scored /);
 
-      await cluster!.waitFor(`merge job ${mergeJob} to finish`, () => FINISHED.includes(cluster!.jobState(mergeJob)), 150_000);
+      await cluster!.waitFor(`merge job ${mergeJob} to finish`, () => FINISHED.includes(cluster!.jobState(mergeJob)), 240_000);
       expect(cluster!.jobState(mergeJob), cluster!.logs()).toBe('COMPLETED');
       for (let shard = 1; shard <= SHARDS; shard++) expect(cluster!.jobState(`${arrayJob}_${shard}`)).toBe('COMPLETED');
       expect(cluster!.slurm('scontrol', ['show', 'job', task])).toMatch(/Restarts=1\b/);
@@ -99,7 +109,7 @@ describe.skipIf(unavailable !== undefined)(
       expect(runs[1].todo, 'the requeued shard had rows left to score').toBeGreaterThanOrEqual(1);
 
       // The same sample in one process: identical rows and the identical report.
-      const whole = tenas(['correlate', ...SCORING, '--out', 'whole.csv'], scratch);
+      const whole = await wholeRun;
       expect(whole.status, whole.stderr).toBe(0);
       const merged = dataLines(path.join(run, 'merged.csv'));
       expect(merged).toHaveLength(16);
@@ -112,6 +122,6 @@ describe.skipIf(unavailable !== undefined)(
       expect(status.stderr).toBe('');
       expect(status.status).toBe(0);
       expect(status.stdout).toContain('16 of 16 architecture(s) scored');
-    }, 200_000);
+    }, 300_000);
   },
 );
