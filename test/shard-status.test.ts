@@ -110,6 +110,8 @@ describe('runStatus', () => {
     expect(() => runStatus(plan, [wrongShard], NOW)).toThrow(/run\/shard-2\.csv holds arch \d+ \(seed 7\), which is not in shard 2 of 4 of --sample 16 \(seed 7\)/);
     expect(() => runStatus({ sample: 16, shards: 3 }, files, NOW)).toThrow(/shard-1\.csv holds arch/);
     expect(() => runStatus(plan, [shardFile(5, [], 1)], NOW)).toThrow(/is shard 5, but the run has --shards 4/);
+    const otherBatch = shardFile(2, shardRows(2, 1, 1).map((row) => ({ ...row, batch: 16 })), 1);
+    expect(() => runStatus(plan, [files[0], otherBatch], NOW)).toThrow(/scored with different settings: run\/shard-1\.csv row 1 has .*batch 8.* but run\/shard-2\.csv row 1 has .*batch 16/);
     expect(() => runStatus(plan, [shardFile(1, [], 1), { ...shardFile(1, [], 1), path: 'run/part-1.jsonl' }], NOW)).toThrow(/both shard 1/);
   });
 });

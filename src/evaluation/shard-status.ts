@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TenasInputError } from '../errors.js';
-import { parseRows, rowFormatOf, type CorrelationRow } from './rows.js';
+import { mergeRows, parseRows, rowFormatOf, type CorrelationRow } from './rows.js';
 import { selectArchs, shardOf, type IndexedArch } from './selection.js';
 
 /** What a sharded run was asked to score: the selection (`--sample N` or `--all`) split `shards` ways. */
@@ -69,15 +69,27 @@ export function readShardFiles(folder: string): ShardFile[] {
     const match = SHARD_FILE.exec(name);
     if (match === null) continue;
     const path = join(folder, name);
-    const rows = parseRows(readFileSync(path, 'utf8'), rowFormatOf(name), path).rows;
-    files.push({ shard: Number(match[1]), path, rows, modifiedMs: statSync(path).mtimeMs });
+    let text: string;
+    let modifiedMs: number;
+    try {
+      text = readFileSync(path, 'utf8');
+      modifiedMs = statSync(path).mtimeMs;
+    } catch (error) {
+      throw new TenasInputError(`--status: cannot read ${path}: ${(error as Error).message}`);
+    }
+    files.push({ shard: Number(match[1]), path, rows: parseRows(text, rowFormatOf(name), path).rows, modifiedMs });
   }
   if (files.length === 0) throw new TenasInputError(`--status: ${folder} holds no shard files (NAME-K.csv or NAME-K.jsonl, e.g. shard-3.csv)`);
   return files;
 }
 
-/** The architectures of every shard, checked against the rows: a file must hold only its shard's. */
+/**
+ * The architectures of every shard, checked against the rows: a file must hold only its shard's,
+ * and all rows the same settings (as --merge will require).
+ */
 function sharesOf(plan: ShardPlan, files: readonly ShardFile[]): IndexedArch[][] {
+  const sourced = files.flatMap((file) => file.rows.map((row, i) => ({ row, source: `${file.path} row ${i + 1}` })));
+  if (sourced.length > 0) mergeRows(sourced);
   const seed = files.find((file) => file.rows.length > 0)?.rows[0].seed ?? 0;
   const selection = selectArchs({ sample: plan.sample, seed });
   const shares = Array.from({ length: plan.shards }, (_, i) => shardOf(selection, { index: i + 1, count: plan.shards }));
