@@ -107,7 +107,7 @@ describe('runStatus', () => {
   it('rejects files that are not shards of the stated run', () => {
     const wrongShard = { ...shardFile(2, shardRows(1, 1, 1), 1) };
     expect(() => runStatus(plan, [wrongShard], NOW)).toThrow(TenasInputError);
-    expect(() => runStatus(plan, [wrongShard], NOW)).toThrow(/run\/shard-2\.csv holds arch \d+ \(seed 7\), which is not in shard 2 of 4 of --sample 16 \(seed 7\)/);
+    expect(() => runStatus(plan, [wrongShard], NOW)).toThrow(/run\/shard-2\.csv holds arch \d+, which is not in shard 2 of 4 of --sample 16 \(seed 7\)/);
     expect(() => runStatus({ sample: 16, shards: 3 }, files, NOW)).toThrow(/shard-1\.csv holds arch/);
     expect(() => runStatus(plan, [shardFile(5, [], 1)], NOW)).toThrow(/is shard 5, but the run has --shards 4/);
     const otherBatch = shardFile(2, shardRows(2, 1, 1).map((row) => ({ ...row, batch: 16 })), 1);
