@@ -18,3 +18,13 @@ export class AbortError extends Error {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }
+
+/**
+ * A cancellation point for work that runs on the calling thread: lets the event loop run (signal
+ * handlers, abort events, a page's Cancel button), then throws AbortError if `signal` was aborted.
+ * WebAssembly calls resolve their promises at once, so without it nothing else runs until the end.
+ */
+export async function yieldThenCheck(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  throwIfAborted(signal);
+}

@@ -2,7 +2,7 @@
  * `tenas browser-bench`: serves the built pages, opens the benchmark page in headless Chromium and
  * returns what the page reports in `window.__TENAS_BENCH__`.
  */
-import { TenasInputError } from '../errors.js';
+import { AbortError, TenasInputError, throwIfAborted } from '../errors.js';
 import { servePackage, type RunningServer } from '../server/serve.js';
 import type { BrowserBenchOutcome } from '../web/bench/outcome.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
@@ -21,6 +21,19 @@ export interface BrowserBenchOptions {
   runs?: number;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
+  /** Stops the run (AbortError) and closes the browser and the server. */
+  signal?: AbortSignal;
+}
+
+/** `work`, or an AbortError as soon as `signal` is aborted (the caller then closes what `work` uses). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export interface BrowserBenchReport extends BrowserBenchOutcome {
@@ -47,8 +60,11 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
   let server: RunningServer | undefined;
   let chromium: LaunchedChromium | undefined;
   try {
+    const { signal } = options;
     server = await servePackage();
+    throwIfAborted(signal);
     chromium = await launchChromium({ chrome: options.chrome, timeoutMs });
+    throwIfAborted(signal);
     const page = await chromium.browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (message) => {
@@ -56,10 +72,11 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
     });
     page.on('pageerror', (error) => consoleErrors.push(error instanceof Error ? error.message : String(error)));
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - started));
-    await page.goto(new URL(`bench/${benchPageQuery(options)}`, server.url).href, { waitUntil: 'load', timeout: remaining() });
+    await unlessAborted(page.goto(new URL(`bench/${benchPageQuery(options)}`, server.url).href, { waitUntil: 'load', timeout: remaining() }), signal);
     try {
-      await page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 });
-    } catch {
+      await unlessAborted(page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 }), signal);
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
       throw new TenasInputError(`the benchmark page did not finish within ${Math.round(timeoutMs / 1000)} s; pass a longer timeout or smaller --batch/--runs`);
     }
     const outcome = await page.evaluate(() => JSON.stringify(window.__TENAS_BENCH__));

@@ -4,6 +4,7 @@ import { loadImageSet } from '../../data/files.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 
 /** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
@@ -25,7 +26,7 @@ function summary(report: BenchReport): string {
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const dataset = choiceOption(options, 'dataset', DATASET_NAMES) ?? 'cifar10';
   const dataPath = stringOption(options, 'data');
-  const report = await runBenchmarks({
+  const settings = {
     space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
     dataset,
     batch: integerOption(options, 'batch', 2, 1024),
@@ -33,9 +34,20 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     runs: integerOption(options, 'runs', 1, 100),
     images: dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset),
     peakRssMb,
-  });
-  io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
-  return 0;
+  };
+  const controller = new AbortController();
+  const stopListening = abortOnInterrupt(controller);
+  try {
+    const report = await runBenchmarks({ ...settings, signal: controller.signal });
+    io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
+    return 0;
+  } catch (error) {
+    if (!isCancellation(error, controller.signal)) throw error;
+    io.stderr.write('bench cancelled\n');
+    return EXIT_CANCELLED;
+  } finally {
+    stopListening();
+  }
 }
 
 export const benchCommand: Command = {
