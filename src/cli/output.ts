@@ -18,6 +18,8 @@ export function fileError(error: unknown, subject: string): Error {
     ENOTDIR: 'has a path component that is not a folder',
     EROFS: 'is on a read-only file system',
     ENOSPC: 'cannot be written: no space left on the device',
+    ELOOP: 'is a loop of symlinks',
+    ENAMETOOLONG: 'is a name too long for the file system',
   };
   if (code !== undefined && Object.hasOwn(problems, code)) return new TenasInputError(`${subject} ${problems[code]}`);
   return error instanceof Error ? error : new Error(String(error));
@@ -65,15 +67,16 @@ export function clipped(text: string): string {
 }
 
 /**
- * Caps what an error message quotes of the user's input, whichever code wrote it: every long
- * command-line value in it is clipped, and so is any longer unbroken run of characters (part of an
- * argument, a line of an input file), so an 85 KB arch string still gives a short error line.
+ * Caps what an error message quotes of the user's input, whichever code wrote it: any unbroken run
+ * of more than MAX_QUOTED_CHARS characters (an arch string, part of a line of an input file) is
+ * clipped, and so is every long command-line value with spaces in it (a JSON mask), so an 85 KB
+ * argument still gives a short error line.
  */
 export function clipInputs(message: string, argv: readonly string[]): string {
   let text = message;
   const values = argv.map((arg) => (/^--[^=]+=/.test(arg) ? arg.slice(arg.indexOf('=') + 1) : arg));
-  for (const value of values.filter((item) => item.length > MAX_QUOTED_CHARS).sort((a, b) => b.length - a.length)) {
+  for (const value of values.filter((item) => item.length > MAX_QUOTED_CHARS && /\s/.test(item)).sort((a, b) => b.length - a.length)) {
     text = text.split(value).join(clipped(value));
   }
-  return text.replace(new RegExp(`\\S{${MAX_QUOTED_CHARS + 1},}`, 'g'), (run) => clipped(run));
+  return text.replace(new RegExp(`[^\\s"'\`]{${MAX_QUOTED_CHARS + 1},}`, 'g'), (run) => clipped(run));
 }

@@ -125,6 +125,8 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
       `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key)}; use the same options or another --out`,
     );
   }
+  // Conflicting duplicates would only fail the report at the end, after hours of scoring.
+  if (file.existing.length > 0) mergeRows(file.existing);
   if (file.droppedTruncatedLine) io.stderr.write(`${out}: removed an incomplete last line (left by an interrupted write)\n`);
   const done = new Set(file.existing.map((entry) => entry.row.archIndex));
   const todo = archs.filter((arch) => !done.has(arch.archIndex));
