@@ -113,6 +113,10 @@ describe('prepareOutputFile + writeOutputFile', () => {
     await expectRefused(inDir('a'), /--json: .*a is a loop of symlinks/);
   });
 
+  it('refuses a folder where no file can be created, even by root (/sys)', async () => {
+    await expectRefused('/sys/tenas-output.json', /--json: cannot create files in the folder \/sys \(permission denied\)/);
+  });
+
   it.skipIf(isRoot)('refuses a read-only file and a folder it cannot create files in', async () => {
     writeFileSync(inDir('locked.json'), 'keep');
     chmodSync(inDir('locked.json'), 0o444);

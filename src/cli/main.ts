@@ -15,7 +15,8 @@ export const EXIT_OK = 0;
 export const EXIT_INTERNAL_ERROR = 1;
 export const EXIT_USAGE_ERROR = 2;
 
-const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand, serveCommand, browserBenchCommand];
+/** Every command, in the order of the help text. */
+export const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand, serveCommand, browserBenchCommand];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -65,7 +65,22 @@ async function requireFolder(folder: string, option: string, path: string): Prom
     throw fileError(error, `${option}: the folder ${folder} of ${path}`);
   });
   if (!info.isDirectory()) throw new TenasInputError(`${option}: ${folder} in ${path} is not a folder; choose another path`);
-  await requireWritable(folder, `${option}: cannot create files in the folder ${folder}`);
+  // Creating a file is the only reliable test: permissions, read-only mounts, and file systems that
+  // refuse new files even to root (/sys) all show up here rather than after the work.
+  const probe = temporaryName(folder, basename(path));
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EROFS' ? 'it is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? String(error));
+    throw new TenasInputError(`${option}: cannot create files in the folder ${folder} (${reason}); choose another path`);
+  }
+  await unlink(probe);
+}
+
+/** A name next to the output, unique to this process and call. */
+function temporaryName(folder: string, name: string): string {
+  return join(folder, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /**
@@ -122,7 +137,7 @@ export async function writeOutputFile(output: OutputFile, text: string): Promise
     }
     return;
   }
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temporary = temporaryName(dirname(target), basename(target));
   try {
     await writeFile(temporary, text, { flag: 'wx' });
     if (current !== undefined) await chmod(temporary, current.mode & 0o7777);
