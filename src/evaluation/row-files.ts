@@ -27,7 +27,9 @@ function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new TenasInputError(`${path} is a folder, not a file`);
     throw new TenasInputError(`cannot read ${path}: ${(error as Error).message}`);
   }
 }
@@ -80,10 +82,10 @@ export function openRowFile(path: string): RowAppender {
 export function readRowFiles(paths: readonly string[]): SourcedRow[] {
   const sourced: SourcedRow[] = [];
   for (const path of paths) {
-    const text = readText(path);
-    if (text === undefined) throw new TenasInputError(`--merge: the input ${path} does not exist`);
     explained(
       () => {
+        const text = readText(path);
+        if (text === undefined) throw new TenasInputError(`${path} does not exist`);
         const parsed = parseRows(text, rowFormatOf(path), path);
         parsed.rows.forEach((row, i) => {
           const source = `${path} line ${parsed.lines[i]}`;
@@ -91,7 +93,7 @@ export function readRowFiles(paths: readonly string[]): SourcedRow[] {
           sourced.push({ row, source });
         });
       },
-      `--merge: the input ${path} cannot be used: `,
+      `--merge: the input `,
       'pass only the .csv/.jsonl files written by tenas correlate --out',
     );
   }

@@ -36,7 +36,7 @@ export function rowFormatOf(path: string): RowFormat {
   const lower = path.toLowerCase();
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
-  throw new TenasInputError(`cannot tell the format of '${path}' from its extension; name it *.csv or *.jsonl`);
+  throw new TenasInputError(`${path} has neither a .csv nor a .jsonl extension, so its row format is unknown; name it *.csv or *.jsonl`);
 }
 
 function columnValues(row: CorrelationRow): Record<Column, string | number> {
@@ -91,7 +91,7 @@ function rowFromColumns(get: (column: Column) => unknown, where: string): Correl
   const regions = number('regions', false, 1);
   // R is the mean of `repeats` region counts, so R × repeats is a whole number.
   const total = regions * repeats;
-  if (Math.abs(total - Math.round(total)) > 1e-9 * total) fail('regions', `a count of linear regions (a whole number, or a mean of ${repeats} whole numbers)`);
+  if (Math.abs(total - Math.round(total)) > 1e-9 * total) fail('regions', `a count of linear regions (${repeats === 1 ? 'a whole number' : `a mean of ${repeats} whole numbers`})`);
   const protocol = text('protocol');
   if (protocol !== 'reference' && protocol !== 'paper') fail('protocol', 'reference or paper');
   return {
