@@ -28,3 +28,17 @@ export async function yieldThenCheck(signal: AbortSignal | undefined): Promise<v
   await new Promise<void>((resolve) => setTimeout(resolve, 0));
   throwIfAborted(signal);
 }
+
+/**
+ * `work`'s outcome, or an AbortError as soon as `signal` is aborted, for work that cannot stop on
+ * its own (a page load, a call into a worker): the caller then closes what `work` runs on.
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

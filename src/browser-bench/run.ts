@@ -2,7 +2,7 @@
  * `tenas browser-bench`: serves the built pages, opens the benchmark page in headless Chromium and
  * returns what the page reports in `window.__TENAS_BENCH__`.
  */
-import { AbortError, TenasInputError, throwIfAborted } from '../errors.js';
+import { AbortError, TenasInputError, throwIfAborted, unlessAborted } from '../errors.js';
 import { servePackage, type RunningServer } from '../server/serve.js';
 import type { BrowserBenchOutcome } from '../web/bench/outcome.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
@@ -23,17 +23,6 @@ export interface BrowserBenchOptions {
   backends?: readonly ('wasm' | 'webgpu')[];
   /** Stops the run (AbortError) and closes the browser and the server. */
   signal?: AbortSignal;
-}
-
-/** `work`, or an AbortError as soon as `signal` is aborted (the caller then closes what `work` uses). */
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError());
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export interface BrowserBenchReport extends BrowserBenchOutcome {

@@ -1,6 +1,5 @@
 import type { ImageSet } from '../data/cifar.js';
 import { datasetSpec } from '../data/datasets.js';
-import { yieldThenCheck } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { ntkBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
@@ -53,8 +52,7 @@ export class ArchScorer {
     private readonly images: ImageSet,
   ) {}
 
-  /** Yields to the event loop before each measurement and stops there once `signal` is aborted. */
-  async score({ archIndex, arch }: IndexedArch, signal?: AbortSignal): Promise<ArchScore> {
+  async score({ archIndex, arch }: IndexedArch): Promise<ArchScore> {
     const { settings } = this;
     const spec = datasetSpec(settings.dataset);
     const mask = nb201Space.parseArchitecture(arch);
@@ -65,13 +63,11 @@ export class ArchScorer {
     const kappaRepeats: number[] = [];
     const regionRepeats: number[] = [];
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      await yieldThenCheck(signal);
       const weights = this.weights(ntkNetwork, archIndex, 'ntk-weights', repeat);
       const input = ntkBatch(this.images, settings.ntkBatch, spec, Rng.stream(settings.seed, 'correlate', archIndex, 'ntk-data', repeat));
       kappaRepeats.push((await scoreNtk(this.backend, this.linalg, ntkNetwork, weights, input, settings.ntkBatch, ntkOptions)).kappa);
     }
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      await yieldThenCheck(signal);
       const weights = this.weights(thinNetwork, archIndex, 'lr-weights', repeat);
       const rng = Rng.stream(settings.seed, 'correlate', archIndex, 'lr-data', repeat);
       const batches = Array.from({ length: settings.regionBatches }, () => regionPatches(this.images, settings.regionPatches, spec, rng));

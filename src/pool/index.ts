@@ -1,6 +1,10 @@
+import * as Comlink from 'comlink';
 import type { ImageSet } from '../data/cifar.js';
+import type { ArchScore } from '../evaluation/arch-scorer.js';
+import type { IndexedArch } from '../evaluation/selection.js';
 import type { BackendName } from '../engine/backend.js';
 import type { SearchSettings } from '../search/settings.js';
+import type { ScoringService } from './protocol.js';
 import { WorkerPoolRunner, type InjectedFault, type PoolWorkerFactory } from './worker-pool-runner.js';
 
 export { WorkerPoolRunner, WorkerPoolError, DEFAULT_TASK_TIMEOUT_MS } from './worker-pool-runner.js';
@@ -38,25 +42,63 @@ export function isNodeRuntime(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/** A pool for this runtime: worker_threads in Node, module workers in a browser. */
-export async function createWorkerPool(options: CreateWorkerPoolOptions): Promise<WorkerPoolRunner> {
-  const workerUrl = options.workerUrl ?? defaultWorkerUrl;
-  let createWorker = options.createWorker;
-  let parallelism: () => number | Promise<number>;
+/** This runtime's way of starting workers: worker_threads in Node, module workers in a browser. */
+async function runtimeWorkers(workerUrl: URL | string): Promise<{ createWorker: PoolWorkerFactory; parallelism: () => number | Promise<number> }> {
   if (isNodeRuntime()) {
     const node = await import('./node-workers.js');
-    createWorker ??= await node.nodeWorkerFactory(workerUrl);
-    parallelism = node.nodeParallelism;
-  } else {
-    const browser = await import('./browser-workers.js');
-    createWorker ??= browser.browserWorkerFactory(workerUrl);
-    parallelism = browser.browserParallelism;
+    return { createWorker: await node.nodeWorkerFactory(workerUrl), parallelism: node.nodeParallelism };
   }
+  const browser = await import('./browser-workers.js');
+  return { createWorker: browser.browserWorkerFactory(workerUrl), parallelism: browser.browserParallelism };
+}
+
+/** A pool for this runtime: worker_threads in Node, module workers in a browser. */
+export async function createWorkerPool(options: CreateWorkerPoolOptions): Promise<WorkerPoolRunner> {
+  const runtime = await runtimeWorkers(options.workerUrl ?? defaultWorkerUrl);
   return new WorkerPoolRunner({
-    createWorker,
+    createWorker: options.createWorker ?? runtime.createWorker,
     context: { backend: options.backend, settings: options.settings, images: options.images },
-    workers: options.workers ?? (await parallelism()),
+    workers: options.workers ?? (await runtime.parallelism()),
     taskTimeoutMs: options.taskTimeoutMs,
     testFaults: options.testFaults,
   });
+}
+
+/** A worker that scores single-path architectures (`tenas correlate`) one call at a time. */
+export interface ArchScoringWorker {
+  /** Rejects if the worker dies or is closed meanwhile. */
+  score(arch: IndexedArch): Promise<ArchScore>;
+  /** Terminates the worker at once, even in the middle of a score. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one worker scoring architectures off the calling thread, which then stays free for signal
+ * handlers and progress: a measurement takes seconds of WebAssembly that cannot be interrupted, but
+ * a worker can be terminated at any moment.
+ */
+export async function startArchScoringWorker(options: { backend: BackendName; settings: SearchSettings; images: ImageSet; workerUrl?: URL | string }): Promise<ArchScoringWorker> {
+  const { createWorker } = await runtimeWorkers(options.workerUrl ?? defaultWorkerUrl);
+  const worker = createWorker();
+  let markLost!: (reason: string) => void;
+  const lost = new Promise<never>((_, reject) => {
+    markLost = (reason) => reject(new Error(`the scoring worker stopped: ${reason}`));
+  });
+  lost.catch(() => {}); // observed through the calls below
+  worker.onLost(markLost);
+  const service = Comlink.wrap<ScoringService>(worker.endpoint);
+  const call = <T>(work: Promise<T>): Promise<T> => Promise.race([work, lost]);
+  try {
+    await call(service.init({ backend: options.backend, settings: options.settings, images: options.images }));
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  return {
+    score: (arch) => call(service.scoreArch(arch)),
+    close: async () => {
+      markLost('it was closed');
+      await worker.terminate();
+    },
+  };
 }

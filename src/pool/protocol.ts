@@ -1,5 +1,7 @@
 import type { ImageSet } from '../data/cifar.js';
 import type { BackendName } from '../engine/backend.js';
+import type { ArchScore } from '../evaluation/arch-scorer.js';
+import type { IndexedArch } from '../evaluation/selection.js';
 import type { CandidateMeasurement, CandidateTask } from '../search/scorer.js';
 import type { SearchSettings } from '../search/settings.js';
 
@@ -23,4 +25,6 @@ export interface ScoringService {
   /** Compiles the WebAssembly, creates the backend and the scorer; called once per worker. */
   init(context: WorkerSearchContext): Promise<void>;
   score(task: CandidateTask, fault?: WorkerFault): Promise<CandidateMeasurement>;
+  /** Scores one single-path NB201 architecture as `tenas correlate` does (the context's images are required). */
+  scoreArch(arch: IndexedArch): Promise<ArchScore>;
 }

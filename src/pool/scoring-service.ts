@@ -1,4 +1,6 @@
 import { createBackend } from '../engine/create.js';
+import { ArchScorer, type ArchScore } from '../evaluation/arch-scorer.js';
+import type { IndexedArch } from '../evaluation/selection.js';
 import { LinearAlgebra } from '../metrics/linalg.js';
 import { CandidateScorer, type CandidateMeasurement, type CandidateTask } from '../search/scorer.js';
 import { searchSpace } from '../spaces/index.js';
@@ -7,11 +9,18 @@ import type { ScoringService, WorkerFault, WorkerSearchContext } from './protoco
 /** The worker side of the pool: one backend, one `LinearAlgebra` and one scorer, reused for every task. */
 export function createScoringService(exitWorker: () => void): ScoringService {
   let scorer: CandidateScorer | undefined;
+  let archScorer: ArchScorer | undefined;
   return {
     async init(context: WorkerSearchContext): Promise<void> {
       if (scorer) throw new Error('this pool worker is already initialised');
       const [backend, linalg] = await Promise.all([createBackend(context.backend), LinearAlgebra.create()]);
       scorer = new CandidateScorer(backend, linalg, searchSpace(context.settings.space), context.settings, context.images);
+      if (context.images) archScorer = new ArchScorer(backend, linalg, context.settings, context.images);
+    },
+
+    async scoreArch(arch: IndexedArch): Promise<ArchScore> {
+      if (!archScorer) throw new Error('scoreArch() needs a worker initialised with images');
+      return archScorer.score(arch);
     },
 
     async score(task: CandidateTask, fault?: WorkerFault): Promise<CandidateMeasurement> {

@@ -1,14 +1,15 @@
 import { Engine } from '../../api.js';
 import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
-import { TenasInputError } from '../../errors.js';
-import { ArchScorer, hasZeroNtk } from '../../evaluation/arch-scorer.js';
+import { TenasInputError, throwIfAborted, unlessAborted } from '../../errors.js';
+import { hasZeroNtk } from '../../evaluation/arch-scorer.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
 import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
 import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
 import { WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { startArchScoringWorker } from '../../pool/index.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
@@ -138,13 +139,18 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   if (todo.length > 0) {
     const images = await loadEmbeddedCifar();
     const engine = await Engine.create({ backend: backendChoice });
-    const scorer = new ArchScorer(engine.backend, engine.linalg, settings, images);
+    const backend = engine.backend.name;
+    engine.dispose();
     const stopListening = abortOnInterrupt(controller);
+    // Scoring runs in a worker thread: this thread stays free, so Ctrl-C ends it at once, even in
+    // the middle of a measurement that takes seconds.
+    const worker = await startArchScoringWorker({ backend, settings, images });
     try {
       for (const [position, arch] of todo.entries()) {
+        throwIfAborted(controller.signal);
         const started = performance.now();
-        const score = await scorer.score(arch, controller.signal);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
+        const score = await unlessAborted(worker.score(arch), controller.signal);
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend, seconds: (performance.now() - started) / 1000 };
         file.append(row);
         newRows.push(row);
         if (!quiet) {
@@ -155,7 +161,7 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
       if (!isCancellation(error, controller.signal)) throw error;
     } finally {
       stopListening();
-      engine.dispose();
+      await worker.close();
     }
   }
   io.stderr.write(`scored ${newRows.length}, skipped ${archs.length - todo.length}\n`);
