@@ -3,7 +3,6 @@ import type { ImageSet } from '../data/cifar.js';
 import { datasetSpec, type DatasetName } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
 import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
-import { yieldThenCheck } from '../errors.js';
 import type { BackendChoice } from '../engine/create.js';
 import { ntkFlops, regionFlops } from '../graph/flops.js';
 import type { Network } from '../graph/ir.js';
@@ -21,8 +20,6 @@ export interface BenchOptions {
   images?: ImageSet;
   /** Peak resident memory of the process in MiB, where the platform can tell. */
   peakRssMb?: () => number | undefined;
-  /** Stops the benchmark (AbortError) before its next network evaluation. */
-  signal?: AbortSignal;
 }
 
 export interface BenchReport {
@@ -86,17 +83,13 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       dispatches = 0;
       readbacks = 0;
       for (const network of networks) {
-        await yieldThenCheck(options.signal);
         await engine.scoreNtk(network, weights, input, batch);
         dispatches += engine.backend.lastStats?.dispatches ?? 0;
         readbacks += engine.backend.lastStats?.readbacks ?? 0;
       }
     });
     const lrPairSeconds = await best(runs, async () => {
-      for (const network of thin) {
-        await yieldThenCheck(options.signal);
-        await engine.scoreRegions(network, thinWeights, patches, 1000);
-      }
+      for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
     });
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
     const lrPairGflop = (regionFlops(thin[0], 3000) + regionFlops(thin[1], 3000)) / 1e9;

@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { ImageSet } from '../data/cifar.js';
+import { TenasInputError } from '../errors.js';
 import type { ArchScore } from '../evaluation/arch-scorer.js';
 import type { IndexedArch } from '../evaluation/selection.js';
 import type { BackendName } from '../engine/backend.js';
@@ -64,41 +65,54 @@ export async function createWorkerPool(options: CreateWorkerPoolOptions): Promis
   });
 }
 
-/** A worker that scores single-path architectures (`tenas correlate`) one call at a time. */
-export interface ArchScoringWorker {
-  /** Rejects if the worker dies or is closed meanwhile. */
-  score(arch: IndexedArch): Promise<ArchScore>;
-  /** Terminates the worker at once, even in the middle of a score. */
+/**
+ * One pool worker used call by call: whatever it runs (seconds of WebAssembly that cannot be
+ * interrupted) leaves the calling thread free for signal handlers and progress, and the worker can
+ * be terminated at any moment.
+ */
+export interface ScoringWorker {
+  /** Runs `use` on the worker's service; rejects if the worker dies or is closed meanwhile. */
+  call<T>(use: (service: Comlink.Remote<ScoringService>) => Promise<T>): Promise<T>;
+  /** Terminates the worker at once, even in the middle of a call. */
   close(): Promise<void>;
 }
 
-/**
- * Starts one worker scoring architectures off the calling thread, which then stays free for signal
- * handlers and progress: a measurement takes seconds of WebAssembly that cannot be interrupted, but
- * a worker can be terminated at any moment.
- */
-export async function startArchScoringWorker(options: { backend: BackendName; settings: SearchSettings; images: ImageSet; workerUrl?: URL | string }): Promise<ArchScoringWorker> {
-  const { createWorker } = await runtimeWorkers(options.workerUrl ?? defaultWorkerUrl);
+export async function startScoringWorker(workerUrl: URL | string = defaultWorkerUrl): Promise<ScoringWorker> {
+  const { createWorker } = await runtimeWorkers(workerUrl);
   const worker = createWorker();
   let markLost!: (reason: string) => void;
   const lost = new Promise<never>((_, reject) => {
     markLost = (reason) => reject(new Error(`the scoring worker stopped: ${reason}`));
   });
-  lost.catch(() => {}); // observed through the calls below
+  lost.catch(() => {}); // observed through the calls
   worker.onLost(markLost);
   const service = Comlink.wrap<ScoringService>(worker.endpoint);
-  const call = <T>(work: Promise<T>): Promise<T> => Promise.race([work, lost]);
-  try {
-    await call(service.init({ backend: options.backend, settings: options.settings, images: options.images }));
-  } catch (error) {
-    await worker.terminate();
-    throw error;
-  }
   return {
-    score: (arch) => call(service.scoreArch(arch)),
+    call: (use) => Promise.race([use(service), lost]).catch((error: unknown) => {
+      // Comlink rebuilds errors as plain Errors: the user's mistakes must stay user errors.
+      throw (error as Error | undefined)?.name === 'TenasInputError' ? new TenasInputError((error as Error).message) : error;
+    }),
     close: async () => {
       markLost('it was closed');
       await worker.terminate();
     },
   };
+}
+
+/** A worker that scores single-path architectures (`tenas correlate`) one call at a time. */
+export interface ArchScoringWorker {
+  /** Rejects if the worker dies or is closed meanwhile. */
+  score(arch: IndexedArch): Promise<ArchScore>;
+  close(): Promise<void>;
+}
+
+export async function startArchScoringWorker(options: { backend: BackendName; settings: SearchSettings; images: ImageSet; workerUrl?: URL | string }): Promise<ArchScoringWorker> {
+  const worker = await startScoringWorker(options.workerUrl);
+  try {
+    await worker.call((service) => service.init({ backend: options.backend, settings: options.settings, images: options.images }));
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
+  return { score: (arch) => worker.call((service) => service.scoreArch(arch)), close: () => worker.close() };
 }

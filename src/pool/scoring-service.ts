@@ -1,10 +1,11 @@
+import { runBenchmarks, type BenchReport } from '../bench/bench.js';
 import { createBackend } from '../engine/create.js';
 import { ArchScorer, type ArchScore } from '../evaluation/arch-scorer.js';
 import type { IndexedArch } from '../evaluation/selection.js';
 import { LinearAlgebra } from '../metrics/linalg.js';
 import { CandidateScorer, type CandidateMeasurement, type CandidateTask } from '../search/scorer.js';
 import { searchSpace } from '../spaces/index.js';
-import type { ScoringService, WorkerFault, WorkerSearchContext } from './protocol.js';
+import type { ScoringService, WorkerBenchOptions, WorkerFault, WorkerSearchContext } from './protocol.js';
 
 /** The worker side of the pool: one backend, one `LinearAlgebra` and one scorer, reused for every task. */
 export function createScoringService(exitWorker: () => void): ScoringService {
@@ -16,6 +17,10 @@ export function createScoringService(exitWorker: () => void): ScoringService {
       const [backend, linalg] = await Promise.all([createBackend(context.backend), LinearAlgebra.create()]);
       scorer = new CandidateScorer(backend, linalg, searchSpace(context.settings.space), context.settings, context.images);
       if (context.images) archScorer = new ArchScorer(backend, linalg, context.settings, context.images);
+    },
+
+    bench(options: WorkerBenchOptions): Promise<BenchReport> {
+      return runBenchmarks(options);
     },
 
     async scoreArch(arch: IndexedArch): Promise<ArchScore> {
