@@ -34,7 +34,7 @@ export interface CandidateMeasurement {
  * Measures candidates with random streams named by (seed, round, candidate, repeat, purpose), so a
  * measurement depends on nothing but its task: not on the worker, nor on what ran before.
  *
- * Weight schedules (TENAS.md §3): `reference` draws PyTorch-default weights once per round for the
+ * Weight schedules (docs/algorithm.md §5.3): `reference` draws PyTorch-default weights once per round for the
  * NTK net (shared by all candidates and repeats) and once per candidate for the thin net;
  * `paper` draws Kaiming-normal weights (fan-out NTK, fan-in thin) for every repeat.
  */

@@ -5,7 +5,7 @@ import { parseNpy, type NdArray } from '../../src/data/npy.js';
 import { parseSafetensors, type NamedTensor } from '../../src/data/safetensors.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const goldenRoot = path.resolve(repoRoot, '..', 'shared', 'golden');
+export const goldenRoot = path.join(repoRoot, 'test', 'golden');
 
 export interface GoldenExpected {
   case: string;
