@@ -1,8 +1,8 @@
 import { Engine } from '../../api.js';
 import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
-import { TenasInputError } from '../../errors.js';
-import { ArchScorer, hasZeroNtk } from '../../evaluation/arch-scorer.js';
+import { TenasInputError, throwIfAborted, unlessAborted } from '../../errors.js';
+import { hasZeroNtk } from '../../evaluation/arch-scorer.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
 import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
@@ -10,12 +10,14 @@ import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, same
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
 import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
 import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
+import { startArchScoringWorker } from '../../pool/index.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
-import { checkOutputPath, toJson, writeFileAtomically, type CliIO } from '../output.js';
-import { EXIT_CANCELLED } from './search.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
+import { toJson, type CliIO } from '../output.js';
+import { prepareOutputFile, writeOutputFile, type OutputFile } from '../output-file.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
@@ -31,7 +33,7 @@ function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
   };
 }
 
-async function writeScatterPlot(path: string, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
+async function writeScatterPlot(plot: OutputFile, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
   const table = await loadNb201Table();
   const points = scoredAccuracy(rows, table, report.dataset);
   const kappaShown = points.kappa.map((kappa) => !hasZeroNtk(kappa));
@@ -50,7 +52,7 @@ async function writeScatterPlot(path: string, rows: readonly CorrelationRow[], r
     points.accuracy,
     `${DATASET_LABELS[report.dataset]} test accuracy (%)`,
   );
-  await writeFileAtomically(`${path}.svg`, svg, '--out');
+  await writeOutputFile(plot, svg);
 }
 
 async function printReport(io: CliIO, rows: readonly CorrelationRow[], dataset: BenchmarkDataset, json: boolean, extra: Record<string, unknown>): Promise<CorrelationReport> {
@@ -65,10 +67,8 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
     throw new TenasInputError(`--merge joins finished rows and scores nothing; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
   }
   const out = stringOption(options, 'out');
-  if (out !== undefined) {
-    rowFormatOf(out);
-    await checkOutputPath(out, '--out');
-  }
+  if (out !== undefined) rowFormatOf(out);
+  const outFiles = out === undefined ? undefined : { rows: await prepareOutputFile(out, '--out'), plot: await prepareOutputFile(`${out}.svg`, '--out') };
   const files = expandFileList(mergeList);
   const sourced = readRowFiles(files);
   if (sourced.length === 0) throw new TenasInputError(`--merge: ${files.join(', ')} hold no rows`);
@@ -80,11 +80,11 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
   }
   io.stderr.write(`merged ${rows.length} architectures from ${sourced.length} rows in ${files.length} file(s)\n`);
   const report = await printReport(io, rows, dataset, flagOption(options, 'json'), { files, out: out ?? null });
-  if (out !== undefined) {
+  if (out !== undefined && outFiles !== undefined) {
     const format = rowFormatOf(out);
     const text = (format === 'csv' ? CSV_HEADER : '') + rows.map((row) => formatRow(row, format)).join('');
-    await writeFileAtomically(out, text, '--out');
-    await writeScatterPlot(out, rows, report);
+    await writeOutputFile(outFiles.rows, text);
+    await writeScatterPlot(outFiles.plot, rows, report);
     if (!flagOption(options, 'quiet')) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
   }
   return 0;
@@ -130,7 +130,9 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const json = flagOption(options, 'json');
 
   rowFormatOf(out);
-  await checkOutputPath(out, '--out');
+  // The rows are appended and read back on resume, so they must go to a regular file.
+  await prepareOutputFile(out, '--out', { regularOnly: true });
+  const plot = await prepareOutputFile(`${out}.svg`, '--out');
   const key = scoringKeyOfSettings(settings);
   const archs = shardOf(selectArchs({ sample, seed: settings.seed }), shard);
   const file = openRowFile(out);
@@ -140,6 +142,8 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
       `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key)}; use the same options or another --out`,
     );
   }
+  // Conflicting duplicates would only fail the report at the end, after hours of scoring.
+  if (file.existing.length > 0) mergeRows(file.existing);
   if (file.droppedTruncatedLine) io.stderr.write(`${out}: removed an incomplete last line (left by an interrupted write)\n`);
   const done = new Set(file.existing.map((entry) => entry.row.archIndex));
   const todo = archs.filter((arch) => !done.has(arch.archIndex));
@@ -147,36 +151,38 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   if (!quiet) io.stderr.write(`${archs.length} architecture(s) selected${shardNote}: ${archs.length - todo.length} already in ${out}, ${todo.length} to score\n`);
 
   const newRows: CorrelationRow[] = [];
-  let interrupted = false;
-  const onInterrupt = () => {
-    // A second Ctrl-C does not wait for the current architecture; rows written so far stay valid.
-    if (interrupted) process.exit(EXIT_CANCELLED);
-    interrupted = true;
-  };
+  const controller = new AbortController();
   if (todo.length > 0) {
     const images = await loadEmbeddedCifar();
     const engine = await Engine.create({ backend: backendChoice });
-    const scorer = new ArchScorer(engine.backend, engine.linalg, settings, images);
-    process.on('SIGINT', onInterrupt);
+    const backend = engine.backend.name;
+    engine.dispose();
+    const stopListening = abortOnInterrupt(controller);
+    // Scoring runs in a worker thread: this thread stays free, so Ctrl-C ends it at once, even in
+    // the middle of a measurement that takes seconds.
+    const worker = await startArchScoringWorker({ backend, settings, images });
     try {
       for (const [position, arch] of todo.entries()) {
-        if (interrupted) break;
+        throwIfAborted(controller.signal);
         const started = performance.now();
-        const score = await scorer.score(arch);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
+        const score = await unlessAborted(worker.score(arch), controller.signal);
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend, seconds: (performance.now() - started) / 1000 };
         file.append(row);
         newRows.push(row);
         if (!quiet) {
           io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: kappa ${score.kappa.toPrecision(6)}, regions ${score.regions} (${row.seconds.toFixed(1)} s)\n`);
         }
       }
+    } catch (error) {
+      if (!isCancellation(error, controller.signal)) throw error;
     } finally {
-      process.off('SIGINT', onInterrupt);
-      engine.dispose();
+      stopListening();
+      await worker.close();
     }
   }
   io.stderr.write(`scored ${newRows.length}, skipped ${archs.length - todo.length}\n`);
-  if (interrupted) {
+  if (controller.signal.aborted) {
+    // Rows are appended whole, so the file holds every architecture finished before Ctrl-C.
     io.stderr.write(`interrupted: ${out} holds every row scored so far; rerun the same command to resume\n`);
     return EXIT_CANCELLED;
   }
@@ -186,7 +192,7 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const outside = done.size - [...done].filter((index) => selected.has(index)).length;
   if (outside > 0 && !quiet) io.stderr.write(`${outside} row(s) of ${out} lie outside this selection and are not in the report\n`);
   const report = await printReport(io, rows, dataset, json, { file: out, shard, scored: newRows.length, skipped: archs.length - todo.length });
-  await writeScatterPlot(out, rows, report);
+  await writeScatterPlot(plot, rows, report);
   if (!quiet) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
   return 0;
 }
