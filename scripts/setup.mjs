@@ -1,6 +1,7 @@
 // Makes a fresh clone runnable: installs npm dependencies when missing, builds the WebAssembly
 // module and the bundles when they are missing or older than their sources, and with `--system`
-// also the Debian packages the WebGPU and browser tests use (Chromium's SwiftShader, Vulkan loader).
+// also the Debian packages the WebGPU, browser and SLURM tests use (Chromium's SwiftShader, Vulkan
+// loader, slurm-wlm and munge).
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,16 +33,24 @@ function hasCommand(name) {
 function installSystemPackages() {
   const haveChromium = existsSync('/usr/lib/chromium/vk_swiftshader_icd.json') && hasCommand('chromium');
   const haveVulkan = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'].some(existsSync);
-  if (haveChromium && haveVulkan) return;
+  const haveSlurm = ['slurmctld', 'slurmd', 'sbatch', 'munged'].every(hasCommand);
+  if (haveChromium && haveVulkan && haveSlurm) return;
+  const install = 'apt-get install -y';
+  const commands = [
+    ...(haveChromium && haveVulkan ? [] : [`${install} chromium libvulkan1`]),
+    // Without recommends, which would add SLURM's development plugins.
+    ...(haveSlurm ? [] : [`${install} --no-install-recommends slurm-wlm munge`]),
+  ];
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && hasCommand('apt-get')) {
-    console.log('setup: installing chromium and libvulkan1 (WebGPU via SwiftShader, headless browser tests)');
-    run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libvulkan1');
+    console.log('setup: installing Debian packages for the WebGPU (SwiftShader), browser and SLURM tests');
+    run('apt-get update -qq');
+    for (const command of commands) run(`DEBIAN_FRONTEND=noninteractive ${command} -qq`);
     return;
   }
   console.warn(
-    'setup: Chromium and the Vulkan loader are missing, so the WebGPU and browser tests will be skipped.\n' +
-      '       Install them with: sudo apt-get install -y chromium libvulkan1',
+    'setup: Debian packages are missing, so some of the WebGPU, browser and SLURM tests will be skipped.\n' +
+      `       Install them with: ${commands.map((command) => `sudo ${command}`).join(' && ')}`,
   );
 }
 

@@ -62,7 +62,8 @@ describe('tenas correlate', () => {
 
   it('refuses to resume a file scored with other settings', () => {
     tenas(['correlate', '--sample', '2', ...QUICK, '--out', 'settings.jsonl']);
-    const other = tenas(['correlate', '--sample', '2', ...QUICK, '--batch', '9', '--out', 'settings.jsonl']);
+    const otherBatch = QUICK.map((arg, i) => (QUICK[i - 1] === '--batch' ? '9' : arg));
+    const other = tenas(['correlate', '--sample', '2', ...otherBatch, '--out', 'settings.jsonl']);
     expect(other.status).toBe(2);
     expect(other.stderr.trim().split('\n')).toHaveLength(1);
     expect(other.stderr).toMatch(/^tenas: error: settings\.jsonl holds rows scored with .*batch 8.*batch 9/);

@@ -322,10 +322,29 @@ describe('image files', () => {
       await writeFile(odd, new Uint8Array(100));
       await expectInputErrorAsync(
         loadImageSet(odd, 'cifar10'),
-        /expected CIFAR-10 binary records of 3073 bytes or a \.npy array; got .*odd\.dat with 100 bytes/,
+        /odd\.dat \(100 bytes\) is neither a \.npy array, a JPEG\/PNG image nor CIFAR-10 binary records of 3073 bytes.*a folder of JPEG\/PNG images/,
       );
       await writeFile(odd, cifarRecords(1, () => 0));
-      await expectInputErrorAsync(loadImageSet(odd, 'cifar100'), /expected CIFAR-100 binary records of 3074 bytes/);
+      await expectInputErrorAsync(loadImageSet(odd, 'cifar100'), /nor CIFAR-100 binary records of 3074 bytes/);
+      // Recognised by content: a text file whose size fits the record size, labels out of range, a lone PNG.
+      const text = path.join(dir, 'notes.png');
+      await writeFile(text, 'x'.repeat(3073 * 2));
+      await expectInputErrorAsync(loadImageSet(text, 'cifar10'), /notes\.png is not CIFAR-10 binary data \(the file looks like text\): record 1 has label byte 120, but CIFAR-10 labels are 0 to 9/);
+      const badLabel = cifarRecords(3, () => 0);
+      badLabel[2 * 3073] = 10;
+      await writeFile(odd, badLabel);
+      await expectInputErrorAsync(loadImageSet(odd, 'cifar10'), /record 3 has label byte 10, but CIFAR-10 labels are 0 to 9; .*a folder of JPEG\/PNG images/);
+      const coarse = cifarRecords(1, () => 0, 2);
+      coarse[0] = 20;
+      await writeFile(odd, coarse);
+      await expectInputErrorAsync(loadImageSet(odd, 'cifar100'), /record 1 has coarse label byte 20, but CIFAR-100 coarse labels are 0 to 19/);
+      const fine = cifarRecords(1, () => 0, 2);
+      fine[1] = 100;
+      await writeFile(odd, fine);
+      await expectInputErrorAsync(loadImageSet(odd, 'cifar100'), /record 1 has fine label byte 100, but CIFAR-100 fine labels are 0 to 99/);
+      const png = path.join(dir, 'one.bin');
+      await writeFile(png, Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(3065)));
+      await expectInputErrorAsync(loadImageSet(png, 'cifar10'), /one\.bin is a single PNG image; .*put the images in a folder and pass the folder/);
       const small = path.join(dir, 'small.npy');
       await writeFile(small, encodeNpy({ dtype: 'uint8', shape: [1, 3, 16, 16], data: new Uint8Array(768) }));
       await expectInputErrorAsync(loadImageSet(small, 'cifar10'), /16×16 images cannot feed the 32×32 input of cifar10/);

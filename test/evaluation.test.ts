@@ -149,13 +149,21 @@ function row(archIndex: number, kappa: number, regions: number, overrides: Parti
 
 describe('rows', () => {
   it('round-trip through CSV and JSONL, including the zero-NTK κ', () => {
-    const rows = [row(4283, 48.31223012926925, 123), row(0, ZERO_NTK_KAPPA, 1), row(15_624, 1 / 3, 2999.5)];
+    const rows = [row(4283, 48.31223012926925, 123), row(0, ZERO_NTK_KAPPA, 1), row(15_624, 4 / 3, 2999.5, { repeats: 2 })];
     for (const format of ['csv', 'jsonl'] as const) {
       const text = (format === 'csv' ? CSV_HEADER : '') + rows.map((r) => formatRow(r, format)).join('');
       const parsed = parseRows(text, format, 'test');
       expect(parsed.rows).toEqual(rows);
       expect(parsed.truncatedTail).toBe(false);
     }
+  });
+
+  it('reject values no scoring produces, naming the line', () => {
+    const line = (overrides: Partial<CorrelationRow>) => CSV_HEADER + formatRow(row(1, 2, 3), 'csv') + formatRow(row(2, 3, 4, overrides), 'csv');
+    expect(() => parseRows(line({ kappa: -5 }), 'csv', 'test')).toThrow("test line 3: column kappa holds '-5', expected an NTK condition number κ ≥ 1");
+    expect(() => parseRows(line({ regions: 2.5 }), 'csv', 'test')).toThrow("test line 3: column regions holds '2.5', expected a count of linear regions (a whole number)");
+    expect(parseRows(line({ regions: 2.5, repeats: 2 }), 'csv', 'test').rows[1].regions).toBe(2.5);
+    expect(() => parseRows(line({ protocol: 'other' }), 'csv', 'test')).toThrow("test line 3: column protocol holds 'other', expected reference or paper");
   });
 
   it('ignore an incomplete last line and reject a foreign header', () => {

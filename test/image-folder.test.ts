@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -61,7 +61,16 @@ describe('image folders', () => {
     writeFileSync(join(folder, 'broken.jpg'), 'not a jpeg at all');
     const failure = loadImageSet(folder, 'imagenet-1k');
     await expect(failure).rejects.toBeInstanceOf(TenasInputError);
-    await expect(failure).rejects.toThrow(/broken\.jpg does not decode as JPG/);
+    await expect(failure).rejects.toThrow(/broken\.jpg is named like an image but starts with neither the PNG nor the JPEG signature/);
+  });
+
+  it('decodes by content: a PNG named .jpg is read as PNG, a corrupt one is named', async () => {
+    folder = mkdtempSync(join(tmpdir(), 'tenas-images-'));
+    writePng(join(folder, 'a.jpg'), 32, 32, () => [1, 2, 3]);
+    expect((await loadImageSet(folder, 'cifar10')).count).toBe(1);
+    const bytes = readFileSync(join(folder, 'a.jpg'));
+    writeFileSync(join(folder, 'b.png'), bytes.subarray(0, 40));
+    await expect(loadImageSet(folder, 'cifar10')).rejects.toThrow(/b\.png does not decode as PNG/);
   });
 
   it('refuses a folder without images', async () => {

@@ -24,8 +24,11 @@ const packageJson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'),
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const EXAMPLES = ['esbuild', 'webpack', 'vite'] as const;
 const NB201_ARCH = /^\|[a-z_0-9]+~0\|\+\|[a-z_0-9]+~0\|[a-z_0-9]+~1\|\+\|[a-z_0-9]+~0\|[a-z_0-9]+~1\|[a-z_0-9]+~2\|$/;
-/** What `prepack` builds from; node_modules is linked, not copied. */
-const PACKAGE_SOURCES = ['package.json', 'README.md', 'LICENSE', 'bin', 'data', 'assembly', 'asconfig.json', 'shaders', 'src', 'scripts', 'esbuild.config.mjs', 'tsconfig.json', 'tsconfig.types.json'];
+/** What the package ships (but dist/, which `prepack` builds) and what it is built from; node_modules is linked, not copied. */
+const PACKAGE_SOURCES = [
+  ...(packageJson.files as string[]).filter((file) => file !== 'dist'),
+  ...['package.json', 'assembly', 'asconfig.json', 'shaders', 'src', 'scripts', 'esbuild.config.mjs', 'tsconfig.json', 'tsconfig.types.json'],
+];
 
 let work: string;
 let project: string;
@@ -108,7 +111,7 @@ describe('the npm package', () => {
     }
     expect(tarballFiles.filter((file) => file.endsWith('.map'))).toEqual([]);
     expect(tarballFiles.filter((file) => file.endsWith('worker.js')).sort()).toEqual(['dist/browser/worker.js', 'dist/node/worker.js']);
-    expect(tarballFiles.filter((file) => /^(src|test|assembly|examples)\//.test(file))).toEqual([]);
+    expect(tarballFiles.filter((file) => /^(src|test|assembly|examples\/(vite|webpack|esbuild))\//.test(file))).toEqual([]);
   });
 
   test('installing it pulls no Dawn, no Chromium tooling and no bundled dependency', () => {

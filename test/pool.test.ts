@@ -8,7 +8,9 @@ import { env } from '../src/env.js';
 import type { ImageSet } from '../src/data/cifar.js';
 import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
-import { createWorkerPool, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
+import { ArchScorer } from '../src/evaluation/arch-scorer.js';
+import { selectArchs } from '../src/evaluation/selection.js';
+import { createWorkerPool, startArchScoringWorker, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
 import { InProcessRunner } from '../src/search/in-process-runner.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
@@ -157,6 +159,20 @@ describe('worker pool', () => {
     const controller = new AbortController();
     const search = engine.search({ ...small, images, workers: 2, signal: controller.signal, onProgress: (p) => p.done === 4 && controller.abort() });
     await expect(search).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('scores an architecture in a worker exactly as in process, and can be closed in the middle of a score', async () => {
+    const [arch, second] = selectArchs({ sample: 2, seed: 3 });
+    const inProcess = await new ArchScorer(engine.backend, await LinearAlgebra.create(), settings, images).score(arch);
+    const worker = await startArchScoringWorker({ backend: 'wasm', settings, images });
+    try {
+      expect(await worker.score(arch)).toEqual(inProcess);
+      const outcome = expect(worker.score(second)).rejects.toThrow('the scoring worker stopped: it was closed');
+      await worker.close();
+      await outcome;
+    } finally {
+      await worker.close();
+    }
   });
 
   it('names the missing worker script and the fix before starting any worker', async () => {

@@ -85,6 +85,8 @@ export async function launchChromium(options: { chrome?: string; timeoutMs?: num
       executablePath,
       headless: true,
       args,
+      // Ctrl-C is the caller's (an AbortSignal): it closes the browser, the server and the profile folder.
+      handleSIGINT: false,
       timeout: options.timeoutMs ?? 60_000,
     });
   } catch (error) {

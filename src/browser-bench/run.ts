@@ -2,7 +2,7 @@
  * `tenas browser-bench`: serves the built pages, opens the benchmark page in headless Chromium and
  * returns what the page reports in `window.__TENAS_BENCH__`.
  */
-import { TenasInputError } from '../errors.js';
+import { AbortError, TenasInputError, throwIfAborted, unlessAborted } from '../errors.js';
 import { servePackage, type RunningServer } from '../server/serve.js';
 import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress } from '../web/bench/outcome.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
@@ -21,6 +21,8 @@ export interface BrowserBenchOptions {
   runs?: number;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
+  /** Stops the run (AbortError) and closes the browser and the server. */
+  signal?: AbortSignal;
 }
 
 export interface BrowserBenchReport extends BrowserBenchOutcome {
@@ -47,8 +49,11 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
   let server: RunningServer | undefined;
   let chromium: LaunchedChromium | undefined;
   try {
+    const { signal } = options;
     server = await servePackage();
+    throwIfAborted(signal);
     chromium = await launchChromium({ chrome: options.chrome, timeoutMs });
+    throwIfAborted(signal);
     const page = await chromium.browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (message) => {
@@ -56,10 +61,11 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
     });
     page.on('pageerror', (error) => consoleErrors.push(error instanceof Error ? error.message : String(error)));
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - started));
-    await page.goto(new URL(`bench/${benchPageQuery(options)}`, server.url).href, { waitUntil: 'load', timeout: remaining() });
+    await unlessAborted(page.goto(new URL(`bench/${benchPageQuery(options)}`, server.url).href, { waitUntil: 'load', timeout: remaining() }), signal);
     try {
-      await page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 });
-    } catch {
+      await unlessAborted(page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 }), signal);
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
       const progress = await page.evaluate(() => JSON.stringify(window.__TENAS_BENCH_PROGRESS__ ?? null)).catch(() => 'null');
       const partial = JSON.parse(progress) as BrowserBenchProgress | null;
       if (!partial || partial.results.length === 0) {

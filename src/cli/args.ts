@@ -30,6 +30,7 @@ export function parseOptions(argv: readonly string[], specs: OptionSpecs, comman
     throw new TenasInputError(`${command}: ${(error as Error).message}`);
   }
   const parsed: ParsedOptions = new Map();
+  const given = new Map<string, string>();
   for (const token of tokens) {
     if (token.kind === 'positional') {
       throw new TenasInputError(`unexpected argument '${token.value}': ${command} takes only options, which start with -- (see ${command} --help)`);
@@ -41,19 +42,37 @@ export function parseOptions(argv: readonly string[], specs: OptionSpecs, comman
     if (spec === undefined) {
       throw new TenasInputError(`unknown option '${token.rawName}' for ${command}; valid options: ${Object.keys(specs).map((name) => `--${name}`).join(', ')}`);
     }
+    const written = spec.type === 'string' && token.value !== undefined ? `${token.rawName}${token.inlineValue ? '=' : ' '}${token.value}` : token.rawName;
+    const earlier = given.get(token.name);
+    if (earlier !== undefined) throw new TenasInputError(`option --${token.name} is given twice ('${earlier}' and '${written}'); give it once`);
+    given.set(token.name, written);
     if (spec.type === 'boolean') {
       if (token.inlineValue) throw new TenasInputError(`option --${token.name} takes no value, got '${token.value}'`);
       parsed.set(token.name, true);
       continue;
     }
     const value = token.value;
-    if (value === undefined || (!token.inlineValue && value.startsWith('--'))) {
-      const found = value === undefined ? 'it is the last argument' : `it is followed by the option '${value}'`;
-      throw new TenasInputError(`option --${token.name} needs a value (${spec.value ?? 'VALUE'}) but ${found}`);
+    if (value === undefined) throw new TenasInputError(`option --${token.name} needs a value (${spec.value ?? 'VALUE'}) but it is the last argument`);
+    if (!token.inlineValue && looksLikeOption(value)) {
+      throw new TenasInputError(
+        `option --${token.name} needs a value (${spec.value ?? 'VALUE'}) but it is followed by the option '${value}'; ` +
+          `to pass a value that starts with '-', write it as --${token.name}=${PATH_VALUES.has(spec.value ?? '') ? `./${value}` : value}`,
+      );
     }
     parsed.set(token.name, value);
   }
   return parsed;
+}
+
+/** Placeholders of options that take paths: a value like `-q` is suggested as `./-q`. */
+const PATH_VALUES = new Set(['FILE', 'FILES', 'PATH']);
+
+/**
+ * A separate argument that reads as an option, not a value: `-q`, `--json`. A negative number
+ * (`--seed -1`) is taken as the value, so its range check names the real problem.
+ */
+function looksLikeOption(value: string): boolean {
+  return value.startsWith('-') && value.length > 1 && !/^-\d/.test(value);
 }
 
 export function stringOption(options: ParsedOptions, name: string): string | undefined {

@@ -8,14 +8,15 @@ import { reproduceCommand } from './commands/reproduce.js';
 import { scoreCommand } from './commands/score.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
-import { oneLine, type CliIO } from './output.js';
+import { clipInputs, oneLine, type CliIO } from './output.js';
 import { VERSION } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL_ERROR = 1;
 export const EXIT_USAGE_ERROR = 2;
 
-const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand, serveCommand, browserBenchCommand];
+/** Every command, in the order of the help text. */
+export const COMMANDS: readonly Command[] = [searchCommand, scoreCommand, benchCommand, correlateCommand, reproduceCommand, serveCommand, browserBenchCommand];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -67,11 +68,11 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     return await dispatch(argv, io);
   } catch (error) {
     if (error instanceof TenasInputError) {
-      io.stderr.write(`tenas: error: ${oneLine(error.message)}\n`);
+      io.stderr.write(`tenas: error: ${clipInputs(oneLine(error.message), argv)}\n`);
       return EXIT_USAGE_ERROR;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`tenas: internal error: ${oneLine(message)}\n`);
+    io.stderr.write(`tenas: internal error: ${clipInputs(oneLine(message), argv)}\n`);
     if (argv.includes('--verbose') && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     io.stderr.write(`This is a bug in tenas-web ${VERSION}; please report it with the command you ran${argv.includes('--verbose') ? '' : ' (rerun with --verbose for the stack trace)'}.\n`);
     return EXIT_INTERNAL_ERROR;

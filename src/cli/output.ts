@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { TenasInputError } from '../errors.js';
 
 /** Where the CLI writes: the process streams in production, buffers in tests. */
@@ -20,6 +18,8 @@ export function fileError(error: unknown, subject: string): Error {
     ENOTDIR: 'has a path component that is not a folder',
     EROFS: 'is on a read-only file system',
     ENOSPC: 'cannot be written: no space left on the device',
+    ELOOP: 'is a loop of symlinks',
+    ENAMETOOLONG: 'is a name too long for the file system',
   };
   if (code !== undefined && Object.hasOwn(problems, code)) return new TenasInputError(`${subject} ${problems[code]}`);
   return error instanceof Error ? error : new Error(String(error));
@@ -32,31 +32,6 @@ export async function readInputFile(path: string, what: string): Promise<Uint8Ar
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
     throw fileError(error, `${what} ${path}`);
-  }
-}
-
-/** Fails early (before a long search) when the folder that should receive `path` is not there. */
-export async function checkOutputPath(path: string, option: string): Promise<void> {
-  const folder = dirname(resolve(path));
-  const info = await stat(folder).catch(() => undefined);
-  if (!info?.isDirectory()) throw new TenasInputError(`${option}: the folder ${folder} does not exist; create it first or choose another path`);
-  const target = await stat(path).catch(() => undefined);
-  if (target?.isDirectory()) throw new TenasInputError(`${option}: ${path} is a folder; give a file name`);
-}
-
-/**
- * Writes `text` to a temporary file next to `path` and renames it into place, so `path` either keeps
- * its old content or holds the complete new text, never a half-written file.
- */
-export async function writeFileAtomically(path: string, text: string, option: string): Promise<void> {
-  await checkOutputPath(path, option);
-  const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx' });
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw fileError(error, `${option}: the output file ${path}`);
   }
 }
 
@@ -81,4 +56,27 @@ export function formatSeconds(seconds: number): string {
 /** A message on one line: error texts are printed as exactly one line. */
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The most characters of one input (an argument, a value read from a file) an error line quotes. */
+export const MAX_QUOTED_CHARS = 200;
+
+/** `text` cut to MAX_QUOTED_CHARS, saying how long it was. */
+export function clipped(text: string): string {
+  return text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} characters)`;
+}
+
+/**
+ * Caps what an error message quotes of the user's input, whichever code wrote it: any unbroken run
+ * of more than MAX_QUOTED_CHARS characters (an arch string, part of a line of an input file) is
+ * clipped, and so is every long command-line value with spaces in it (a JSON mask), so an 85 KB
+ * argument still gives a short error line.
+ */
+export function clipInputs(message: string, argv: readonly string[]): string {
+  let text = message;
+  const values = argv.map((arg) => (/^--[^=]+=/.test(arg) ? arg.slice(arg.indexOf('=') + 1) : arg));
+  for (const value of values.filter((item) => item.length > MAX_QUOTED_CHARS && /\s/.test(item)).sort((a, b) => b.length - a.length)) {
+    text = text.split(value).join(clipped(value));
+  }
+  return text.replace(new RegExp(`[^\\s"'\`]{${MAX_QUOTED_CHARS + 1},}`, 'g'), (run) => clipped(run));
 }

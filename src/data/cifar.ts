@@ -38,12 +38,49 @@ export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, sourc
     );
   }
   const count = bytes.length / recordBytes;
+  requireCifarLabels(bytes, variant, count, source);
   const pixels = new Uint8Array(count * CIFAR_PIXEL_BYTES);
   for (let i = 0; i < count; i++) {
     const start = i * recordBytes + labelBytes;
     pixels.set(bytes.subarray(start, start + CIFAR_PIXEL_BYTES), i * CIFAR_PIXEL_BYTES);
   }
   return { count, channels: 3, height: CIFAR_SIDE, width: CIFAR_SIDE, pixels, source };
+}
+
+/** Label ranges per label byte: CIFAR-10 class 0–9; CIFAR-100 coarse class 0–19, then fine class 0–99. */
+const LABEL_LIMITS: Record<CifarVariant, readonly { name: string; limit: number }[]> = {
+  cifar10: [{ name: 'label', limit: 10 }],
+  cifar100: [
+    { name: 'coarse label', limit: 20 },
+    { name: 'fine label', limit: 100 },
+  ],
+};
+
+/** Whether the first bytes read as text (so a wrong file can be named as such). */
+function looksLikeText(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, 512);
+  return head.length > 0 && head.every((byte) => byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte < 127));
+}
+
+/**
+ * Checks every record's label byte(s): a file whose size happens to fit the record size is only
+ * taken as CIFAR when its labels are valid class numbers.
+ */
+function requireCifarLabels(bytes: Uint8Array, variant: CifarVariant, count: number, source: string): void {
+  const limits = LABEL_LIMITS[variant];
+  const recordBytes = cifarRecordBytes(variant);
+  for (let record = 0; record < count; record++) {
+    for (const [offset, { name, limit }] of limits.entries()) {
+      const label = bytes[record * recordBytes + offset];
+      if (label < limit) continue;
+      const dataset = variant === 'cifar100' ? 'CIFAR-100' : 'CIFAR-10';
+      const text = looksLikeText(bytes) ? ' (the file looks like text)' : '';
+      throw new TenasInputError(
+        `${source} is not ${dataset} binary data${text}: record ${record + 1} has ${name} byte ${label}, but ${dataset} ${name}s are 0 to ${limit - 1}; ` +
+          `pass a file from cifar-${variant === 'cifar100' ? '100' : '10'}-binary, a folder of JPEG/PNG images or a .npy array`,
+      );
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { TenasInputError } from '../errors.js';
 import { cifarRecordBytes, imageSetFromNpy, parseCifarBinary, type CifarVariant, type ImageSet } from './cifar.js';
 import { datasetSpec, type DatasetName } from './datasets.js';
-import { findImageFiles, loadImageFolder } from './image-folder.js';
+import { findImageFiles, imageFormatOf, loadImageFolder } from './image-folder.js';
 import { parseNpy } from './npy.js';
 import { downsampleFactor } from './transforms.js';
 
@@ -27,13 +27,21 @@ async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+/** Recognises a file by its first bytes (the name only decides for `.npy` without the NumPy signature). */
 function parseImageFile(bytes: Uint8Array, path: string, variant: CifarVariant): ImageSet {
   if (extname(path).toLowerCase() === '.npy' || looksLikeNpy(bytes)) return imageSetFromNpy(parseNpy(bytes, path), path);
+  const image = imageFormatOf(bytes);
+  if (image !== undefined) {
+    throw new TenasInputError(
+      `${path} is a single ${image.toUpperCase()} image; a search needs many: put the images in a folder and pass the folder ` +
+        '(JPEG/PNG files, class sub-folders allowed), or pass a CIFAR binary .bin file or a .npy array',
+    );
+  }
   const recordBytes = cifarRecordBytes(variant);
   if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
     throw new TenasInputError(
-      `expected ${variantLabel(variant)} binary records of ${recordBytes} bytes or a .npy array; ` +
-        `got ${path} with ${bytes.length} bytes, not a positive multiple of ${recordBytes}`,
+      `${path} (${bytes.length} bytes) is neither a .npy array, a JPEG/PNG image nor ${variantLabel(variant)} binary records of ${recordBytes} bytes ` +
+        `(its size is not a positive multiple of ${recordBytes}); pass a CIFAR binary .bin file, a .npy array or a folder of JPEG/PNG images`,
     );
   }
   return parseCifarBinary(bytes, variant, path);

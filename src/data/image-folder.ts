@@ -15,6 +15,19 @@ interface DecodedImage {
   rgba: Uint8Array;
 }
 
+const SIGNATURES = {
+  png: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+  jpeg: [0xff, 0xd8, 0xff],
+} as const;
+
+export type ImageFormat = keyof typeof SIGNATURES;
+
+/** The image format a file's first bytes announce, whatever its name says. */
+export function imageFormatOf(bytes: Uint8Array): ImageFormat | undefined {
+  const formats = Object.keys(SIGNATURES) as ImageFormat[];
+  return formats.find((format) => SIGNATURES[format].every((byte, i) => bytes[i] === byte));
+}
+
 export async function findImageFiles(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true, recursive: true });
   return entries
@@ -24,15 +37,19 @@ export async function findImageFiles(folder: string): Promise<string[]> {
 }
 
 function decodeImage(bytes: Uint8Array, path: string): DecodedImage {
+  const format = imageFormatOf(bytes);
+  if (format === undefined) {
+    throw new TenasInputError(`${path} is named like an image but starts with neither the PNG nor the JPEG signature (${bytes.length} bytes); remove it or replace it with a real image`);
+  }
   try {
-    if (extname(path).toLowerCase() === '.png') {
+    if (format === 'png') {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     }
     const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200 });
     return { width: image.width, height: image.height, rgba: image.data };
   } catch (error) {
-    throw new TenasInputError(`${path} does not decode as ${extname(path).slice(1).toUpperCase()} (${(error as Error).message}); remove or re-encode it`);
+    throw new TenasInputError(`${path} does not decode as ${format.toUpperCase()} (${(error as Error).message}); remove or re-encode it`);
   }
 }
 

@@ -2,7 +2,7 @@ import { appendFileSync, readdirSync, readFileSync, truncateSync } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import { TenasInputError } from '../errors.js';
 import { enumerateNb201Archs } from '../spaces/nb201.js';
-import { CSV_HEADER, formatRow, parseRows, rowFormatOf, type CorrelationRow, type RowFormat, type SourcedRow } from './rows.js';
+import { CSV_HEADER, formatRow, parseRows, rowFormatOf, type CorrelationRow, type ParsedRows, type RowFormat, type SourcedRow } from './rows.js';
 
 let archList: string[] | undefined;
 
@@ -13,11 +13,23 @@ function requireKnownArch(row: CorrelationRow, where: string): void {
   }
 }
 
+/** Runs `read`, adding to a user error what the file was for and what to do. */
+function explained<T>(read: () => T, prefix: string, advice: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TenasInputError) throw new TenasInputError(`${prefix}${error.message}; ${advice}`);
+    throw error;
+  }
+}
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new TenasInputError(`${path} is a folder, not a file`);
     throw new TenasInputError(`cannot read ${path}: ${(error as Error).message}`);
   }
 }
@@ -39,8 +51,16 @@ export interface RowAppender {
 export function openRowFile(path: string): RowAppender {
   const format = rowFormatOf(path);
   const text = readText(path) ?? '';
-  const parsed = parseRows(text, format, path);
-  parsed.rows.forEach((row, i) => requireKnownArch(row, `${path} row ${i + 1}`));
+  const sources = (parsed: ParsedRows) => parsed.lines.map((line) => `${path} line ${line}`);
+  const parsed = explained(
+    () => {
+      const rows = parseRows(text, format, path);
+      rows.rows.forEach((row, i) => requireKnownArch(row, sources(rows)[i]));
+      return rows;
+    },
+    '--out: ',
+    'tenas correlate appends to --out and resumes from it, so give another --out (or fix or delete that file)',
+  );
   try {
     if (parsed.truncatedTail) truncateSync(path, Buffer.byteLength(text.slice(0, parsed.completeLength), 'utf8'));
     if (format === 'csv' && !parsed.hasHeader) appendFileSync(path, CSV_HEADER);
@@ -50,7 +70,7 @@ export function openRowFile(path: string): RowAppender {
   }
   return {
     format,
-    existing: parsed.rows.map((row, i) => ({ row, source: `${path} row ${i + 1}` })),
+    existing: parsed.rows.map((row, i) => ({ row, source: sources(parsed)[i] })),
     droppedTruncatedLine: parsed.truncatedTail,
     append(row: CorrelationRow): void {
       appendFileSync(path, formatRow(row, format));
@@ -62,13 +82,20 @@ export function openRowFile(path: string): RowAppender {
 export function readRowFiles(paths: readonly string[]): SourcedRow[] {
   const sourced: SourcedRow[] = [];
   for (const path of paths) {
-    const text = readText(path);
-    if (text === undefined) throw new TenasInputError(`--merge: ${path} does not exist`);
-    parseRows(text, rowFormatOf(path), path).rows.forEach((row, i) => {
-      const source = `${path} row ${i + 1}`;
-      requireKnownArch(row, source);
-      sourced.push({ row, source });
-    });
+    explained(
+      () => {
+        const text = readText(path);
+        if (text === undefined) throw new TenasInputError(`${path} does not exist`);
+        const parsed = parseRows(text, rowFormatOf(path), path);
+        parsed.rows.forEach((row, i) => {
+          const source = `${path} line ${parsed.lines[i]}`;
+          requireKnownArch(row, source);
+          sourced.push({ row, source });
+        });
+      },
+      `--merge: the input `,
+      'pass only the .csv/.jsonl files written by tenas correlate --out',
+    );
   }
   return sourced;
 }

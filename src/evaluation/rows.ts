@@ -36,7 +36,7 @@ export function rowFormatOf(path: string): RowFormat {
   const lower = path.toLowerCase();
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
-  throw new TenasInputError(`cannot tell the format of '${path}' from its extension; name it *.csv or *.jsonl`);
+  throw new TenasInputError(`${path} has neither a .csv nor a .jsonl extension, so its row format is unknown; name it *.csv or *.jsonl`);
 }
 
 function columnValues(row: CorrelationRow): Record<Column, string | number> {
@@ -63,33 +63,50 @@ export function formatRow(row: CorrelationRow, format: RowFormat): string {
   return `${COLUMNS.map((column) => String(values[column])).join(',')}\n`;
 }
 
+/**
+ * A row as strictly checked as a freshly scored one: a file that is resumed or merged is read back
+ * as input, and a value no scoring could produce (κ < 1, a fractional region count) means the file
+ * was edited or was not written by tenas.
+ */
 function rowFromColumns(get: (column: Column) => unknown, where: string): CorrelationRow {
+  const fail = (column: Column, expected: string): never => {
+    throw new TenasInputError(`${where}: column ${column} holds '${String(get(column))}', expected ${expected}`);
+  };
   const text = (column: Column): string => {
     const value = get(column);
     if (typeof value !== 'string' || value === '') throw new TenasInputError(`${where}: column ${column} is missing or empty`);
     return value;
   };
-  const number = (column: Column, integer: boolean): number => {
+  const number = (column: Column, integer: boolean, min: number): number => {
     const raw = get(column);
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-    if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
-      throw new TenasInputError(`${where}: column ${column} holds '${String(raw)}', expected ${integer ? 'an integer' : 'a finite number'}`);
-    }
+    if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) fail(column, integer ? 'an integer' : 'a finite number');
+    if (value < min) fail(column, `${integer ? 'an integer' : 'a number'} of at least ${min}`);
     return value;
   };
+  const kappaText = get('kappa');
+  const kappa = kappaText === 'Infinity' ? Infinity : number('kappa', false, -Infinity);
+  if (!(kappa >= 1)) fail('kappa', 'an NTK condition number κ ≥ 1');
+  const repeats = number('repeats', true, 1);
+  const regions = number('regions', false, 1);
+  // R is the mean of `repeats` region counts, so R × repeats is a whole number.
+  const total = regions * repeats;
+  if (Math.abs(total - Math.round(total)) > 1e-9 * total) fail('regions', `a count of linear regions (${repeats === 1 ? 'a whole number' : `a mean of ${repeats} whole numbers`})`);
+  const protocol = text('protocol');
+  if (protocol !== 'reference' && protocol !== 'paper') fail('protocol', 'reference or paper');
   return {
-    archIndex: number('arch_index', true),
+    archIndex: number('arch_index', true, 0),
     arch: text('arch'),
-    kappa: number('kappa', false),
-    regions: number('regions', false),
+    kappa,
+    regions,
     dataset: text('dataset'),
-    protocol: text('protocol'),
-    seed: number('seed', true),
-    batch: number('batch', true),
-    repeats: number('repeats', true),
-    patches: number('patches', true),
+    protocol,
+    seed: number('seed', true, 0),
+    batch: number('batch', true, 2),
+    repeats,
+    patches: number('patches', true, 2),
     backend: text('backend'),
-    seconds: number('seconds', false),
+    seconds: number('seconds', false, 0),
   };
 }
 
@@ -112,6 +129,8 @@ export function parseRow(line: string, format: RowFormat, where: string): Correl
 
 export interface ParsedRows {
   rows: CorrelationRow[];
+  /** The 1-based line of each row, for messages. */
+  lines: number[];
   /** Bytes of complete lines; anything after them is a line cut short (a crash while appending). */
   completeLength: number;
   /** Whether the text ends in an incomplete line, which was ignored. */
@@ -130,18 +149,20 @@ export function parseRows(text: string, format: RowFormat, source: string): Pars
   lines.pop();
   let hasHeader = false;
   const rows: CorrelationRow[] = [];
+  const rowLines: number[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     if (format === 'csv' && !hasHeader && rows.length === 0) {
       if (`${line}\n` !== CSV_HEADER) {
-        throw new TenasInputError(`${source} line ${i + 1} is not the header of a tenas correlate CSV (${CSV_HEADER.trim()}); choose another output file`);
+        throw new TenasInputError(`${source} line ${i + 1} is not the header of a tenas correlate CSV (${CSV_HEADER.trim()}), so the file was not written by tenas correlate`);
       }
       hasHeader = true;
       return;
     }
     rows.push(parseRow(line, format, `${source} line ${i + 1}`));
+    rowLines.push(i + 1);
   });
-  return { rows, completeLength, truncatedTail: completeLength < text.length, hasHeader };
+  return { rows, lines: rowLines, completeLength, truncatedTail: completeLength < text.length, hasHeader };
 }
 
 export function scoringKeyOf(row: ScoringKey): ScoringKey {

@@ -16,7 +16,7 @@ export interface Shard {
 
 export const WHOLE_SELECTION: Shard = { index: 1, count: 1 };
 
-const MAX_SHARDS = 100_000;
+export const MAX_SHARDS = 100_000;
 
 /** Parses `K/N` (1 ≤ K ≤ N): the K-th of N slices. */
 export function parseShard(text: string): Shard {

@@ -1,5 +1,8 @@
 import type { ImageSet } from '../data/cifar.js';
 import type { BackendName } from '../engine/backend.js';
+import type { BenchOptions, BenchReport } from '../bench/bench.js';
+import type { ArchScore } from '../evaluation/arch-scorer.js';
+import type { IndexedArch } from '../evaluation/selection.js';
 import type { CandidateMeasurement, CandidateTask } from '../search/scorer.js';
 import type { SearchSettings } from '../search/settings.js';
 
@@ -23,4 +26,11 @@ export interface ScoringService {
   /** Compiles the WebAssembly, creates the backend and the scorer; called once per worker. */
   init(context: WorkerSearchContext): Promise<void>;
   score(task: CandidateTask, fault?: WorkerFault): Promise<CandidateMeasurement>;
+  /** Scores one single-path NB201 architecture as `tenas correlate` does (the context's images are required). */
+  scoreArch(arch: IndexedArch): Promise<ArchScore>;
+  /** `tenas bench`'s measurements (no `init()` needed). */
+  bench(options: WorkerBenchOptions): Promise<BenchReport>;
 }
+
+/** Bench options that can cross to a worker (no functions). */
+export type WorkerBenchOptions = Omit<BenchOptions, 'peakRssMb'>;

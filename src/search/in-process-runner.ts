@@ -1,9 +1,6 @@
-import { throwIfAborted } from '../errors.js';
+import { yieldThenCheck } from '../errors.js';
 import type { CandidateRunner } from './search.js';
 import type { CandidateMeasurement, CandidateScorer, CandidateTask } from './scorer.js';
-
-/** A macrotask boundary: lets signal handlers, abort events and UI updates run between candidates. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Scores a round's candidates one after another on the calling thread. The WebAssembly backend's
@@ -16,8 +13,7 @@ export class InProcessRunner implements CandidateRunner {
   async run(tasks: CandidateTask[], onTaskDone: () => void, signal?: AbortSignal): Promise<CandidateMeasurement[]> {
     const results: CandidateMeasurement[] = [];
     for (const task of tasks) {
-      await yieldToEventLoop();
-      throwIfAborted(signal);
+      await yieldThenCheck(signal);
       results.push(await this.scorer.score(task, signal));
       onTaskDone();
     }

@@ -8,7 +8,7 @@ import type { Network } from '../graph/ir.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
 import { scoreNtk } from '../metrics/ntk.js';
 import { scoreRegions } from '../metrics/regions.js';
-import { throwIfAborted } from '../errors.js';
+import { yieldThenCheck } from '../errors.js';
 import type { CellMasks, SearchSpace } from '../spaces/space.js';
 import type { SearchSettings } from './settings.js';
 
@@ -58,21 +58,22 @@ export class CandidateScorer {
     const measurement: CandidateMeasurement = { kappaOrigin: [], kappaCandidate: [], regionsOrigin: [], regionsCandidate: [] };
 
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      throwIfAborted(signal);
+      await yieldThenCheck(signal);
       const weights = this.ntkWeights(ntkOrigin, task, repeat);
       const input = this.ntkInput(Rng.stream(settings.seed, 'ntk-data', task.round, task.index, repeat));
       const ntkOptions = { precision: settings.gramPrecision, policy: settings.kappaPolicy };
       measurement.kappaOrigin.push((await scoreNtk(this.backend, this.linalg, ntkOrigin, weights, input, settings.ntkBatch, ntkOptions)).kappa);
-      throwIfAborted(signal);
+      await yieldThenCheck(signal);
       measurement.kappaCandidate.push((await scoreNtk(this.backend, this.linalg, ntkCandidate, weights, input, settings.ntkBatch, ntkOptions)).kappa);
     }
     // Reference: one thin-net draw per candidate, shared by its repeats.
     const sharedThinWeights = settings.protocol === 'reference' ? this.thinWeights(thinOrigin, task, 0) : undefined;
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      throwIfAborted(signal);
+      await yieldThenCheck(signal);
       const weights = sharedThinWeights ?? this.thinWeights(thinOrigin, task, repeat);
       const batches = this.regionInputs(Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat));
       measurement.regionsOrigin.push((await scoreRegions(this.backend, this.linalg, thinOrigin, weights, batches, settings.regionPatches)).regions);
+      await yieldThenCheck(signal);
       measurement.regionsCandidate.push((await scoreRegions(this.backend, this.linalg, thinCandidate, weights, batches, settings.regionPatches)).regions);
     }
     return measurement;

@@ -1,9 +1,14 @@
-import { runBenchmarks, type BenchReport } from '../../bench/bench.js';
+import type { BenchReport } from '../../bench/bench.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
-import { BACKEND_CHOICES } from '../../engine/create.js';
+import { Engine } from '../../api.js';
+import type { BackendName } from '../../engine/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../engine/create.js';
+import { unlessAborted } from '../../errors.js';
+import { startScoringWorker } from '../../pool/index.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 
 /** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
@@ -22,20 +27,45 @@ function summary(report: BenchReport): string {
   );
 }
 
+/**
+ * The backend `choice` gives here, for the worker: a worker cannot point Dawn at SwiftShader (its
+ * environment is a copy), so the choice and that set-up happen on this thread.
+ */
+async function resolvedBackend(choice: BackendChoice): Promise<BackendName> {
+  const engine = await Engine.create({ backend: choice });
+  const name = engine.backend.name;
+  engine.dispose();
+  return name;
+}
+
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const dataset = choiceOption(options, 'dataset', DATASET_NAMES) ?? 'cifar10';
   const dataPath = stringOption(options, 'data');
-  const report = await runBenchmarks({
-    space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
-    dataset,
-    batch: integerOption(options, 'batch', 2, 1024),
-    backend: choiceOption(options, 'backend', BACKEND_CHOICES),
-    runs: integerOption(options, 'runs', 1, 100),
-    images: dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset),
-    peakRssMb,
-  });
-  io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
-  return 0;
+  const space = choiceOption(options, 'space', ['nb201', 'darts'] as const);
+  const batch = integerOption(options, 'batch', 2, 1024);
+  const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
+  const runs = integerOption(options, 'runs', 1, 100);
+  const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
+  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images };
+  const controller = new AbortController();
+  const stopListening = abortOnInterrupt(controller);
+  // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
+  // stays free, so Ctrl-C ends a run at once instead of after the network evaluation in progress.
+  const worker = await startScoringWorker();
+  try {
+    const measured = await unlessAborted(worker.call((service) => service.bench(settings)), controller.signal);
+    // The worker shares this process, so its peak memory is the process's.
+    const report = { ...measured, peakRssMb: peakRssMb() };
+    io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
+    return 0;
+  } catch (error) {
+    if (!isCancellation(error, controller.signal)) throw error;
+    io.stderr.write('bench cancelled\n');
+    return EXIT_CANCELLED;
+  } finally {
+    stopListening();
+    await worker.close();
+  }
 }
 
 export const benchCommand: Command = {

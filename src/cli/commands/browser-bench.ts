@@ -1,18 +1,31 @@
 import { formatBrowserBenchReport, runBrowserBench } from '../../browser-bench/run.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const backend = choiceOption(options, 'backend', ['wasm', 'webgpu', 'all'] as const) ?? 'all';
-  const report = await runBrowserBench({
+  const settings = {
     chrome: stringOption(options, 'chrome'),
     timeoutMs: (integerOption(options, 'timeout', 1, 86_400) ?? 600) * 1000,
     space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
     batch: integerOption(options, 'batch', 2, 1024),
     runs: integerOption(options, 'runs', 1, 100),
     backends: backend === 'all' ? undefined : [backend],
-  });
+  };
+  const controller = new AbortController();
+  const stopListening = abortOnInterrupt(controller);
+  let report;
+  try {
+    report = await runBrowserBench({ ...settings, signal: controller.signal });
+  } catch (error) {
+    if (!isCancellation(error, controller.signal)) throw error;
+    io.stderr.write('browser-bench cancelled\n');
+    return EXIT_CANCELLED;
+  } finally {
+    stopListening();
+  }
   io.stdout.write(flagOption(options, 'json') ? toJson(report) : formatBrowserBenchReport(report));
   const measured = report.results.some((result) => result.available);
   const timedOut = report.results.some((result) => !result.available && result.timedOut);

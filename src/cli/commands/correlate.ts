@@ -1,23 +1,26 @@
 import { Engine } from '../../api.js';
 import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
-import { TenasInputError } from '../../errors.js';
-import { ArchScorer, hasZeroNtk } from '../../evaluation/arch-scorer.js';
+import { TenasInputError, throwIfAborted, unlessAborted } from '../../errors.js';
+import { hasZeroNtk } from '../../evaluation/arch-scorer.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
 import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
 import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
-import { WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
+import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
+import { startArchScoringWorker } from '../../pool/index.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
-import { checkOutputPath, toJson, writeFileAtomically, type CliIO } from '../output.js';
-import { EXIT_CANCELLED } from './search.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
+import { toJson, type CliIO } from '../output.js';
+import { prepareOutputFile, writeOutputFile, type OutputFile } from '../output-file.js';
 
 const MAX_SEED = 2 ** 31 - 1;
-const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
+const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
 
 function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
   return {
@@ -30,7 +33,7 @@ function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
   };
 }
 
-async function writeScatterPlot(path: string, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
+async function writeScatterPlot(plot: OutputFile, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
   const table = await loadNb201Table();
   const points = scoredAccuracy(rows, table, report.dataset);
   const kappaShown = points.kappa.map((kappa) => !hasZeroNtk(kappa));
@@ -49,7 +52,7 @@ async function writeScatterPlot(path: string, rows: readonly CorrelationRow[], r
     points.accuracy,
     `${DATASET_LABELS[report.dataset]} test accuracy (%)`,
   );
-  await writeFileAtomically(`${path}.svg`, svg, '--out');
+  await writeOutputFile(plot, svg);
 }
 
 async function printReport(io: CliIO, rows: readonly CorrelationRow[], dataset: BenchmarkDataset, json: boolean, extra: Record<string, unknown>): Promise<CorrelationReport> {
@@ -64,10 +67,8 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
     throw new TenasInputError(`--merge joins finished rows and scores nothing; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
   }
   const out = stringOption(options, 'out');
-  if (out !== undefined) {
-    rowFormatOf(out);
-    await checkOutputPath(out, '--out');
-  }
+  if (out !== undefined) rowFormatOf(out);
+  const outFiles = out === undefined ? undefined : { rows: await prepareOutputFile(out, '--out'), plot: await prepareOutputFile(`${out}.svg`, '--out') };
   const files = expandFileList(mergeList);
   const sourced = readRowFiles(files);
   if (sourced.length === 0) throw new TenasInputError(`--merge: ${files.join(', ')} hold no rows`);
@@ -79,13 +80,29 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
   }
   io.stderr.write(`merged ${rows.length} architectures from ${sourced.length} rows in ${files.length} file(s)\n`);
   const report = await printReport(io, rows, dataset, flagOption(options, 'json'), { files, out: out ?? null });
-  if (out !== undefined) {
+  if (out !== undefined && outFiles !== undefined) {
     const format = rowFormatOf(out);
     const text = (format === 'csv' ? CSV_HEADER : '') + rows.map((row) => formatRow(row, format)).join('');
-    await writeFileAtomically(out, text, '--out');
-    await writeScatterPlot(out, rows, report);
+    await writeOutputFile(outFiles.rows, text);
+    await writeScatterPlot(outFiles.plot, rows, report);
     if (!flagOption(options, 'quiet')) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
   }
+  return 0;
+}
+
+function selectionOptions(options: ParsedOptions): { sample: number | undefined } {
+  const sample = integerOption(options, 'sample', 1, 15_625);
+  if ((sample === undefined) === !flagOption(options, 'all')) throw new TenasInputError('choose which architectures to score: --sample N (a seeded random sample) or --all (all 15,625)');
+  return { sample };
+}
+
+function runStatusReport(options: ParsedOptions, io: CliIO, folder: string): number {
+  const stray = ['merge', 'out', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'dataset', 'space'].filter((name) => options.has(name));
+  if (stray.length > 0) throw new TenasInputError(`--status reads the shard files and needs only --shards and --sample N or --all; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
+  const shards = requireOption(integerOption(options, 'shards', 1, MAX_SHARDS), 'shards', 'the number of shards of the run (N of --shard K/N)');
+  const { sample } = selectionOptions(options);
+  const status = runStatus({ sample, shards }, readShardFiles(folder), Date.now());
+  io.stdout.write(flagOption(options, 'json') ? toJson({ folder, ...status }) : formatRunStatus(status));
   return 0;
 }
 
@@ -93,9 +110,8 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
     throw new TenasInputError('correlate supports --space nb201 only: benchmark accuracies exist for NAS-Bench-201 architectures');
   }
-  const sample = integerOption(options, 'sample', 1, 15_625);
-  const all = flagOption(options, 'all');
-  if ((sample === undefined) === !all) throw new TenasInputError('choose which architectures to score: --sample N (a seeded random sample) or --all (all 15,625)');
+  const { sample } = selectionOptions(options);
+  if (options.has('shards')) throw new TenasInputError('--shards goes with --status; to score one shard use --shard K/N');
   const dataset = choiceOption(options, 'dataset', BENCHMARK_DATASETS) ?? 'cifar10';
   const settings = resolveSettings({
     space: 'nb201',
@@ -114,7 +130,9 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const json = flagOption(options, 'json');
 
   rowFormatOf(out);
-  await checkOutputPath(out, '--out');
+  // The rows are appended and read back on resume, so they must go to a regular file.
+  await prepareOutputFile(out, '--out', { regularOnly: true });
+  const plot = await prepareOutputFile(`${out}.svg`, '--out');
   const key = scoringKeyOfSettings(settings);
   const archs = shardOf(selectArchs({ sample, seed: settings.seed }), shard);
   const file = openRowFile(out);
@@ -124,6 +142,8 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
       `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key)}; use the same options or another --out`,
     );
   }
+  // Conflicting duplicates would only fail the report at the end, after hours of scoring.
+  if (file.existing.length > 0) mergeRows(file.existing);
   if (file.droppedTruncatedLine) io.stderr.write(`${out}: removed an incomplete last line (left by an interrupted write)\n`);
   const done = new Set(file.existing.map((entry) => entry.row.archIndex));
   const todo = archs.filter((arch) => !done.has(arch.archIndex));
@@ -131,36 +151,38 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   if (!quiet) io.stderr.write(`${archs.length} architecture(s) selected${shardNote}: ${archs.length - todo.length} already in ${out}, ${todo.length} to score\n`);
 
   const newRows: CorrelationRow[] = [];
-  let interrupted = false;
-  const onInterrupt = () => {
-    // A second Ctrl-C does not wait for the current architecture; rows written so far stay valid.
-    if (interrupted) process.exit(EXIT_CANCELLED);
-    interrupted = true;
-  };
+  const controller = new AbortController();
   if (todo.length > 0) {
     const images = await loadEmbeddedCifar();
     const engine = await Engine.create({ backend: backendChoice });
-    const scorer = new ArchScorer(engine.backend, engine.linalg, settings, images);
-    process.on('SIGINT', onInterrupt);
+    const backend = engine.backend.name;
+    engine.dispose();
+    const stopListening = abortOnInterrupt(controller);
+    // Scoring runs in a worker thread: this thread stays free, so Ctrl-C ends it at once, even in
+    // the middle of a measurement that takes seconds.
+    const worker = await startArchScoringWorker({ backend, settings, images });
     try {
       for (const [position, arch] of todo.entries()) {
-        if (interrupted) break;
+        throwIfAborted(controller.signal);
         const started = performance.now();
-        const score = await scorer.score(arch);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
+        const score = await unlessAborted(worker.score(arch), controller.signal);
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend, seconds: (performance.now() - started) / 1000 };
         file.append(row);
         newRows.push(row);
         if (!quiet) {
           io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: kappa ${score.kappa.toPrecision(6)}, regions ${score.regions} (${row.seconds.toFixed(1)} s)\n`);
         }
       }
+    } catch (error) {
+      if (!isCancellation(error, controller.signal)) throw error;
     } finally {
-      process.off('SIGINT', onInterrupt);
-      engine.dispose();
+      stopListening();
+      await worker.close();
     }
   }
   io.stderr.write(`scored ${newRows.length}, skipped ${archs.length - todo.length}\n`);
-  if (interrupted) {
+  if (controller.signal.aborted) {
+    // Rows are appended whole, so the file holds every architecture finished before Ctrl-C.
     io.stderr.write(`interrupted: ${out} holds every row scored so far; rerun the same command to resume\n`);
     return EXIT_CANCELLED;
   }
@@ -170,12 +192,14 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const outside = done.size - [...done].filter((index) => selected.has(index)).length;
   if (outside > 0 && !quiet) io.stderr.write(`${outside} row(s) of ${out} lie outside this selection and are not in the report\n`);
   const report = await printReport(io, rows, dataset, json, { file: out, shard, scored: newRows.length, skipped: archs.length - todo.length });
-  await writeScatterPlot(out, rows, report);
+  await writeScatterPlot(plot, rows, report);
   if (!quiet) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
   return 0;
 }
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
+  const statusFolder = stringOption(options, 'status');
+  if (statusFolder !== undefined) return runStatusReport(options, io, statusFolder);
   const mergeList = stringOption(options, 'merge');
   return mergeList === undefined ? runScoring(options, io) : runMerge(options, io, mergeList);
 }
@@ -185,6 +209,7 @@ export const correlateCommand: Command = {
   summary: 'rank-correlate kappa, R and their rank sum with NAS-Bench-201 accuracies',
   description: `Usage: tenas correlate --space nb201 (--sample N | --all) --out FILE [options]
        tenas correlate --merge FILES [--out FILE] [--json]
+       tenas correlate --status DIR --shards N (--sample N | --all) [--json]
 
 Scores single-path NAS-Bench-201 architectures with the search's measurements (kappa of the NTK
 network, R of the thin network; reference protocol: PyTorch-default weights) and reports Kendall
@@ -196,7 +221,10 @@ depend on the sample, the sharding or the order.
 
 --shard K/N scores the K-th (1-based) of N interleaved slices of the selection: positions p with
 p mod N = K - 1. Run the N shards anywhere (a job array), then join them with
---merge 'shard-*.csv' (a comma-separated list; * and ? wildcards are expanded by tenas).`,
+--merge 'shard-*.csv' (a comma-separated list; * and ? wildcards are expanded by tenas).
+examples/slurm/submit.sh (in the package) does both on a SLURM cluster. --status DIR summarises a
+running job array from its shard files DIR/NAME-K.csv: rows done per shard out of its share, time
+per architecture, the shards that have not written for a while, and an ETA for the whole array.`,
   options: {
     space: { type: 'string', value: 'nb201', description: 'search space (only nb201 has benchmark accuracies)' },
     sample: { type: 'string', value: 'N', description: 'score N architectures from a shuffle of the space seeded by --seed (a smaller N is a prefix of a larger one)' },
@@ -210,6 +238,8 @@ p mod N = K - 1. Run the N shards anywhere (a job array), then join them with
     shard: { type: 'string', value: 'K/N', description: 'score only the K-th of N interleaved slices (K from 1 to N)' },
     out: { type: 'string', value: 'FILE', description: 'rows as .csv or .jsonl, appended and resumed; with --merge: the joined rows (also FILE.svg)' },
     merge: { type: 'string', value: 'FILES', description: "join finished rows of several files (comma-separated, wildcards allowed: 'out/shard-*.csv') and report on them" },
+    status: { type: 'string', value: 'DIR', description: 'summarise the progress of a sharded run from its shard files DIR/NAME-K.csv (with --shards and --sample or --all)' },
+    shards: { type: 'string', value: 'N', description: 'with --status: the number of shards of the run' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },

@@ -2,7 +2,7 @@ import { Engine } from '../../api.js';
 import { datasetSpec } from '../../data/datasets.js';
 import { EMBEDDED_CIFAR_SOURCE, loadEmbeddedCifar } from '../../data/embedded.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
-import { AbortError, TenasInputError } from '../../errors.js';
+import { TenasInputError } from '../../errors.js';
 import {
   BENCHMARK_DATASETS,
   DATASET_LABELS,
@@ -16,8 +16,9 @@ import { resolveSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201-table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
-import { checkOutputPath, formatSeconds, toJson, writeFileAtomically, type CliIO } from '../output.js';
-import { EXIT_CANCELLED } from './search.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
+import { formatSeconds, toJson, type CliIO } from '../output.js';
+import { prepareOutputFile, writeOutputFile } from '../output-file.js';
 
 const MAX_SEEDS = 1000;
 
@@ -63,7 +64,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const quiet = flagOption(options, 'quiet');
   const settings = resolveSettings({ space: 'nb201', dataset, ntkBatch, repeats });
 
-  if (out !== undefined) await checkOutputPath(out, '--out');
+  const outFile = out === undefined ? undefined : await prepareOutputFile(out, '--out');
   const images = await loadEmbeddedCifar();
   const table = await loadNb201Table();
   const data = dataNote(dataset);
@@ -72,11 +73,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
 
   const engine = await Engine.create({ backend });
   const controller = new AbortController();
-  const onInterrupt = () => {
-    if (controller.signal.aborted) process.exit(EXIT_CANCELLED);
-    controller.abort();
-  };
-  process.on('SIGINT', onInterrupt);
+  const stopListening = abortOnInterrupt(controller);
   const results: SeedResult[] = [];
   try {
     for (let seed = 0; seed < seeds; seed++) {
@@ -87,13 +84,13 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
       if (!quiet) io.stderr.write(`seed ${seed}: ${label} ${found.accuracy.toFixed(2)}% ${found.arch} (${formatSeconds(found.seconds)})\n`);
     }
   } catch (error) {
-    if (controller.signal.aborted && (error instanceof AbortError || (error as Error | undefined)?.name === 'AbortError')) {
+    if (isCancellation(error, controller.signal)) {
       io.stderr.write(`cancelled after ${results.length} of ${seeds} seeds\n`);
       return EXIT_CANCELLED;
     }
     throw error;
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening();
     engine.dispose();
   }
 
@@ -117,7 +114,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     spaceOptimum: PAPER_SPACE_OPTIMUM[dataset],
     tableOptimum,
   };
-  if (out !== undefined) await writeFileAtomically(out, toJson(summary), '--out');
+  if (outFile !== undefined) await writeOutputFile(outFile, toJson(summary));
 
   const lines = [
     `TE-NAS on NAS-Bench-201, ${label}: ${seeds} seed(s), ${settings.protocol} protocol, NTK batch ${settings.ntkBatch}, ${settings.repeats} repeats, ${engine.backend.name} backend`,

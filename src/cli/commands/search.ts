@@ -4,15 +4,15 @@ import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { loadImageSet } from '../../data/files.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
-import { AbortError, TenasInputError } from '../../errors.js';
+import { TenasInputError } from '../../errors.js';
 import { resolveSettings } from '../../search/settings.js';
 import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201-table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
-import { checkOutputPath, formatSeconds, toJson, writeFileAtomically, type CliIO } from '../output.js';
+import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
+import { formatSeconds, toJson, type CliIO } from '../output.js';
+import { prepareOutputFile, writeOutputFile } from '../output-file.js';
 import { ProgressBar, ProgressLines, silentProgress, type ProgressReporter } from '../progress.js';
-
-export const EXIT_CANCELLED = 130;
 
 const MAX_SEED = 2 ** 31 - 1;
 
@@ -79,7 +79,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const { request, dataPath, backend, jsonPath, quiet } = readSearchOptions(options);
   const settings = resolveSettings(request);
 
-  if (jsonPath !== undefined) await checkOutputPath(jsonPath, '--json');
+  const jsonFile = jsonPath === undefined ? undefined : await prepareOutputFile(jsonPath, '--json');
   const images = await searchImages(dataPath, request);
   if (images && dataPath === undefined && settings.dataset !== 'cifar10' && !quiet) {
     io.stderr.write(`note: no --data given, so the ${settings.dataset} search samples the embedded CIFAR-10 images (with ${settings.dataset}'s input size, normalisation and classes)\n`);
@@ -92,12 +92,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     io.stderr.write(`backend: ${engine.backend.name} (${engine.backendReason ?? 'chosen'}; ${facts})\n`);
   }
   const controller = new AbortController();
-  const onInterrupt = () => {
-    // A second Ctrl-C does not wait for the current candidate to finish.
-    if (controller.signal.aborted) process.exit(EXIT_CANCELLED);
-    controller.abort();
-  };
-  process.on('SIGINT', onInterrupt);
+  const stopListening = abortOnInterrupt(controller);
   const progress = progressReporter(io, quiet);
   try {
     const result = await engine.search({
@@ -110,19 +105,19 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     progress.finish();
     const benchmark = table?.lookup(result.arch);
     const report = benchmark ? { ...result, benchmark: { cifar10: benchmark.cifar10, cifar100: benchmark.cifar100, imagenet16: benchmark.imagenet16 } } : result;
-    if (jsonPath !== undefined) await writeFileAtomically(jsonPath, toJson(report), '--json');
+    if (jsonFile !== undefined) await writeOutputFile(jsonFile, toJson(report));
     io.stdout.write(summary(result, benchmark));
     if (jsonPath !== undefined && !quiet) io.stderr.write(`wrote ${jsonPath}\n`);
     return 0;
   } catch (error) {
     progress.finish();
-    if (controller.signal.aborted && (error instanceof AbortError || (error as Error | undefined)?.name === 'AbortError')) {
+    if (isCancellation(error, controller.signal)) {
       io.stderr.write('search cancelled\n');
       return EXIT_CANCELLED;
     }
     throw error;
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening();
     engine.dispose();
   }
 }
