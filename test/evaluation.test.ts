@@ -5,7 +5,7 @@ import { combinedRankScore } from '../src/evaluation/correlation-report.js';
 import { CSV_HEADER, formatRow, mergeRows, parseRows, type CorrelationRow } from '../src/evaluation/rows.js';
 import { parseShard, selectArchs, shardOf } from '../src/evaluation/selection.js';
 import { averageRanks, kendallTau, mean, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
-import { enumerateNb201Archs } from '../src/spaces/nb201.js';
+import { enumerateNb201Archs } from '../src/spaces/nb201/arch.js';
 
 /** Reference values from scipy 1.17 (stats.kendalltau variant 'b', stats.spearmanr). */
 const REFERENCE_CASES: { name: string; x: number[]; y: number[]; tau: number; rho: number }[] = [

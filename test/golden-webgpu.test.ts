@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { goldenCases, type GoldenCase } from './support/golden.js';
 import { expectNtkGolden, expectThinGolden, maxAbs, maxDiff } from './support/golden-checks.js';
-import { NB201_EDGES, NB201_OPS, type Nb201Mask } from '../src/spaces/nb201.js';
-import { nb201NtkNetwork } from '../src/graph/nb201-networks.js';
+import { NB201_EDGES, NB201_OPS, type Nb201Mask } from '../src/spaces/nb201/arch.js';
+import { nb201NtkNetwork } from '../src/spaces/nb201/networks.js';
 import { tensorSize, type Network } from '../src/graph/ir.js';
 import { initialiseWeights, type Weights } from '../src/graph/weights.js';
 import { Rng } from '../src/data/rng.js';

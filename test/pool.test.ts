@@ -11,7 +11,7 @@ import { configureWorkerPool, createWorkerPool, WorkerPoolError, type CreateWork
 import { InProcessRunner } from '../src/search/in-process-runner.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
-import { nb201Space } from '../src/spaces/nb201-space.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 import { repoRoot } from './support/golden.js';
 
 const small = { space: 'nb201' as const, ntkBatch: 8, repeats: 1, regionPatches: 200, seed: 11 };

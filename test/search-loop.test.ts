@@ -4,7 +4,7 @@ import { plannedCandidateCount, runSearch, type CandidateRunner } from '../src/s
 import type { CandidateMeasurement, CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
 import { searchSpace } from '../src/spaces/index.js';
-import { parseGenotype, genotypeToMask } from '../src/spaces/darts.js';
+import { parseGenotype, genotypeToMask } from '../src/spaces/darts/arch.js';
 
 /**
  * The search loop's bookkeeping (rounds, candidate counts, edge pruning, genotype) under a runner

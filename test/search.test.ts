@@ -4,8 +4,8 @@ import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import type { ImageSet } from '../src/data/cifar.js';
 import { rankCandidates, selectPruned } from '../src/search/ranking.js';
 import { candidateDeltas, numpyMean } from '../src/search/search.js';
-import { NB201_OPS } from '../src/spaces/nb201.js';
-import { isSinglePath, parseNb201Mask } from '../src/spaces/nb201.js';
+import { NB201_OPS } from '../src/spaces/nb201/arch.js';
+import { isSinglePath, parseNb201Mask } from '../src/spaces/nb201/arch.js';
 
 let engine: Engine;
 let images: ImageSet;

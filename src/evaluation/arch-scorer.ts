@@ -9,7 +9,7 @@ import type { LinearAlgebra } from '../metrics/linalg.js';
 import { scoreNtk } from '../metrics/ntk.js';
 import { scoreRegions } from '../metrics/regions.js';
 import type { SearchSettings } from '../search/settings.js';
-import { nb201Space } from '../spaces/nb201-space.js';
+import { nb201Space } from '../spaces/nb201/space.js';
 import { mean } from './statistics.js';
 import type { IndexedArch } from './selection.js';
 

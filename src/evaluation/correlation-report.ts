@@ -1,4 +1,4 @@
-import type { Nb201Table } from '../spaces/nb201-table.js';
+import type { Nb201Table } from '../spaces/nb201/table.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, PAPER_KENDALL_TAU, benchmarkAccuracy, type BenchmarkDataset } from './benchmark.js';
 import { describeScoringKey, scoringKeyOf, type CorrelationRow, type ScoringKey } from './rows.js';
 import { averageRanks, kendallTau, spearmanRho } from './statistics.js';

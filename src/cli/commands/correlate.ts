@@ -10,11 +10,12 @@ import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, same
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
 import { WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
-import { loadNb201Table } from '../../spaces/nb201-table.js';
+import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { checkOutputPath, toJson, writeFileAtomically, type CliIO } from '../output.js';
 import { EXIT_CANCELLED } from './search.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
@@ -90,7 +91,7 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
 }
 
 async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
-  if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
+  if (choiceOption(options, 'space', SPACE_NAMES) === 'darts') {
     throw new TenasInputError('correlate supports --space nb201 only: benchmark accuracies exist for NAS-Bench-201 architectures');
   }
   const sample = integerOption(options, 'sample', 1, 15_625);

@@ -1,8 +1,8 @@
 /** The candidates of one round: κ and R of origin and candidate, Δκ, ΔR and their ranks; pruned rows marked. */
 import type { CandidateRecord, RoundRecord } from '../../search/search.js';
-import { DARTS_EDGES } from '../../spaces/darts.js';
-import { NB201_EDGES } from '../../spaces/nb201.js';
-import type { SpaceName } from '../../spaces/space.js';
+import { DARTS_EDGES } from '../../spaces/darts/arch.js';
+import { NB201_EDGES } from '../../spaces/nb201/arch.js';
+import type { SpaceName } from '../../spaces/index.js';
 import { element, formatNumber } from '../shared/dom.js';
 
 function mean(values: readonly number[]): number {
