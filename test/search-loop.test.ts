@@ -54,9 +54,9 @@ describe('DARTS search loop', () => {
     for (const protocol of ['reference', 'paper'] as const) {
       const runner = new SeededMeasurements();
       await runSearch(space, resolveSettings({ space: 'darts', protocol }), runner);
-      const edgeTasks = runner.tasks.filter((task) => task.ntkOrigin.flat(2).filter(Boolean).length <= 28);
+      const edgeTasks = runner.tasks.filter((task) => task.masks.ntk.origin.flat(2).filter(Boolean).length <= 28);
       const lastGroup = edgeTasks.slice(-5);
-      const baselineMatchesCurrent = lastGroup.every((task) => JSON.stringify(task.ntkOrigin) === JSON.stringify(task.regionsOrigin));
+      const baselineMatchesCurrent = lastGroup.every((task) => JSON.stringify(task.masks.ntk.origin) === JSON.stringify(task.masks.thin.origin));
       expect(baselineMatchesCurrent).toBe(protocol === 'paper');
     }
   });

@@ -5,34 +5,27 @@ import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
 import { initialiseWeights, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
+import type { Indicator, ScoredNetwork } from '../metrics/indicator.js';
+import { indicatorFields, INDICATORS, type IndicatorMeasurements } from '../metrics/indicators.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
-import { scoreNtk } from '../metrics/ntk.js';
-import { scoreRegions } from '../metrics/regions.js';
 import { throwIfAborted } from '../errors.js';
 import type { CellMasks, SearchSpace } from '../spaces/space.js';
 import type { SearchSettings } from './settings.js';
 
-/** One unit of search work: the origin/candidate pairs of one candidate of one round. */
+/** One unit of search work: the origin/candidate masks of one candidate of one round, per scored network. */
 export interface CandidateTask {
   readonly round: number;
   readonly index: number;
-  readonly ntkOrigin: CellMasks;
-  readonly ntkCandidate: CellMasks;
-  readonly regionsOrigin: CellMasks;
-  readonly regionsCandidate: CellMasks;
+  readonly masks: { readonly [N in ScoredNetwork]: { readonly origin: CellMasks; readonly candidate: CellMasks } };
 }
 
-/** Per-repeat measurements of one candidate (deltas are derived by the search). */
-export interface CandidateMeasurement {
-  readonly kappaOrigin: number[];
-  readonly kappaCandidate: number[];
-  readonly regionsOrigin: number[];
-  readonly regionsCandidate: number[];
-}
+/** Per-repeat measurements of one candidate, per indicator (deltas are derived by the search). */
+export type CandidateMeasurement = IndicatorMeasurements;
 
 /**
  * Measures candidates with random streams named by (seed, round, candidate, repeat, purpose), so a
- * measurement depends on nothing but its task: not on the worker, nor on what ran before.
+ * measurement depends on nothing but its task: not on the worker, nor on what ran before. Each
+ * indicator of `INDICATORS` is measured on its network with that network's weights and data.
  *
  * Weight schedules (TENAS.md §3): `reference` draws PyTorch-default weights once per round for the
  * NTK net (shared by all candidates and repeats) and once per candidate for the thin net;
@@ -49,40 +42,46 @@ export class CandidateScorer {
   ) {}
 
   async score(task: CandidateTask, signal?: AbortSignal): Promise<CandidateMeasurement> {
-    const { settings, space } = this;
-    const spec = datasetSpec(settings.dataset);
-    const ntkOrigin = space.ntkNetwork(task.ntkOrigin, spec.classes, spec.inputSize);
-    const ntkCandidate = space.ntkNetwork(task.ntkCandidate, spec.classes, spec.inputSize);
-    const thinOrigin = space.thinNetwork(task.regionsOrigin, spec.classes);
-    const thinCandidate = space.thinNetwork(task.regionsCandidate, spec.classes);
-    const measurement: CandidateMeasurement = { kappaOrigin: [], kappaCandidate: [], regionsOrigin: [], regionsCandidate: [] };
+    const { settings } = this;
+    const measurement: Record<string, number[]> = {};
+    for (const indicator of INDICATORS) {
+      const { origin, candidate } = task.masks[indicator.network];
+      const networks = [this.network(indicator.network, origin), this.network(indicator.network, candidate)];
+      const fields = indicatorFields(indicator);
+      const values: [number[], number[]] = [[], []];
+      [measurement[fields.origin], measurement[fields.candidate]] = values;
+      for (let repeat = 0; repeat < settings.repeats; repeat++) {
+        const weights = this.weights(indicator.network, networks[0], task, repeat);
+        const inputs = this.inputs(indicator, task, repeat);
+        for (const [which, network] of networks.entries()) {
+          throwIfAborted(signal);
+          const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: this.batchOf(indicator.network), ...settings };
+          values[which].push(await indicator.measure(context));
+        }
+      }
+    }
+    return measurement as CandidateMeasurement;
+  }
 
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      throwIfAborted(signal);
-      const weights = this.ntkWeights(ntkOrigin, task, repeat);
-      const input = this.ntkInput(Rng.stream(settings.seed, 'ntk-data', task.round, task.index, repeat));
-      const ntkOptions = { precision: settings.gramPrecision, policy: settings.kappaPolicy };
-      measurement.kappaOrigin.push((await scoreNtk(this.backend, this.linalg, ntkOrigin, weights, input, settings.ntkBatch, ntkOptions)).kappa);
-      throwIfAborted(signal);
-      measurement.kappaCandidate.push((await scoreNtk(this.backend, this.linalg, ntkCandidate, weights, input, settings.ntkBatch, ntkOptions)).kappa);
-    }
-    // Reference: one thin-net draw per candidate, shared by its repeats.
-    const sharedThinWeights = settings.protocol === 'reference' ? this.thinWeights(thinOrigin, task, 0) : undefined;
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      throwIfAborted(signal);
-      const weights = sharedThinWeights ?? this.thinWeights(thinOrigin, task, repeat);
-      const batches = this.regionInputs(Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat));
-      measurement.regionsOrigin.push((await scoreRegions(this.backend, this.linalg, thinOrigin, weights, batches, settings.regionPatches)).regions);
-      measurement.regionsCandidate.push((await scoreRegions(this.backend, this.linalg, thinCandidate, weights, batches, settings.regionPatches)).regions);
-    }
-    return measurement;
+  private network(kind: ScoredNetwork, mask: CellMasks): Network {
+    const spec = datasetSpec(this.settings.dataset);
+    return kind === 'ntk' ? this.space.ntkNetwork(mask, spec.classes, spec.inputSize) : this.space.thinNetwork(mask, spec.classes);
+  }
+
+  private batchOf(kind: ScoredNetwork): number {
+    return kind === 'ntk' ? this.settings.ntkBatch : this.settings.regionPatches;
   }
 
   /** The reference protocol's one NTK draw per round, shared by every candidate and repeat of it. */
   private roundWeights: { round: number; weights: Weights } | undefined;
 
-  private ntkWeights(network: Network, task: CandidateTask, repeat: number): Weights {
+  private weights(kind: ScoredNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
     const { seed, protocol } = this.settings;
+    if (kind === 'thin') {
+      // Reference: one thin-net draw per candidate, shared by its repeats.
+      if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'lr-weights', task.round, task.index));
+      return initialiseWeights(network, 'kaiming-normal-fan-in', Rng.stream(seed, 'lr-weights', task.round, task.index, repeat));
+    }
     if (protocol === 'reference') {
       if (this.roundWeights?.round !== task.round) {
         this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'ntk-weights', task.round)) };
@@ -92,22 +91,18 @@ export class CandidateScorer {
     return initialiseWeights(network, 'kaiming-normal-fan-out', Rng.stream(seed, 'ntk-weights', task.round, task.index, repeat));
   }
 
-  private thinWeights(network: Network, task: CandidateTask, repeat: number): Weights {
-    const { seed, protocol } = this.settings;
-    if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'lr-weights', task.round, task.index));
-    return initialiseWeights(network, 'kaiming-normal-fan-in', Rng.stream(seed, 'lr-weights', task.round, task.index, repeat));
-  }
-
-  private ntkInput(rng: Rng): Float32Array {
-    const spec = datasetSpec(this.settings.dataset);
-    if (!this.images) return gaussianBatch(this.settings.ntkBatch, 3, spec.inputSize, rng);
-    return ntkBatch(this.images, this.settings.ntkBatch, spec, rng);
-  }
-
-  private regionInputs(rng: Rng): Float32Array[] {
-    const spec = datasetSpec(this.settings.dataset);
-    return Array.from({ length: this.settings.regionBatches }, () =>
-      this.images ? regionPatches(this.images, this.settings.regionPatches, spec, rng) : gaussianBatch(this.settings.regionPatches, 1, 3, rng),
+  /** The NTK net: one batch of images (stream `ntk-data`); the thin net: region batches of patches (`lr-data`). */
+  private inputs(indicator: Indicator, task: CandidateTask, repeat: number): Float32Array[] {
+    const { settings } = this;
+    const spec = datasetSpec(settings.dataset);
+    const images = indicator.data === 'samples' ? this.images : undefined;
+    if (indicator.network === 'ntk') {
+      const rng = Rng.stream(settings.seed, 'ntk-data', task.round, task.index, repeat);
+      return [images ? ntkBatch(images, settings.ntkBatch, spec, rng) : gaussianBatch(settings.ntkBatch, 3, spec.inputSize, rng)];
+    }
+    const rng = Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat);
+    return Array.from({ length: settings.regionBatches }, () =>
+      images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
     );
   }
 }
