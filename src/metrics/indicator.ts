@@ -37,8 +37,9 @@ export interface Indicator<Key extends string = string> {
   readonly name: string;
   /** Stem of its record fields: `${key}Origin`, `${key}Candidate`, `delta${Key}`, `rank${Key}`. */
   readonly key: Key;
-  /** Short symbol for tables, e.g. κ. */
+  /** Short symbol for tables, e.g. κ, and what it is, e.g. `NTK condition number`. */
   readonly symbol: string;
+  readonly title: string;
   readonly network: ScoredNetwork;
   readonly data: IndicatorData;
   /** Whether a larger value means a better network (the candidate whose removal hurts least is pruned first). */

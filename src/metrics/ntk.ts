@@ -57,6 +57,7 @@ export const ntkIndicator: Indicator<'kappa'> = {
   name: 'ntk',
   key: 'kappa',
   symbol: 'κ',
+  title: 'NTK condition number',
   network: 'ntk',
   data: 'samples',
   higherIsBetter: false,

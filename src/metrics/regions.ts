@@ -38,6 +38,7 @@ export const regionsIndicator: Indicator<'regions'> = {
   name: 'regions',
   key: 'regions',
   symbol: 'R',
+  title: 'linear regions',
   network: 'thin',
   data: 'samples',
   higherIsBetter: true,
