@@ -88,7 +88,7 @@ describe('rank statistics', () => {
   it('the combined score ranks κ ascending and R descending (lower sum = better)', () => {
     const kappa = [10, 1000, 100, ZERO_NTK_KAPPA];
     const regions = [900, 100, 500, 1];
-    expect(Array.from(combinedRankScore(kappa, regions))).toEqual([2, 6, 4, 8]);
+    expect(Array.from(combinedRankScore({ kappa, regions }))).toEqual([2, 6, 4, 8]);
   });
 });
 

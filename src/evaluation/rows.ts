@@ -1,4 +1,5 @@
 import { TenasInputError } from '../errors.js';
+import { INDICATORS, type IndicatorValues } from '../metrics/indicators.js';
 
 /** The settings a score depends on; rows with different settings cannot be compared or merged. */
 export interface ScoringKey {
@@ -10,24 +11,22 @@ export interface ScoringKey {
   readonly patches: number;
 }
 
-/** One scored architecture, as written to the CSV / JSONL output. */
-export interface CorrelationRow extends ScoringKey {
-  /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
-  readonly archIndex: number;
-  readonly arch: string;
-  /** NTK condition number (mean over repeats); lower is better. */
-  readonly kappa: number;
-  /** Number of linear regions (mean over repeats); higher is better. */
-  readonly regions: number;
-  /** Informational: not compared when merging (backends may differ in the last bits). */
-  readonly backend: string;
-  readonly seconds: number;
-}
+/** One scored architecture, as written to the CSV / JSONL output: each indicator's mean over repeats (`kappa`, `regions`, ...). */
+export type CorrelationRow = ScoringKey &
+  IndicatorValues & {
+    /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
+    readonly archIndex: number;
+    readonly arch: string;
+    /** Informational: not compared when merging (backends may differ in the last bits). */
+    readonly backend: string;
+    readonly seconds: number;
+  };
 
 export type RowFormat = 'csv' | 'jsonl';
 
-const COLUMNS = ['arch_index', 'arch', 'kappa', 'regions', 'dataset', 'protocol', 'seed', 'batch', 'repeats', 'patches', 'backend', 'seconds'] as const;
-type Column = (typeof COLUMNS)[number];
+const SETTING_COLUMNS = ['dataset', 'protocol', 'seed', 'batch', 'repeats', 'patches', 'backend', 'seconds'] as const;
+const INDICATOR_COLUMNS = INDICATORS.map((indicator) => indicator.key);
+const COLUMNS = ['arch_index', 'arch', ...INDICATOR_COLUMNS, ...SETTING_COLUMNS];
 
 export const CSV_HEADER = `${COLUMNS.join(',')}\n`;
 
@@ -39,12 +38,11 @@ export function rowFormatOf(path: string): RowFormat {
   throw new TenasInputError(`cannot tell the format of '${path}' from its extension; name it *.csv or *.jsonl`);
 }
 
-function columnValues(row: CorrelationRow): Record<Column, string | number> {
+function columnValues(row: CorrelationRow): Record<string, string | number> {
   return {
     arch_index: row.archIndex,
     arch: row.arch,
-    kappa: row.kappa,
-    regions: row.regions,
+    ...Object.fromEntries(INDICATOR_COLUMNS.map((key) => [key, row[key]])),
     dataset: row.dataset,
     protocol: row.protocol,
     seed: row.seed,
@@ -63,13 +61,13 @@ export function formatRow(row: CorrelationRow, format: RowFormat): string {
   return `${COLUMNS.map((column) => String(values[column])).join(',')}\n`;
 }
 
-function rowFromColumns(get: (column: Column) => unknown, where: string): CorrelationRow {
-  const text = (column: Column): string => {
+function rowFromColumns(get: (column: string) => unknown, where: string): CorrelationRow {
+  const text = (column: string): string => {
     const value = get(column);
     if (typeof value !== 'string' || value === '') throw new TenasInputError(`${where}: column ${column} is missing or empty`);
     return value;
   };
-  const number = (column: Column, integer: boolean): number => {
+  const number = (column: string, integer: boolean): number => {
     const raw = get(column);
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
@@ -80,8 +78,7 @@ function rowFromColumns(get: (column: Column) => unknown, where: string): Correl
   return {
     archIndex: number('arch_index', true),
     arch: text('arch'),
-    kappa: number('kappa', false),
-    regions: number('regions', false),
+    ...(Object.fromEntries(INDICATOR_COLUMNS.map((key) => [key, number(key, false)])) as IndicatorValues),
     dataset: text('dataset'),
     protocol: text('protocol'),
     seed: number('seed', true),
@@ -157,8 +154,10 @@ export function sameScoringKey(a: ScoringKey, b: ScoringKey): boolean {
   return a.dataset === b.dataset && a.protocol === b.protocol && a.seed === b.seed && a.batch === b.batch && a.repeats === b.repeats && a.patches === b.patches;
 }
 
+const describeScores = (row: CorrelationRow) => INDICATOR_COLUMNS.map((key) => `${key} ${row[key]}`).join(', ');
+
 function sameScores(a: CorrelationRow, b: CorrelationRow): boolean {
-  return a.arch === b.arch && a.kappa === b.kappa && a.regions === b.regions && sameScoringKey(a, b);
+  return a.arch === b.arch && INDICATOR_COLUMNS.every((key) => a[key] === b[key]) && sameScoringKey(a, b);
 }
 
 /** Rows tagged with the file (and line) they came from, for error messages. */
@@ -185,8 +184,8 @@ export function mergeRows(sourced: readonly SourcedRow[]): CorrelationRow[] {
       byIndex.set(entry.row.archIndex, entry);
     } else if (!sameScores(seen.row, entry.row)) {
       throw new TenasInputError(
-        `conflicting rows for arch ${entry.row.archIndex} (${entry.row.arch}): ${seen.source} has kappa ${seen.row.kappa}, regions ${seen.row.regions} ` +
-          `but ${entry.source} has kappa ${entry.row.kappa}, regions ${entry.row.regions}`,
+        `conflicting rows for arch ${entry.row.archIndex} (${entry.row.arch}): ${seen.source} has ${describeScores(seen.row)} ` +
+          `but ${entry.source} has ${describeScores(entry.row)}`,
       );
     }
   }

@@ -16,6 +16,12 @@ export type IndicatorMeasurements = { readonly [K in IndicatorKey as `${K}Origin
 /** Each indicator's mean rounded delta and its rank in the round: `deltaKappa`, `rankKappa`, ... */
 export type IndicatorRanks = { readonly [K in IndicatorKey as `delta${Capitalize<K>}` | `rank${Capitalize<K>}`]: number };
 
+/** One number per indicator, keyed by its record stem: `{ kappa, regions }`. */
+export type IndicatorValues = { readonly [K in IndicatorKey]: number };
+
+/** Several numbers per indicator (e.g. its repeats), keyed by its record stem. */
+export type IndicatorSeries = { readonly [K in IndicatorKey]: number[] };
+
 const capitalised = (key: string) => key[0].toUpperCase() + key.slice(1);
 
 /** Record field names of an indicator. */

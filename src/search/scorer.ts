@@ -3,9 +3,9 @@ import { datasetSpec } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
 import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
-import { initialiseWeights, type Weights } from '../graph/weights.js';
+import { initialiseWeights, type InitScheme, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
-import type { Indicator, ScoredNetwork } from '../metrics/indicator.js';
+import type { ScoredNetwork } from '../metrics/indicator.js';
 import { indicatorFields, INDICATORS, type IndicatorMeasurements } from '../metrics/indicators.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
 import { throwIfAborted } from '../errors.js';
@@ -21,6 +21,43 @@ export interface CandidateTask {
 
 /** Per-repeat measurements of one candidate, per indicator (deltas are derived by the search). */
 export type CandidateMeasurement = IndicatorMeasurements;
+
+/** How each scored network is built, and the weights and data every indicator on it is measured with. */
+export const SCORED_NETWORKS: {
+  readonly [N in ScoredNetwork]: {
+    /** Random streams `${stream}-weights` and `${stream}-data`. */
+    readonly stream: 'ntk' | 'lr';
+    /** The paper protocol's weights (the reference protocol's are PyTorch's default). */
+    readonly paperInit: InitScheme;
+    build(space: SearchSpace, mask: CellMasks, settings: SearchSettings): Network;
+    batch(settings: SearchSettings): number;
+    /** A batch of images (N(0, 1) without images), or the thin net's region batches of patches. */
+    inputs(settings: SearchSettings, images: ImageSet | undefined, rng: Rng): Float32Array[];
+  };
+} = {
+  ntk: {
+    stream: 'ntk',
+    paperInit: 'kaiming-normal-fan-out',
+    build: (space, mask, settings) => space.ntkNetwork(mask, datasetSpec(settings.dataset).classes, datasetSpec(settings.dataset).inputSize),
+    batch: (settings) => settings.ntkBatch,
+    inputs: (settings, images, rng) => {
+      const spec = datasetSpec(settings.dataset);
+      return [images ? ntkBatch(images, settings.ntkBatch, spec, rng) : gaussianBatch(settings.ntkBatch, 3, spec.inputSize, rng)];
+    },
+  },
+  thin: {
+    stream: 'lr',
+    paperInit: 'kaiming-normal-fan-in',
+    build: (space, mask, settings) => space.thinNetwork(mask, datasetSpec(settings.dataset).classes),
+    batch: (settings) => settings.regionPatches,
+    inputs: (settings, images, rng) => {
+      const spec = datasetSpec(settings.dataset);
+      return Array.from({ length: settings.regionBatches }, () =>
+        images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
+      );
+    },
+  },
+};
 
 /**
  * Measures candidates with random streams named by (seed, round, candidate, repeat, purpose), so a
@@ -45,17 +82,19 @@ export class CandidateScorer {
     const { settings } = this;
     const measurement: Record<string, number[]> = {};
     for (const indicator of INDICATORS) {
+      const scored = SCORED_NETWORKS[indicator.network];
       const { origin, candidate } = task.masks[indicator.network];
-      const networks = [this.network(indicator.network, origin), this.network(indicator.network, candidate)];
+      const networks = [scored.build(this.space, origin, settings), scored.build(this.space, candidate, settings)];
       const fields = indicatorFields(indicator);
       const values: [number[], number[]] = [[], []];
       [measurement[fields.origin], measurement[fields.candidate]] = values;
       for (let repeat = 0; repeat < settings.repeats; repeat++) {
         const weights = this.weights(indicator.network, networks[0], task, repeat);
-        const inputs = this.inputs(indicator, task, repeat);
+        const rng = Rng.stream(settings.seed, `${scored.stream}-data`, task.round, task.index, repeat);
+        const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
         for (const [which, network] of networks.entries()) {
           throwIfAborted(signal);
-          const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: this.batchOf(indicator.network), ...settings };
+          const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings };
           values[which].push(await indicator.measure(context));
         }
       }
@@ -63,46 +102,18 @@ export class CandidateScorer {
     return measurement as CandidateMeasurement;
   }
 
-  private network(kind: ScoredNetwork, mask: CellMasks): Network {
-    const spec = datasetSpec(this.settings.dataset);
-    return kind === 'ntk' ? this.space.ntkNetwork(mask, spec.classes, spec.inputSize) : this.space.thinNetwork(mask, spec.classes);
-  }
-
-  private batchOf(kind: ScoredNetwork): number {
-    return kind === 'ntk' ? this.settings.ntkBatch : this.settings.regionPatches;
-  }
-
   /** The reference protocol's one NTK draw per round, shared by every candidate and repeat of it. */
   private roundWeights: { round: number; weights: Weights } | undefined;
 
   private weights(kind: ScoredNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
     const { seed, protocol } = this.settings;
-    if (kind === 'thin') {
-      // Reference: one thin-net draw per candidate, shared by its repeats.
-      if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'lr-weights', task.round, task.index));
-      return initialiseWeights(network, 'kaiming-normal-fan-in', Rng.stream(seed, 'lr-weights', task.round, task.index, repeat));
+    const { stream, paperInit } = SCORED_NETWORKS[kind];
+    if (protocol === 'paper') return initialiseWeights(network, paperInit, Rng.stream(seed, `${stream}-weights`, task.round, task.index, repeat));
+    // Reference: the thin net is drawn once per candidate (shared by its repeats), the NTK net once per round.
+    if (kind === 'thin') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round, task.index));
+    if (this.roundWeights?.round !== task.round) {
+      this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round)) };
     }
-    if (protocol === 'reference') {
-      if (this.roundWeights?.round !== task.round) {
-        this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'ntk-weights', task.round)) };
-      }
-      return this.roundWeights.weights;
-    }
-    return initialiseWeights(network, 'kaiming-normal-fan-out', Rng.stream(seed, 'ntk-weights', task.round, task.index, repeat));
-  }
-
-  /** The NTK net: one batch of images (stream `ntk-data`); the thin net: region batches of patches (`lr-data`). */
-  private inputs(indicator: Indicator, task: CandidateTask, repeat: number): Float32Array[] {
-    const { settings } = this;
-    const spec = datasetSpec(settings.dataset);
-    const images = indicator.data === 'samples' ? this.images : undefined;
-    if (indicator.network === 'ntk') {
-      const rng = Rng.stream(settings.seed, 'ntk-data', task.round, task.index, repeat);
-      return [images ? ntkBatch(images, settings.ntkBatch, spec, rng) : gaussianBatch(settings.ntkBatch, 3, spec.inputSize, rng)];
-    }
-    const rng = Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat);
-    return Array.from({ length: settings.regionBatches }, () =>
-      images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
-    );
+    return this.roundWeights.weights;
   }
 }
