@@ -24,8 +24,11 @@ export function hasZeroNtk(kappa: number): boolean {
   return kappa >= ZERO_NTK_KAPPA;
 }
 
-/** Per indicator, the mean over repeats (κ of the NTK net, R of the thin net, ...), and the repeats themselves. */
-export type ArchScore = IndicatorValues & { readonly repeats: IndicatorSeries };
+export interface ArchScore {
+  /** Per indicator, the mean over repeats (κ of the NTK net, R of the thin net, ...). */
+  readonly values: IndicatorValues;
+  readonly repeats: IndicatorSeries;
+}
 
 /** Mean over repeats; a repeat at the largest finite value (a zero NTK) keeps the arch there. */
 function aggregate(values: readonly number[]): number {
@@ -70,7 +73,7 @@ export class ArchScorer {
       values[indicator.key] = aggregate(measured);
       repeats[indicator.key] = measured;
     }
-    return { ...(values as IndicatorValues), repeats: repeats as IndicatorSeries };
+    return { values: values as IndicatorValues, repeats: repeats as IndicatorSeries };
   }
 
   private weights(network: Network, archIndex: number, kind: ScoredNetwork, repeat: number): Weights {

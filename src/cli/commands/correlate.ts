@@ -148,11 +148,12 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
         if (interrupted) break;
         const started = performance.now();
         const score = await scorer.score(arch);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, ...score.values, backend: engine.backend.name, seconds: (performance.now() - started) / 1000 };
         file.append(row);
         newRows.push(row);
         if (!quiet) {
-          io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: kappa ${score.kappa.toPrecision(6)}, regions ${score.regions} (${row.seconds.toFixed(1)} s)\n`);
+          const scores = Object.entries(score.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(6)}`);
+          io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: ${scores.join(', ')} (${row.seconds.toFixed(1)} s)\n`);
         }
       }
     } finally {
