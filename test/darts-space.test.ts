@@ -21,7 +21,7 @@ import {
 import { dartsNtkNetwork, dartsThinNetwork } from '../src/spaces/darts/networks.js';
 import { ntkColumns } from '../src/graph/ir.js';
 
-const genotypesJson = readFileSync(path.resolve(repoRoot, '..', 'shared', 'data', 'darts', 'genotypes.json'), 'utf8');
+const genotypesJson = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'darts', 'genotypes.json'), 'utf8');
 
 const TENAS_CIFAR10_REPR =
   "Genotype(normal=[('dil_conv_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 2), " +
@@ -142,7 +142,7 @@ describe('DARTS genotypes', () => {
     expect(named.compatible.size + named.incompatible.length).toBe(Object.keys(JSON.parse(genotypesJson)).length - 1);
   });
 
-  it('reads TENAS_cifar10 as TENAS.md §2.5 lists it and writes it back as the Python repr', () => {
+  it('reads TENAS_cifar10 as docs/algorithm.md §2.4 lists it and writes it back as the Python repr', () => {
     const fromJson = named.compatible.get('TENAS_cifar10')!;
     expect(parseGenotype(TENAS_CIFAR10_REPR)).toEqual(fromJson);
     expect(formatGenotype(fromJson)).toBe(TENAS_CIFAR10_REPR);

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TenasInputError } from '../src/errors.js';
 import { imageSetFromNpy, parseCifarBinary, type ImageSet } from '../src/data/cifar.js';
@@ -13,16 +12,15 @@ import { Rng } from '../src/data/rng.js';
 import { encodeSafetensors, parseSafetensors, type NamedTensor } from '../src/data/safetensors.js';
 import { gaussianBatch, ntkBatch, regionPatches, writeAugmentedImage } from '../src/data/transforms.js';
 import { loadNb201Table, parseNb201Table } from '../src/spaces/nb201/table.js';
+import { goldenRoot, repoRoot } from './support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const goldenDir = path.resolve(repoRoot, '..', 'shared', 'golden');
 
 async function golden(caseName: string, file: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(path.join(goldenDir, caseName, file)));
+  return new Uint8Array(await readFile(path.join(goldenRoot, caseName, file)));
 }
 
 async function goldenJson(caseName: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path.join(goldenDir, caseName, 'expected.json'), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(await readFile(path.join(goldenRoot, caseName, 'expected.json'), 'utf8')) as Record<string, unknown>;
 }
 
 /** Asserts that `fn` throws a TenasInputError whose message matches `pattern`. */

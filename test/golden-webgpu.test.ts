@@ -16,7 +16,7 @@ import { scoreNtk } from '../src/metrics/ntk.js';
 // SwiftShader (a CPU) runs these in Node. Two goldens take minutes there and run only with
 // TENAS_SLOW_TESTS=1: nb201-ntk-full-b72 and darts-ntk-in1k-b24 (measured 440 s).
 const SLOW_GOLDENS = new Set(['nb201-ntk-full-b72', 'darts-ntk-in1k-b24']);
-const adapter = await requestGpuAdapter();
+const gpuAccess = await requestGpuAdapter();
 const slow = process.env.TENAS_SLOW_TESTS === '1';
 
 let backend: WebGpuBackend;
@@ -52,7 +52,7 @@ function randomProblem(seed: number, batch: number, inputSize: number): { networ
   return { network, weights, input };
 }
 
-describe.skipIf(!adapter)('WebGPU backend (skipped when no WebGPU adapter exists: apt-get install -y chromium libvulkan1)', () => {
+describe.skipIf(!('adapter' in gpuAccess))('WebGPU backend (skipped when no WebGPU adapter exists: apt-get install -y chromium libvulkan1)', () => {
   beforeAll(async () => {
     backend = await WebGpuBackend.create();
     wasm = await WasmBackend.create();

@@ -259,7 +259,7 @@ describe('roundTo', () => {
     expect(() => roundTo(Number.NEGATIVE_INFINITY)).toThrow(RangeError);
   });
 
-  it('gives the three §6.2 values the same key', () => {
+  it('gives the three docs/algorithm.md §9.6 values the same key', () => {
     expect(roundTo(0.14200000000000002)).toBe(0.142);
     expect(roundTo(0.142)).toBe(0.142);
     expect(roundTo(0.14233333333333334)).toBe(0.142);
@@ -276,7 +276,7 @@ describe('mean3', () => {
   });
 });
 
-// TENAS.md §6.2 reference vector: `edge,op: Δκ triple | ΔR triple`, cell type 0.
+// The ranking reference vector of docs/algorithm.md §9.6: `edge,op: Δκ triple | ΔR triple`, cell type 0.
 const FIXTURE: [edge: number, op: number, kappa: [number, number, number], regions: [number, number, number]][] = [
   [0, 1, [0.084, 0.508, -0.5], [0.056, 0.001, -0.018]],
   [0, 2, [0.084, 0.508, -0.5], [0.139, 0.097, 0.19]],
@@ -325,7 +325,7 @@ function candidate(edge: number, op: number, deltaKappa: number, deltaRegions: n
   return { cellType, edge, op, deltas: [deltaKappa, deltaRegions] };
 }
 
-describe('rankCandidates (§6.2 step 4)', () => {
+describe('rankCandidates (docs/algorithm.md §9.4)', () => {
   it('reproduces the reference ranking vector', () => {
     const candidates = fixtureCandidates();
     const ranking = rankCandidates(candidates);
@@ -379,7 +379,7 @@ describe('the combination is replaceable', () => {
   });
 });
 
-describe('selectPruned (§6.2 step 5)', () => {
+describe('selectPruned (docs/algorithm.md §9.5)', () => {
   it('prunes the reference ops with prune_number 1', () => {
     const candidates = fixtureCandidates();
     const pruned = selectPruned(candidates, rankCandidates(candidates), 1);
@@ -410,7 +410,7 @@ describe('selectPruned (§6.2 step 5)', () => {
   });
 });
 
-describe('selectGroupPruned (§6.3)', () => {
+describe('selectGroupPruned (docs/algorithm.md §10.2)', () => {
   it('prunes all but the last `keep` in rank-sum order', () => {
     const candidates = [candidate(5, 1, 0.3, 0.3), candidate(6, 2, 0.1, 0.1), candidate(7, 0, 0.2, 0.2), candidate(8, 3, 0.4, 0.0)];
     const ranking = rankCandidates(candidates);

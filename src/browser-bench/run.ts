@@ -4,7 +4,7 @@
  */
 import { TenasInputError } from '../errors.js';
 import { servePackage, type RunningServer } from '../server/serve.js';
-import type { BrowserBenchOutcome } from '../web/bench/outcome.js';
+import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress } from '../web/bench/outcome.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
 import type { SpaceName } from '../spaces/index.js';
 
@@ -61,7 +61,12 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
     try {
       await page.waitForFunction(() => window.__TENAS_BENCH__ !== undefined, { timeout: remaining(), polling: 250 });
     } catch {
-      throw new TenasInputError(`the benchmark page did not finish within ${Math.round(timeoutMs / 1000)} s; pass a longer timeout or smaller --batch/--runs`);
+      const progress = await page.evaluate(() => JSON.stringify(window.__TENAS_BENCH_PROGRESS__ ?? null)).catch(() => 'null');
+      const partial = JSON.parse(progress) as BrowserBenchProgress | null;
+      if (!partial || partial.results.length === 0) {
+        throw new TenasInputError(`the benchmark page did not finish within ${Math.round(timeoutMs / 1000)} s and measured no backend; pass a longer --timeout or a smaller --batch/--runs`);
+      }
+      return { ...withUnfinished(partial, timeoutMs), consoleErrors, browserVersion: await chromium.browser.version() };
     }
     const outcome = await page.evaluate(() => JSON.stringify(window.__TENAS_BENCH__));
     const parsed = JSON.parse(outcome) as BrowserBenchOutcome | { error: string };
@@ -73,6 +78,21 @@ export async function runBrowserBench(options: BrowserBenchOptions = {}): Promis
     await chromium?.close();
     await server?.close();
   }
+}
+
+/** The finished results, plus each requested backend that did not finish, marked as timed out. */
+export function withUnfinished(progress: BrowserBenchProgress, timeoutMs: number): BrowserBenchOutcome {
+  const { running: _running, requested, ...outcome } = progress;
+  const finished = new Set(outcome.results.map((result) => result.backend));
+  const unfinished: BackendResult[] = requested
+    .filter((backend) => !finished.has(backend))
+    .map((backend) => ({
+      available: false,
+      backend,
+      timedOut: true,
+      reason: `did not finish within the ${Math.round(timeoutMs / 1000)} s limit (pass a longer --timeout or a smaller --batch/--runs)`,
+    }));
+  return { ...outcome, results: [...outcome.results, ...unfinished] };
 }
 
 /** The report as a few lines of text (the CLI prints this unless asked for JSON). */
@@ -89,7 +109,8 @@ export function formatBrowserBenchReport(report: BrowserBenchReport): string {
       .join(', ');
     lines.push(
       `${result.backend}${info ? ` (${info})` : ''}: ${result.space}, NTK batch ${result.batch}, best of ${result.runs} run(s): ` +
-        `NTK pair ${result.ntkPairSeconds.toFixed(3)} s (${result.gflops.toFixed(1)} GFLOP/s), linear-region pair ${result.lrPairSeconds.toFixed(3)} s`,
+        `NTK pair ${result.ntkPairSeconds.toFixed(3)} s (${result.gflops.toFixed(1)} GFLOP/s), linear-region pair ${result.lrPairSeconds.toFixed(3)} s` +
+        (result.note ? ` [${result.note}]` : ''),
     );
   }
   if (report.consoleErrors.length > 0) lines.push(`console errors: ${report.consoleErrors.join(' | ')}`);

@@ -2,7 +2,7 @@ import { TenasInputError } from '../errors.js';
 
 export type DatasetName = 'cifar10' | 'cifar100' | 'imagenet16-120' | 'imagenet-1k';
 
-/** Shape and preprocessing constants of a search dataset (TENAS.md §4.1). */
+/** Shape and preprocessing constants of a search dataset (docs/algorithm.md §6.1). */
 export interface DatasetSpec {
   name: DatasetName;
   classes: number;

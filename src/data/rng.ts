@@ -107,7 +107,7 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // the all-zero state is a fixed point
   }
 
-  /** The stream named by (seed, ...path); e.g. `Rng.stream(seed, 'ntk-batch', round, candidate, repeat)`. */
+  /** The stream named by (seed, ...path); e.g. `Rng.stream(seed, 'ntk-data', round, candidate, repeat)`. */
   static stream(seed: number, ...path: (number | string)[]): Rng {
     return new Rng(murmur3x128(encodeKey([seed, ...path])));
   }

@@ -93,7 +93,7 @@ function randomDistinct(n: number, count: number, rng: Rng): number[] {
 }
 
 /**
- * An NTK batch (TENAS.md §4.1): `batch` distinct random images, each randomly flipped (p = 0.5),
+ * An NTK batch (docs/algorithm.md §6.2): `batch` distinct random images, each randomly flipped (p = 0.5),
  * zero-padded and randomly cropped back, normalised. Returns NCHW float32 `[batch, 3, S, S]`.
  */
 export function ntkBatch(images: ImageSet, batch: number, spec: DatasetSpec, rng: Rng): Float32Array {
@@ -128,7 +128,7 @@ function epochOrder(n: number, count: number, rng: Rng): Int32Array {
 }
 
 /**
- * Linear-region input patches (TENAS.md §5.1): for `count` images in random order, a random 3×3 crop (no
+ * Linear-region input patches (docs/algorithm.md §6.3): for `count` images in random order, a random 3×3 crop (no
  * padding), normalised, one uniformly random channel kept. Returns float32 `[count, 1, 3, 3]`.
  */
 export function regionPatches(images: ImageSet, count: number, spec: DatasetSpec, rng: Rng): Float32Array {

@@ -49,11 +49,12 @@ async function chooseAutomatically(): Promise<Backend> {
   const decide = (backend: BackendName, reason: string): void => {
     lastDecision = { choice: 'auto', backend, reason };
   };
-  const adapter = await requestGpuAdapter();
-  if (!adapter) {
-    decide('wasm', 'no WebGPU adapter is available');
+  const access = await requestGpuAdapter();
+  if (!('adapter' in access)) {
+    decide('wasm', `no WebGPU adapter is available: ${access.unavailable}`);
     return wasm;
   }
+  const { adapter } = access;
   const facts = adapterFacts(adapter);
   const name = [facts.vendor, facts.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   if (facts.isFallbackAdapter) {

@@ -15,14 +15,14 @@ export function benchmarkAccuracy(entry: BenchmarkEntry, dataset: BenchmarkDatas
   return dataset === 'imagenet16-120' ? entry.imagenet16 : entry[dataset];
 }
 
-/** TE-NAS on NB201, 4 seeds, searched and evaluated on the same dataset (TENAS.md §10, paper Table 1). */
+/** TE-NAS on NB201, 4 seeds, searched and evaluated on the same dataset (docs/algorithm.md §14, paper Table 1). */
 export const PAPER_SEARCH_ACCURACY: Record<BenchmarkDataset, { mean: number; std: number }> = {
   cifar10: { mean: 93.9, std: 0.47 },
   cifar100: { mean: 71.24, std: 0.56 },
   'imagenet16-120': { mean: 42.38, std: 0.46 },
 };
 
-/** The best test accuracy in the space as the paper quotes it (TENAS.md §10). */
+/** The best test accuracy in the space as the paper quotes it (docs/algorithm.md §14). */
 export const PAPER_SPACE_OPTIMUM: Record<BenchmarkDataset, number> = {
   cifar10: 94.37,
   cifar100: 73.51,

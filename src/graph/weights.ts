@@ -7,7 +7,7 @@ import type { Network, ParamSpec } from './ir.js';
 export type Weights = Float32Array[];
 
 /**
- * `pytorch-default` is what the released code runs (its Kaiming helper never matches, TENAS.md §3):
+ * `pytorch-default` is what the released code runs (its Kaiming helper never matches, docs/algorithm.md §5.2):
  * conv/linear weights and linear bias ~ U(±1/√fan_in), BN γ = 1, β = 0. The `kaiming-normal-*`
  * schemes are the paper's: N(0, 2/fan), biases 0.
  */

@@ -2,7 +2,7 @@ import type { GradientMatrix, PatternMatrix } from '../engine/backend.js';
 import { WasmKernels } from '../engine/wasm/module.js';
 
 /**
- * `float64` (the project's default, TENAS.md §0b): Θ accumulated in float64 and solved in float64.
+ * `float64` (the project's default, docs/algorithm.md §7.3, §13): Θ accumulated in float64 and solved in float64.
  * `float32` reproduces the released code's float32 Gram for comparisons (eigenvalues still f64).
  */
 export type GramPrecision = 'float64' | 'float32';

@@ -1,6 +1,6 @@
 /**
  * Ranking and selection of one pruning round, exactly as the released code does it
- * (prune_tenas.py L147-184; TENAS.md §6.2 steps 4-5 and §6.3).
+ * (prune_tenas.py L147-184; docs/algorithm.md §9.4–9.5 and §10.2).
  */
 import { INDICATORS } from '../metrics/indicators.js';
 import type { Indicator } from '../metrics/indicator.js';
@@ -73,7 +73,7 @@ function assertFiniteScores(candidates: readonly ScoredCandidate[], indicators: 
 }
 
 /**
- * TE-NAS's combination (§6.2 step 4): each indicator's deltas sorted by their `round_to` key
+ * TE-NAS's combination (docs/algorithm.md §9.4): each indicator's deltas sorted by their `round_to` key
  * (descending when lower values are better: removing the op improved it most), dense ranks on the
  * raw values, then the rank sum; ties keep enumeration order, rank-sum ties the first indicator's order.
  */
@@ -107,7 +107,7 @@ function choiceOf(candidate: ScoredCandidate): PrunedChoice {
 }
 
 /**
- * §6.2 step 5: walking the rank-sum order, each (cell type, edge) keeps its first `pruneNumber`
+ * docs/algorithm.md §9.5: walking the rank-sum order, each (cell type, edge) keeps its first `pruneNumber`
  * candidates. The caller clamps `pruneNumber` to (alive ops per edge − 1) first, as L80 does.
  * Returned like the released code's `choices_edges`, flattened: grouped by edge, edges in the order
  * they first appear in the rank-sum order, and within an edge in rank-sum order.
@@ -132,7 +132,7 @@ export function selectPruned(
 }
 
 /**
- * §6.3 (DARTS edge pruning within one group): every candidate except the last `keep` in rank-sum
+ * docs/algorithm.md §10.2 (DARTS edge pruning within one group): every candidate except the last `keep` in rank-sum
  * order is pruned (`rankings_sum[:-keep]`), in rank-sum order.
  */
 export function selectGroupPruned(

@@ -1,5 +1,5 @@
 /**
- * The three roundings the released TE-NAS code applies to its scores (TENAS.md §4.5, §5.4, §6.2, §12).
+ * The three roundings the released TE-NAS code applies to its scores (docs/algorithm.md §9.1).
  * They differ on near-half inputs, and a one-digit difference can reorder candidates, so each one is
  * reproduced exactly rather than approximated with `toFixed`/`Math.round`.
  */
@@ -38,7 +38,7 @@ export function roundNumpy(x: number, decimals: number): number {
   return rint(x * scale) / scale;
 }
 
-/** `np.round(x, 3)`: the rounding of the per-repeat Δκ values (TENAS.md §4.5). */
+/** `np.round(x, 3)`: the rounding of the per-repeat Δκ values (docs/algorithm.md §9.1). */
 export function roundNumpy3(x: number): number {
   return roundNumpy(x, 3);
 }
@@ -84,7 +84,7 @@ export function roundPython(x: number, decimals: number): number {
   return Number(scaledIntegerToDecimal(quotient, decimals, x < 0));
 }
 
-/** Python's `round(x, 3)` on a float: the rounding of the per-repeat ΔR values (TENAS.md §5.4). */
+/** Python's `round(x, 3)` on a float: the rounding of the per-repeat ΔR values (docs/algorithm.md §9.1). */
 export function roundPython3(x: number): number {
   return roundPython(x, 3);
 }

@@ -64,7 +64,7 @@ export const SCORED_NETWORKS: {
  * measurement depends on nothing but its task: not on the worker, nor on what ran before. Each
  * indicator of `INDICATORS` is measured on its network with that network's weights and data.
  *
- * Weight schedules (TENAS.md §3): `reference` draws PyTorch-default weights once per round for the
+ * Weight schedules (docs/algorithm.md §5.3): `reference` draws PyTorch-default weights once per round for the
  * NTK net (shared by all candidates and repeats) and once per candidate for the thin net;
  * `paper` draws Kaiming-normal weights (fan-out NTK, fan-in thin) for every repeat.
  */

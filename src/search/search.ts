@@ -124,7 +124,7 @@ export function plannedCandidateCount(space: SearchSpace, settings: SearchSettin
 }
 
 /**
- * The TE-NAS pruning search (TENAS.md §6): op rounds until one op per edge, then (DARTS) edge
+ * The TE-NAS pruning search (docs/algorithm.md §10): op rounds until one op per edge, then (DARTS) edge
  * pruning to two inputs per node. Each round's candidates are scored by `runner`; ranking and
  * selection follow the released code's rounding and tie rules exactly.
  */
@@ -174,7 +174,7 @@ export async function runSearch(
         const scores = INDICATORS.map((indicator, i) => `Δ${indicator.symbol}=${candidate.deltas[i]}`).join(', ');
         throw new TenasInputError(
           `round ${round}: candidate ${describe(space, candidate)} has a non-finite score (${scores}); ` +
-            'the NTK is numerically singular for this data: try a smaller --batch or --kappa-policy floor',
+            'the NTK is numerically singular for this data: try a smaller --batch',
         );
       }
     }
@@ -219,7 +219,7 @@ export async function runSearch(
     round++;
   }
 
-  // DARTS edge pruning (§6.3). FAITHFUL: the NTK baseline stays the mask from before this stage.
+  // DARTS edge pruning (docs/algorithm.md §10.2). FAITHFUL: the NTK baseline stays the mask from before this stage.
   const stageStart = mask;
   for (let cellType = 0; cellType < mask.length && space.edgeGroups.length > 0; cellType++) {
     for (const [from, to] of space.edgeGroups) {

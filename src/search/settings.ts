@@ -5,7 +5,7 @@ import type { KappaPolicy } from '../metrics/ntk.js';
 import { SPACE_NAMES, type SpaceName } from '../spaces/index.js';
 
 /**
- * `reference` reproduces the released code (TENAS.md §0b FAITHFUL rows); `paper` follows the
+ * `reference` reproduces the released code (docs/algorithm.md §11); `paper` follows the
  * paper's text (Kaiming-normal weights redrawn every repeat, NTK batch 32, current baseline in
  * DARTS edge pruning).
  */

@@ -6,7 +6,7 @@ import { parseSafetensors, type NamedTensor } from '../../src/data/safetensors.j
 import type { SpaceName } from '../../src/spaces/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const goldenRoot = path.resolve(repoRoot, '..', 'shared', 'golden');
+export const goldenRoot = path.join(repoRoot, 'test', 'golden');
 
 export interface GoldenExpected {
   case: string;

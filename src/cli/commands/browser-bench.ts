@@ -16,7 +16,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   });
   io.stdout.write(flagOption(options, 'json') ? toJson(report) : formatBrowserBenchReport(report));
   const measured = report.results.some((result) => result.available);
-  return measured && report.consoleErrors.length === 0 ? 0 : 1;
+  const timedOut = report.results.some((result) => !result.available && result.timedOut);
+  return measured && !timedOut && report.consoleErrors.length === 0 ? 0 : 1;
 }
 
 export const browserBenchCommand: Command = {
@@ -25,8 +26,11 @@ export const browserBenchCommand: Command = {
   description: `Usage: tenas browser-bench [--chrome PATH] [--json] [options]
 
 Starts the static server, opens the benchmark page in headless Chromium through Puppeteer and
-prints what the page measured for each backend. Exits 0 when at least one backend was measured
-and the page logged no errors.`,
+prints what the page measured for each backend. On a software WebGPU adapter (SwiftShader) WebGPU
+is measured at NTK batch 8, once, unless --batch is given, and the report says so. When the time
+limit is reached, the backends that finished are still reported and the unfinished one is marked
+timed out. Exits 0 when at least one backend was measured, none timed out and the page logged no
+errors; 1 otherwise.`,
   options: {
     chrome: { type: 'string', value: 'PATH', description: 'the Chromium/Chrome binary (default: CHROME_PATH or /usr/bin/chromium)' },
     backend: { type: 'string', value: 'wasm|webgpu|all', description: 'backends to measure (default all)' },

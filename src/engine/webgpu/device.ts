@@ -19,24 +19,44 @@ export interface GpuContext {
   readonly facts: AdapterFacts;
 }
 
-let nodeGpu: Promise<GPU | undefined> | undefined;
+/** A WebGPU entry point, or why this environment has none (one line, for `--verbose` and errors). */
+export type GpuAccess = { readonly gpu: GPU } | { readonly unavailable: string };
+
+/** An adapter, or why there is none. */
+export type AdapterAccess = { readonly adapter: GPUAdapter } | { readonly unavailable: string };
+
+let nodeGpu: Promise<GpuAccess> | undefined;
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
+/** Where the dynamic loader looks for `libvulkan.so.1` on common Linux layouts, plus LD_LIBRARY_PATH. */
+function vulkanLoaderDirectories(): string[] {
+  const fromEnvironment = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  const multiarch = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 'riscv64-linux-gnu'];
+  return [...fromEnvironment, ...multiarch.flatMap((triple) => [`/usr/lib/${triple}`, `/lib/${triple}`]), '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+}
+
 /**
- * `navigator.gpu` in browsers; in Node the `webgpu` package (Dawn). On Linux without a chosen Vulkan
- * driver it points Dawn at Chromium's SwiftShader, which must happen before the first `create()`.
+ * `navigator.gpu` in browsers; in Node the `webgpu` package (Dawn). On Linux, Dawn reaches the GPU
+ * through the Vulkan loader; without it Dawn prints a warning of its own (with a path from the
+ * package's build machine) on every adapter request, so a missing loader is detected here first
+ * and reported as a plain reason instead. Without a chosen Vulkan driver, Dawn is pointed at
+ * Chromium's SwiftShader, which must happen before the first `create()`.
  */
-async function loadGpu(): Promise<GPU | undefined> {
+async function loadGpu(): Promise<GpuAccess> {
   const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (browserGpu) return browserGpu;
-  if (!isNode()) return undefined;
-  nodeGpu ??= (async () => {
-    if (process.platform === 'linux' && !process.env.VK_ICD_FILENAMES) {
+  if (browserGpu) return { gpu: browserGpu };
+  if (!isNode()) return { unavailable: 'this browser does not offer WebGPU (navigator.gpu is missing)' };
+  nodeGpu ??= (async (): Promise<GpuAccess> => {
+    if (process.platform === 'linux') {
       const { existsSync } = await import('node:fs');
-      if (existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+      const { join } = await import('node:path');
+      if (!vulkanLoaderDirectories().some((directory) => existsSync(join(directory, 'libvulkan.so.1')))) {
+        return { unavailable: 'the Vulkan loader libvulkan.so.1 is not installed (Debian/Ubuntu: apt-get install -y libvulkan1)' };
+      }
+      if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     }
     process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
     // A non-literal specifier keeps browser bundlers from resolving the Node-only native addon.
@@ -44,9 +64,9 @@ async function loadGpu(): Promise<GPU | undefined> {
     try {
       const dawn = (await import(/* @vite-ignore */ specifier)) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);
-      return dawn.create([]);
-    } catch {
-      return undefined;
+      return { gpu: dawn.create([]) };
+    } catch (error) {
+      return { unavailable: `the 'webgpu' package (Dawn for Node) could not be loaded: ${(error as Error).message}` };
     }
   })();
   return nodeGpu;
@@ -59,14 +79,15 @@ export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
   return { vendor: info.vendor, architecture: info.architecture, description: info.description, isFallbackAdapter };
 }
 
-/** The adapter, or undefined when this environment has none (no driver, no `webgpu` package). */
-export async function requestGpuAdapter(): Promise<GPUAdapter | undefined> {
-  const gpu = await loadGpu();
-  if (!gpu) return undefined;
+/** The adapter, or why this environment has none (no loader, no driver, no `webgpu` package). */
+export async function requestGpuAdapter(): Promise<AdapterAccess> {
+  const access = await loadGpu();
+  if (!('gpu' in access)) return access;
   try {
-    return (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? undefined;
-  } catch {
-    return undefined;
+    const adapter = await access.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { adapter } : { unavailable: 'no WebGPU adapter was found (no GPU driver and no SwiftShader)' };
+  } catch (error) {
+    return { unavailable: `the WebGPU adapter request failed: ${(error as Error).message}` };
   }
 }
 
@@ -74,8 +95,9 @@ export async function requestGpuAdapter(): Promise<GPUAdapter | undefined> {
 const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'] as const;
 
 export async function acquireGpu(): Promise<GpuContext> {
-  const adapter = await requestGpuAdapter();
-  if (!adapter) throw new TenasInputError(`no WebGPU adapter is available: ${INSTALL_HINT}`);
+  const access = await requestGpuAdapter();
+  if (!('adapter' in access)) throw new TenasInputError(`no WebGPU adapter is available: ${access.unavailable}; ${INSTALL_HINT}`);
+  const { adapter } = access;
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   if (adapter.limits.maxStorageBuffersPerShaderStage < 8) {

@@ -1,5 +1,5 @@
 /**
- * The DARTS cell space as TE-NAS searches it (TENAS.md §0b, §2.1, §2.2, §2.5): op list, edge order,
+ * The DARTS cell space as TE-NAS searches it (docs/algorithm.md §2.1, §2.4, §3): op list, edge order,
  * op masks (JSON text) and genotypes (Python repr or JSON).
  *
  * A cell has two inputs (states 0 = c_{k−2}, 1 = c_{k−1}) and 4 intermediate nodes (states 2..5);
@@ -169,7 +169,7 @@ export function formatDartsMask(mask: DartsMask): string {
   return JSON.stringify({ normal: mask.normal.map(aliveNames), reduce: mask.reduce.map(aliveNames) });
 }
 
-/** The search's starting supernet: every op alive except `none` on all 28 edges (§2.2). */
+/** The search's starting supernet: every op alive except `none` on all 28 edges (docs/algorithm.md §3). */
 export function fullDartsSupernetMask(): DartsMask {
   const cell = (): DartsCellMask => DARTS_EDGES.map(() => DARTS_OPS.map((op) => op !== 'none'));
   return { normal: cell(), reduce: cell() };
@@ -441,7 +441,7 @@ export function genotypeToMask(genotype: Genotype): DartsMask {
 /**
  * The genotype of a fully pruned mask: every node must have exactly 2 live edges, each with exactly
  * one alive op other than `none`. Pairs of a node are listed in increasing input order, which is
- * what TE-NAS's genotype derivation yields after pruning (§2.5).
+ * what TE-NAS's genotype derivation yields after pruning (docs/algorithm.md §2.4).
  */
 export function maskToGenotype(mask: DartsMask): Genotype {
   assertDartsMask(mask);

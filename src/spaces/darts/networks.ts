@@ -3,7 +3,7 @@ import { NetworkBuilder, reluConvBn, type Module } from '../../graph/builder.js'
 import type { LayerId, Network, SumTerm } from '../../graph/ir.js';
 
 /**
- * The two TE-NAS networks over the DARTS cell (TENAS.md §2.5, `NASNetworkDARTS` with depth 2):
+ * The two TE-NAS networks over the DARTS cell (docs/algorithm.md §3, §4, `NASNetworkDARTS` with depth 2):
  * a normal cell (C) then a reduction cell (2C). As in PyTorch, every op of the supernet registers
  * its parameters in module order; only alive ops emit layers, each scaled by 1/k (k alive ops on
  * its edge, rounded to float32), and a dead edge (no alive op) emits nothing at all.

@@ -1,5 +1,5 @@
 /**
- * The NAS-Bench-201 cell space: op list, edge order, arch strings and op masks (TENAS.md §0b, §2.2-2.3).
+ * The NAS-Bench-201 cell space: op list, edge order, arch strings and op masks (docs/algorithm.md §2.3, §3).
  *
  * Text format: nodes 1..3 separated by `+`; node i lists its inputs j = 0..i-1 as `ops~j` between bars:
  * `|a~0|+|b~0|c~1|+|d~0|e~1|f~2|`. In a plain arch string each edge has one op; in the extended mask
@@ -183,7 +183,7 @@ export function isSinglePath(mask: Nb201Mask): boolean {
   return mask.every((row) => aliveCount(row) === 1);
 }
 
-/** The search's starting supernet: every op alive except `none` (removed up front, §2.2). */
+/** The search's starting supernet: every op alive except `none` (removed up front, docs/algorithm.md §3). */
 export function fullSupernetMask(): Nb201Mask {
   return NB201_EDGES.map(() => NB201_OPS.map((op) => op !== 'none'));
 }

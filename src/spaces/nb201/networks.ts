@@ -3,7 +3,7 @@ import { NetworkBuilder, reluConvBn, type Module } from '../../graph/builder.js'
 import type { LayerId, Network, SumTerm } from '../../graph/ir.js';
 
 /**
- * The two TE-NAS networks over the NAS-Bench-201 cell (TENAS.md §2.3–2.4), built like
+ * The two TE-NAS networks over the NAS-Bench-201 cell (docs/algorithm.md §3, §4), built like
  * `TinyNetworkDarts`: parameters for every op of the supernet are registered in module order, while
  * only alive ops emit layers, each scaled by 1/k (k alive ops on its edge, rounded to float32).
  */

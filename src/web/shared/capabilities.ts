@@ -22,6 +22,8 @@ export interface WebGpuAvailability {
   readonly reason?: string;
   /** Adapter facts when available. */
   readonly adapter?: Readonly<Record<string, string>>;
+  /** Whether the adapter is a software fallback (a CPU, such as SwiftShader), where the browser says. */
+  readonly isFallbackAdapter?: boolean;
 }
 
 interface AdapterInfoLike {
@@ -55,7 +57,7 @@ export async function webGpuAvailability(): Promise<WebGpuAvailability> {
     }
     const fallback = info.isFallbackAdapter ?? adapter.isFallbackAdapter;
     if (fallback !== undefined) facts.fallback = String(fallback);
-    return { available: true, adapter: facts };
+    return { available: true, adapter: facts, isFallbackAdapter: fallback };
   } catch (error) {
     return { available: false, reason: `requesting a WebGPU adapter failed: ${error instanceof Error ? error.message : String(error)}` };
   }
