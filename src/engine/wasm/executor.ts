@@ -1,8 +1,8 @@
+import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
 import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type Network } from '../../graph/ir.js';
+import type { Weights } from '../../graph/weights.js';
 import { cotangentCount, type Cotangents } from '../backend.js';
 import { isAvgPool3, wasmLayer } from './layers.js';
-import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
-import type { Weights } from '../../graph/weights.js';
 import type { WasmKernels } from './module.js';
 
 /** Pointers of one layer's buffers in WebAssembly memory (0 = not allocated). */
@@ -156,7 +156,7 @@ export class WasmNetworkExecution {
 
   /**
    * After `forward`: one backward pass per cotangent. Row k of G (count × dimension, float32) is
-   * the gradient of ⟨cotangent k, logits⟩ over the gradient columns; with `inputGradients`, also
+   * the gradient of ⟨cotangent k, logits⟩ over the gradient columns; with `withInputGradient`, also
    * ∂/∂input per cotangent (count × batch × input size).
    */
   backward(cotangents: Cotangents, withInputGradient: boolean): { rows: number; dimension: number; count: number; inputGradients: number } {
