@@ -14,9 +14,9 @@ import { InProcessRunner } from './search/in-process-runner.js';
 import { CandidateScorer } from './search/scorer.js';
 import { runSearch, type CandidateRunner, type RoundRecord, type SearchOutcome, type SearchProgress } from './search/search.js';
 import { resolveSettings, type SearchSettings, type SearchSettingsInput } from './search/settings.js';
-import { searchSpace } from './spaces/index.js';
-import type { Nb201Table } from './spaces/nb201-table.js';
-import type { CellMasks, SpaceName } from './spaces/space.js';
+import { searchSpace, type SpaceName } from './spaces/index.js';
+import type { Nb201Table } from './spaces/nb201/table.js';
+import type { CellMasks } from './spaces/space.js';
 
 export interface NetworkRequest {
   space: SpaceName;

@@ -3,4 +3,4 @@
 export * from './browser.js';
 export { loadEmbeddedCifar } from './data/embedded.js';
 export { loadImageSet } from './data/files.js';
-export { loadNb201Table } from './spaces/nb201-table.js';
+export { loadNb201Table } from './spaces/nb201/table.js';

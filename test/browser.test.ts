@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
 import { formatBrowserBenchReport, runBrowserBench, withUnfinished } from '../src/browser-bench/run.js';
-import { parseNb201Mask } from '../src/spaces/nb201.js';
+import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
 import { servePackage, type RunningServer } from '../src/server/serve.js';
 
 const chrome = findChromium();

@@ -17,8 +17,8 @@ import {
   parseGenotype,
   type DartsMask,
   type Genotype,
-} from '../src/spaces/darts.js';
-import { dartsNtkNetwork, dartsThinNetwork } from '../src/graph/darts-networks.js';
+} from '../src/spaces/darts/arch.js';
+import { dartsNtkNetwork, dartsThinNetwork } from '../src/spaces/darts/networks.js';
 import { ntkColumns } from '../src/graph/ir.js';
 
 const genotypesJson = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'darts', 'genotypes.json'), 'utf8');

@@ -11,7 +11,7 @@ import { encodeNpy, parseNpy, type NdArray } from '../src/data/npy.js';
 import { Rng } from '../src/data/rng.js';
 import { encodeSafetensors, parseSafetensors, type NamedTensor } from '../src/data/safetensors.js';
 import { gaussianBatch, ntkBatch, regionPatches, writeAugmentedImage } from '../src/data/transforms.js';
-import { loadNb201Table, parseNb201Table } from '../src/spaces/nb201-table.js';
+import { loadNb201Table, parseNb201Table } from '../src/spaces/nb201/table.js';
 import { goldenRoot, repoRoot } from './support/golden.js';
 
 

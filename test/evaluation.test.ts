@@ -5,7 +5,7 @@ import { combinedRankScore } from '../src/evaluation/correlation-report.js';
 import { CSV_HEADER, formatRow, mergeRows, parseRows, type CorrelationRow } from '../src/evaluation/rows.js';
 import { parseShard, selectArchs, shardOf } from '../src/evaluation/selection.js';
 import { averageRanks, kendallTau, mean, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
-import { enumerateNb201Archs } from '../src/spaces/nb201.js';
+import { enumerateNb201Archs } from '../src/spaces/nb201/arch.js';
 
 /** Reference values from scipy 1.17 (stats.kendalltau variant 'b', stats.spearmanr). */
 const REFERENCE_CASES: { name: string; x: number[]; y: number[]; tau: number; rho: number }[] = [
@@ -88,7 +88,7 @@ describe('rank statistics', () => {
   it('the combined score ranks κ ascending and R descending (lower sum = better)', () => {
     const kappa = [10, 1000, 100, ZERO_NTK_KAPPA];
     const regions = [900, 100, 500, 1];
-    expect(Array.from(combinedRankScore(kappa, regions))).toEqual([2, 6, 4, 8]);
+    expect(Array.from(combinedRankScore({ kappa, regions }))).toEqual([2, 6, 4, 8]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { goldenCases, type GoldenCase } from './support/golden.js';
-import { expectNtkGolden, expectThinGolden, maxAbs, maxDiff } from './support/golden-checks.js';
-import { NB201_EDGES, NB201_OPS, type Nb201Mask } from '../src/spaces/nb201.js';
-import { nb201NtkNetwork } from '../src/graph/nb201-networks.js';
+import { expectNtkGolden, expectThinGolden, maxAbs, maxDiff, ntkGradientRows } from './support/golden-checks.js';
+import { NB201_EDGES, NB201_OPS, type Nb201Mask } from '../src/spaces/nb201/arch.js';
+import { nb201NtkNetwork } from '../src/spaces/nb201/networks.js';
 import { tensorSize, type Network } from '../src/graph/ir.js';
 import { initialiseWeights, type Weights } from '../src/graph/weights.js';
 import { Rng } from '../src/data/rng.js';
@@ -91,12 +91,12 @@ describe.skipIf(!('adapter' in gpuAccess))('WebGPU backend (skipped when no WebG
   it('gives the same G when forced to chunks of 1 and 3 cotangents', async () => {
     const batch = 8;
     const { network, weights, input } = randomProblem(101, batch, 8);
-    const whole = await backend.ntkGradients(network, weights, input, batch);
+    const whole = await ntkGradientRows(backend, network, weights, input, batch);
     expect(backend.lastStats!.chunks).toBe(1);
     for (const maxChunk of [1, 3]) {
       const chunked = await WebGpuBackend.create({ maxChunk });
       try {
-        const result = await chunked.ntkGradients(network, weights, input, batch);
+        const result = await ntkGradientRows(chunked, network, weights, input, batch);
         expect(chunked.lastStats!.chunk).toBe(maxChunk);
         expect(chunked.lastStats!.chunks).toBe(Math.ceil(batch / maxChunk));
         expect(maxDiff(result.gradients.data, whole.gradients.data)).toBeLessThanOrEqual(1e-6 * maxAbs(whole.gradients.data));
@@ -110,7 +110,7 @@ describe.skipIf(!('adapter' in gpuAccess))('WebGPU backend (skipped when no WebG
   it('recovers from a device lost mid-evaluation (recreate and retry once)', async () => {
     const batch = 8;
     const { network, weights, input } = randomProblem(202, batch, 8);
-    const reference = await wasm.ntkGradients(network, weights, input, batch);
+    const reference = await ntkGradientRows(wasm, network, weights, input, batch);
     let destroyed = 0;
     const fragile = await WebGpuBackend.create({
       testHooks: {
@@ -124,7 +124,7 @@ describe.skipIf(!('adapter' in gpuAccess))('WebGPU backend (skipped when no WebG
     });
     try {
       const first = fragile.device;
-      const result = await fragile.ntkGradients(network, weights, input, batch);
+      const result = await ntkGradientRows(fragile, network, weights, input, batch);
       expect(destroyed).toBe(1);
       expect(fragile.device).not.toBe(first);
       expect(fragile.lastStats).toMatchObject({ attempts: 2, fellBackToWasm: false, readbacks: 1 });
@@ -137,11 +137,11 @@ describe.skipIf(!('adapter' in gpuAccess))('WebGPU backend (skipped when no WebG
   it('falls back to WebAssembly with a warning when the device is lost again on the retry', async () => {
     const batch = 4;
     const { network, weights, input } = randomProblem(303, batch, 8);
-    const reference = await wasm.ntkGradients(network, weights, input, batch);
+    const reference = await ntkGradientRows(wasm, network, weights, input, batch);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const doomed = await WebGpuBackend.create({ testHooks: { afterSubmit: (device) => device.destroy() } });
     try {
-      const result = await doomed.ntkGradients(network, weights, input, batch);
+      const result = await ntkGradientRows(doomed, network, weights, input, batch);
       expect(doomed.lastStats).toMatchObject({ fellBackToWasm: true });
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('runs on WebAssembly'));
       expect(result.gradients.data).toEqual(reference.gradients.data);

@@ -11,7 +11,7 @@ import {
   maskToArch,
   parseNb201Mask,
   type Nb201Mask,
-} from '../src/spaces/nb201.js';
+} from '../src/spaces/nb201/arch.js';
 
 const EXAMPLE_ARCH = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
 const FULL_SUPERNET =

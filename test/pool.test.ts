@@ -14,7 +14,7 @@ import { createWorkerPool, startArchScoringWorker, WorkerPoolError, type CreateW
 import { InProcessRunner } from '../src/search/in-process-runner.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
-import { nb201Space } from '../src/spaces/nb201-space.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 import { repoRoot } from './support/golden.js';
 
 const small = { space: 'nb201' as const, ntkBatch: 8, repeats: 1, regionPatches: 200, seed: 11 };
@@ -76,7 +76,7 @@ function roundZeroTasks(count: number): CandidateTask[] {
     for (let op = 0; op < mask[0][edge].length && tasks.length < count; op++) {
       const candidate = mask.map((cell) => cell.map((ops) => [...ops]));
       candidate[0][edge][op] = false;
-      tasks.push({ round: 0, index: tasks.length, ntkOrigin: mask, ntkCandidate: candidate, regionsOrigin: mask, regionsCandidate: candidate });
+      tasks.push({ round: 0, index: tasks.length, masks: { ntk: { origin: mask, candidate }, thin: { origin: mask, candidate } } });
     }
   }
   return tasks;

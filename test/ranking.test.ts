@@ -1,3 +1,4 @@
+import { INDICATORS } from '../src/metrics/indicators.js';
 import { describe, it, expect } from 'vitest';
 import {
   mean3,
@@ -12,6 +13,8 @@ import {
   rankCandidates,
   selectGroupPruned,
   selectPruned,
+  teNasCombination,
+  type Combination,
   type ScoredCandidate,
 } from '../src/search/ranking.js';
 
@@ -314,13 +317,12 @@ function fixtureCandidates(): ScoredCandidate[] {
     cellType: 0,
     edge,
     op,
-    deltaKappa: mean3(...kappa),
-    deltaRegions: mean3(...regions),
+    deltas: [mean3(...kappa), mean3(...regions)],
   }));
 }
 
 function candidate(edge: number, op: number, deltaKappa: number, deltaRegions: number, cellType = 0): ScoredCandidate {
-  return { cellType, edge, op, deltaKappa, deltaRegions };
+  return { cellType, edge, op, deltas: [deltaKappa, deltaRegions] };
 }
 
 describe('rankCandidates (docs/algorithm.md §9.4)', () => {
@@ -330,8 +332,8 @@ describe('rankCandidates (docs/algorithm.md §9.4)', () => {
     const actual = ranking.order.map((i) => [
       candidates[i]!.edge,
       candidates[i]!.op,
-      ranking.rankKappa[i],
-      ranking.rankRegions[i],
+      ranking.ranks[0][i],
+      ranking.ranks[1][i],
     ]);
     expect(actual).toEqual(EXPECTED_FINAL_ORDER);
   });
@@ -339,7 +341,7 @@ describe('rankCandidates (docs/algorithm.md §9.4)', () => {
   it('the fixture contains the advertised near-ties', () => {
     const candidates = fixtureCandidates();
     const regionsOf = (edge: number, op: number): number =>
-      candidates.find((c) => c.edge === edge && c.op === op)!.deltaRegions;
+      candidates.find((c) => c.edge === edge && c.op === op)!.deltas[1];
     expect(regionsOf(0, 2)).toBe(0.14200000000000002);
     expect(regionsOf(5, 1)).toBe(0.142);
     expect(regionsOf(0, 3)).toBeGreaterThan(0.1423);
@@ -348,20 +350,32 @@ describe('rankCandidates (docs/algorithm.md §9.4)', () => {
   it('uses rounded sort keys but dense ranks on raw values', () => {
     // Same key 0.123 (3 significant digits), different raw values: enumeration order, distinct ranks.
     const ranking = rankCandidates([candidate(0, 1, 0.1231, 0), candidate(0, 2, 0.1234, 0), candidate(0, 3, 0.1231, 0)]);
-    expect(ranking.rankKappa).toEqual([0, 1, 2]);
-    expect(ranking.rankRegions).toEqual([0, 0, 0]);
+    expect(ranking.ranks[0]).toEqual([0, 1, 2]);
+    expect(ranking.ranks[1]).toEqual([0, 0, 0]);
   });
 
   it('breaks rank-sum ties by the NTK-sorted order, not the enumeration order', () => {
     const ranking = rankCandidates([candidate(0, 1, 0.1, 0.1), candidate(0, 2, 0.2, 0.2)]);
-    expect(ranking.rankKappa).toEqual([1, 0]);
-    expect(ranking.rankRegions).toEqual([0, 1]);
+    expect(ranking.ranks[0]).toEqual([1, 0]);
+    expect(ranking.ranks[1]).toEqual([0, 1]);
     expect(ranking.order).toEqual([1, 0]);
   });
 
   it('handles empty input and rejects non-finite scores', () => {
-    expect(rankCandidates([])).toEqual({ rankKappa: [], rankRegions: [], order: [] });
+    expect(rankCandidates([])).toEqual({ ranks: [[], []], order: [] });
     expect(() => rankCandidates([candidate(0, 1, Number.NaN, 0)])).toThrow(/edge 0, op 1/);
+  });
+});
+
+describe('the combination is replaceable', () => {
+  it('ranks by a caller-given combination, e.g. the linear-region rank alone', () => {
+    const candidates = [candidate(0, 1, 0.1, 0.0), candidate(0, 2, 0.3, 0.9), candidate(0, 3, 0.2, 0.1)];
+    const regionsOnly: Combination = (deltas, indicators) => {
+      const { ranks } = teNasCombination(deltas, indicators);
+      return { ranks, order: deltas.map((_, i) => i).sort((a, b) => ranks[1][a] - ranks[1][b]) };
+    };
+    expect(rankCandidates(candidates, INDICATORS, regionsOnly).order).toEqual([0, 2, 1]);
+    expect(rankCandidates(candidates).order).toEqual([1, 2, 0]);
   });
 });
 

@@ -4,7 +4,7 @@ import { plannedCandidateCount, runSearch, type CandidateRunner } from '../src/s
 import type { CandidateMeasurement, CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
 import { searchSpace } from '../src/spaces/index.js';
-import { parseGenotype, genotypeToMask } from '../src/spaces/darts.js';
+import { parseGenotype, genotypeToMask } from '../src/spaces/darts/arch.js';
 
 /**
  * The search loop's bookkeeping (rounds, candidate counts, edge pruning, genotype) under a runner
@@ -54,9 +54,9 @@ describe('DARTS search loop', () => {
     for (const protocol of ['reference', 'paper'] as const) {
       const runner = new SeededMeasurements();
       await runSearch(space, resolveSettings({ space: 'darts', protocol }), runner);
-      const edgeTasks = runner.tasks.filter((task) => task.ntkOrigin.flat(2).filter(Boolean).length <= 28);
+      const edgeTasks = runner.tasks.filter((task) => task.masks.ntk.origin.flat(2).filter(Boolean).length <= 28);
       const lastGroup = edgeTasks.slice(-5);
-      const baselineMatchesCurrent = lastGroup.every((task) => JSON.stringify(task.ntkOrigin) === JSON.stringify(task.regionsOrigin));
+      const baselineMatchesCurrent = lastGroup.every((task) => JSON.stringify(task.masks.ntk.origin) === JSON.stringify(task.masks.thin.origin));
       expect(baselineMatchesCurrent).toBe(protocol === 'paper');
     }
   });

@@ -4,8 +4,8 @@ import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import type { ImageSet } from '../src/data/cifar.js';
 import { rankCandidates, selectPruned } from '../src/search/ranking.js';
 import { candidateDeltas, numpyMean } from '../src/search/search.js';
-import { NB201_OPS } from '../src/spaces/nb201.js';
-import { isSinglePath, parseNb201Mask } from '../src/spaces/nb201.js';
+import { NB201_OPS } from '../src/spaces/nb201/arch.js';
+import { isSinglePath, parseNb201Mask } from '../src/spaces/nb201/arch.js';
 
 let engine: Engine;
 let images: ImageSet;
@@ -33,13 +33,13 @@ describe('NB201 search (small settings)', () => {
 
   it('records deltas and ranks that reproduce its pruning decisions', () => {
     for (const round of first.history) {
-      const scored = round.candidates.map((c) => ({ cellType: 0, edge: c.edge, op: NB201_OPS.indexOf(c.op as never), ...candidateDeltas(c) }));
+      const scored = round.candidates.map((c) => ({ cellType: 0, edge: c.edge, op: NB201_OPS.indexOf(c.op as never), deltas: candidateDeltas(c) }));
       scored.forEach((s, i) => {
-        expect(s.deltaKappa).toBe(round.candidates[i].deltaKappa);
-        expect(s.deltaRegions).toBe(round.candidates[i].deltaRegions);
+        expect(s.deltas).toEqual([round.candidates[i].deltaKappa, round.candidates[i].deltaRegions]);
       });
       const ranking = rankCandidates(scored);
-      expect(ranking.rankKappa).toEqual(round.candidates.map((c) => c.rankKappa));
+      expect(ranking.ranks[0]).toEqual(round.candidates.map((c) => c.rankKappa));
+      expect(ranking.ranks[1]).toEqual(round.candidates.map((c) => c.rankRegions));
       const pruned = selectPruned(scored, ranking, round.pruneNumber).map((p) => ({ cell: 'cell', edge: p.edge, op: NB201_OPS[p.op] }));
       expect(pruned).toEqual(round.pruned);
     }

@@ -7,8 +7,8 @@ import type { BackendChoice } from '../engine/create.js';
 import { ntkFlops, regionFlops } from '../graph/flops.js';
 import type { Network } from '../graph/ir.js';
 import { initialiseWeights } from '../graph/weights.js';
-import { searchSpace } from '../spaces/index.js';
-import { cloneMasks, type SpaceName } from '../spaces/space.js';
+import { searchSpace, type SpaceName } from '../spaces/index.js';
+import { cloneMasks } from '../spaces/space.js';
 
 export interface BenchOptions {
   space?: SpaceName;

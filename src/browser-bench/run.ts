@@ -6,6 +6,7 @@ import { AbortError, TenasInputError, throwIfAborted, unlessAborted } from '../e
 import { servePackage, type RunningServer } from '../server/serve.js';
 import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress } from '../web/bench/outcome.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
+import type { SpaceName } from '../spaces/index.js';
 
 export type { BackendResult, BrowserBenchOutcome } from '../web/bench/outcome.js';
 
@@ -14,7 +15,7 @@ export interface BrowserBenchOptions {
   chrome?: string;
   /** Limit for the whole page run, browser start included. Default 10 minutes. */
   timeoutMs?: number;
-  space?: 'nb201' | 'darts';
+  space?: SpaceName;
   /** NTK batch; default: the space's reference default. */
   batch?: number;
   /** Timed runs after the warm-up. Default 2. */

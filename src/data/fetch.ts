@@ -1,6 +1,6 @@
 import { env } from '../env.js';
 import { TenasInputError } from '../errors.js';
-import { parseNb201Table, NB201_TABLE_PATH, type Nb201Table } from '../spaces/nb201-table.js';
+import { parseNb201Table, NB201_TABLE_PATH, type Nb201Table } from '../spaces/nb201/table.js';
 import type { ImageSet } from './cifar.js';
 import { EMBEDDED_CIFAR_PATH, parseEmbeddedCifar } from './embedded.js';
 

@@ -1,15 +1,14 @@
 import type { ImageSet } from '../data/cifar.js';
-import { datasetSpec } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
-import { ntkBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
 import { initialiseWeights, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
-import { scoreNtk } from '../metrics/ntk.js';
-import { scoreRegions } from '../metrics/regions.js';
+import type { ScoredNetwork } from '../metrics/indicator.js';
+import { INDICATORS, type IndicatorSeries, type IndicatorValues } from '../metrics/indicators.js';
+import { SCORED_NETWORKS } from '../search/scorer.js';
 import type { SearchSettings } from '../search/settings.js';
-import { nb201Space } from '../spaces/nb201-space.js';
+import { nb201Space } from '../spaces/nb201/space.js';
 import { mean } from './statistics.js';
 import type { IndexedArch } from './selection.js';
 
@@ -26,19 +25,23 @@ export function hasZeroNtk(kappa: number): boolean {
 }
 
 export interface ArchScore {
-  /** Mean over repeats of κ (NTK net) and R (thin net). */
-  readonly kappa: number;
-  readonly regions: number;
-  readonly kappaRepeats: number[];
-  readonly regionRepeats: number[];
+  /** Per indicator, the mean over repeats (κ of the NTK net, R of the thin net, ...). */
+  readonly values: IndicatorValues;
+  readonly repeats: IndicatorSeries;
+}
+
+/** Mean over repeats; a repeat at the largest finite value (a zero NTK) keeps the arch there. */
+function aggregate(values: readonly number[]): number {
+  return values.some(hasZeroNtk) ? ZERO_NTK_KAPPA : mean(values);
 }
 
 /**
  * Scores single-path NB201 architectures with the search's measurement setup (CandidateScorer):
- * κ of the NTK network on a batch of augmented images, R of the thin network on region batches of
- * 1×3×3 patches, the same weight schemes per protocol. Random streams are named by
- * (seed, 'correlate', arch index, purpose[, repeat]), so an arch's score depends on nothing but the
- * arch and the settings: not on which other archs are scored, in which order, or in which shard.
+ * every indicator on its network with that network's weights and data (κ of the NTK network on a
+ * batch of augmented images, R of the thin network on region batches of 1×3×3 patches), the same
+ * weight schemes per protocol. Random streams are named by (seed, 'correlate', arch index,
+ * purpose[, repeat]), so an arch's score depends on nothing but the arch and the settings: not on
+ * which other archs are scored, in which order, or in which shard.
  *
  * Weights: `reference` draws PyTorch-default weights once per arch and network (shared by its
  * repeats, as the search shares a draw across repeats); `paper` draws Kaiming-normal weights
@@ -54,33 +57,29 @@ export class ArchScorer {
 
   async score({ archIndex, arch }: IndexedArch): Promise<ArchScore> {
     const { settings } = this;
-    const spec = datasetSpec(settings.dataset);
     const mask = nb201Space.parseArchitecture(arch);
-    const ntkNetwork = nb201Space.ntkNetwork(mask, spec.classes, spec.inputSize);
-    const thinNetwork = nb201Space.thinNetwork(mask, spec.classes);
-    const ntkOptions = { precision: settings.gramPrecision, policy: settings.kappaPolicy };
-
-    const kappaRepeats: number[] = [];
-    const regionRepeats: number[] = [];
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      const weights = this.weights(ntkNetwork, archIndex, 'ntk-weights', repeat);
-      const input = ntkBatch(this.images, settings.ntkBatch, spec, Rng.stream(settings.seed, 'correlate', archIndex, 'ntk-data', repeat));
-      kappaRepeats.push((await scoreNtk(this.backend, this.linalg, ntkNetwork, weights, input, settings.ntkBatch, ntkOptions)).kappa);
+    const values: Record<string, number> = {};
+    const repeats: Record<string, number[]> = {};
+    for (const indicator of INDICATORS) {
+      const scored = SCORED_NETWORKS[indicator.network];
+      const network = scored.build(nb201Space, mask, settings);
+      const measured: number[] = [];
+      for (let repeat = 0; repeat < settings.repeats; repeat++) {
+        const weights = this.weights(network, archIndex, indicator.network, repeat);
+        const rng = Rng.stream(settings.seed, 'correlate', archIndex, `${scored.stream}-data`, repeat);
+        const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
+        measured.push(await indicator.measure({ backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings }));
+      }
+      values[indicator.key] = aggregate(measured);
+      repeats[indicator.key] = measured;
     }
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      const weights = this.weights(thinNetwork, archIndex, 'lr-weights', repeat);
-      const rng = Rng.stream(settings.seed, 'correlate', archIndex, 'lr-data', repeat);
-      const batches = Array.from({ length: settings.regionBatches }, () => regionPatches(this.images, settings.regionPatches, spec, rng));
-      regionRepeats.push((await scoreRegions(this.backend, this.linalg, thinNetwork, weights, batches, settings.regionPatches)).regions);
-    }
-    const kappa = kappaRepeats.some(hasZeroNtk) ? ZERO_NTK_KAPPA : mean(kappaRepeats);
-    return { kappa, regions: mean(regionRepeats), kappaRepeats, regionRepeats };
+    return { values: values as IndicatorValues, repeats: repeats as IndicatorSeries };
   }
 
-  private weights(network: Network, archIndex: number, purpose: 'ntk-weights' | 'lr-weights', repeat: number): Weights {
+  private weights(network: Network, archIndex: number, kind: ScoredNetwork, repeat: number): Weights {
     const { seed, protocol } = this.settings;
-    if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'correlate', archIndex, purpose));
-    const scheme = purpose === 'ntk-weights' ? 'kaiming-normal-fan-out' : 'kaiming-normal-fan-in';
-    return initialiseWeights(network, scheme, Rng.stream(seed, 'correlate', archIndex, purpose, repeat));
+    const { stream, paperInit } = SCORED_NETWORKS[kind];
+    if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'correlate', archIndex, `${stream}-weights`));
+    return initialiseWeights(network, paperInit, Rng.stream(seed, 'correlate', archIndex, `${stream}-weights`, repeat));
   }
 }

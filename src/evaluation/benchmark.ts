@@ -1,4 +1,4 @@
-import type { BenchmarkEntry } from '../spaces/nb201-table.js';
+import type { BenchmarkEntry } from '../spaces/nb201/table.js';
 
 /** The datasets NAS-Bench-201 reports accuracies for. */
 export const BENCHMARK_DATASETS = ['cifar10', 'cifar100', 'imagenet16-120'] as const;

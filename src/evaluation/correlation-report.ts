@@ -1,9 +1,10 @@
-import type { Nb201Table } from '../spaces/nb201-table.js';
+import type { Nb201Table } from '../spaces/nb201/table.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, PAPER_KENDALL_TAU, benchmarkAccuracy, type BenchmarkDataset } from './benchmark.js';
 import { describeScoringKey, scoringKeyOf, type CorrelationRow, type ScoringKey } from './rows.js';
 import { averageRanks, kendallTau, spearmanRho } from './statistics.js';
 import { TenasInputError } from '../errors.js';
 import { hasZeroNtk } from './arch-scorer.js';
+import { INDICATORS, type IndicatorSeries, type IndicatorValues } from '../metrics/indicators.js';
 
 export interface RankCorrelation {
   /** NaN (null in JSON) with fewer than two archs or a constant score. */
@@ -11,26 +12,21 @@ export interface RankCorrelation {
   readonly spearmanRho: number;
 }
 
-export interface CorrelationReport {
+/** Each indicator's correlation (`kappa`, `regions`, ...) and the combination's. */
+export type CorrelationReport = { readonly [K in keyof IndicatorValues]: RankCorrelation } & {
   readonly dataset: BenchmarkDataset;
   readonly accuracy: string;
   readonly archs: number;
   /** Archs whose NTK is identically zero; their κ is ZERO_NTK_KAPPA (ranked worst). */
   readonly zeroNtkArchs: number;
   readonly settings: ScoringKey | undefined;
-  readonly kappa: RankCorrelation;
-  readonly regions: RankCorrelation;
-  /** rank(κ ascending) + rank(R descending): lower is better, like κ. */
+  /** Σ over indicators of its rank (best first, e.g. κ ascending, R descending): lower is better. */
   readonly combined: RankCorrelation;
   readonly paperKendallTau: typeof PAPER_KENDALL_TAU;
-}
+};
 
-/** Points of the report: the scores and the benchmark accuracy of each row. */
-export interface ScoredAccuracy {
-  readonly kappa: number[];
-  readonly regions: number[];
-  readonly accuracy: number[];
-}
+/** Points of the report: each indicator's scores and the benchmark accuracy of each row. */
+export type ScoredAccuracy = IndicatorSeries & { readonly accuracy: number[] };
 
 export function requireBenchmarkDataset(name: string): BenchmarkDataset {
   const match = BENCHMARK_DATASETS.find((dataset) => dataset === name);
@@ -39,21 +35,17 @@ export function requireBenchmarkDataset(name: string): BenchmarkDataset {
 }
 
 export function scoredAccuracy(rows: readonly CorrelationRow[], table: Nb201Table, dataset: BenchmarkDataset): ScoredAccuracy {
-  return {
-    kappa: rows.map((row) => row.kappa),
-    regions: rows.map((row) => row.regions),
-    accuracy: rows.map((row) => benchmarkAccuracy(table.lookup(row.arch), dataset)),
-  };
+  const scores = Object.fromEntries(INDICATORS.map((indicator) => [indicator.key, rows.map((row) => row[indicator.key])])) as IndicatorSeries;
+  return { ...scores, accuracy: rows.map((row) => benchmarkAccuracy(table.lookup(row.arch), dataset)) };
 }
 
 /**
- * TE-NAS's combined ranking: rank κ ascending and R descending (lower κ and higher R are better),
- * with average ranks for ties, and add the ranks. A lower sum is a better architecture.
+ * TE-NAS's combined ranking: rank each indicator best first (κ ascending, R descending), with
+ * average ranks for ties, and add the ranks. A lower sum is a better architecture.
  */
-export function combinedRankScore(kappa: readonly number[], regions: readonly number[]): Float64Array {
-  const kappaRanks = averageRanks(kappa);
-  const regionRanks = averageRanks(regions.map((value) => -value));
-  return kappaRanks.map((rank, i) => rank + regionRanks[i]);
+export function combinedRankScore(scores: IndicatorSeries): Float64Array {
+  const ranks = INDICATORS.map((indicator) => averageRanks(scores[indicator.key].map((value) => (indicator.higherIsBetter ? -value : value))));
+  return ranks.reduce((sum, rank) => sum.map((total, i) => total + rank[i]));
 }
 
 function correlate(score: ArrayLike<number>, accuracy: readonly number[]): RankCorrelation {
@@ -68,9 +60,8 @@ export function correlationReport(rows: readonly CorrelationRow[], table: Nb201T
     archs: rows.length,
     zeroNtkArchs: rows.filter((row) => hasZeroNtk(row.kappa)).length,
     settings: rows.length > 0 ? scoringKeyOf(rows[0]) : undefined,
-    kappa: correlate(points.kappa, points.accuracy),
-    regions: correlate(points.regions, points.accuracy),
-    combined: correlate(combinedRankScore(points.kappa, points.regions), points.accuracy),
+    ...(Object.fromEntries(INDICATORS.map((indicator) => [indicator.key, correlate(points[indicator.key], points.accuracy)])) as { [K in keyof IndicatorValues]: RankCorrelation }),
+    combined: correlate(combinedRankScore(points), points.accuracy),
     paperKendallTau: PAPER_KENDALL_TAU,
   };
 }
@@ -83,14 +74,12 @@ function signed(value: number): string {
 
 export function formatCorrelationTable(report: CorrelationReport): string {
   const header = ['score', 'Kendall τ-b', 'Spearman ρ', 'paper τ'];
-  const body = [
-    ['κ (NTK condition number)', report.kappa, report.paperKendallTau.kappa],
-    ['R (linear regions)', report.regions, report.paperKendallTau.regions],
-    ['rank(κ) + rank(R)', report.combined, report.paperKendallTau.combined],
-  ].map(([name, correlation, paper]) => {
-    const { kendallTau: tau, spearmanRho: rho } = correlation as RankCorrelation;
-    return [name as string, signed(tau), signed(rho), signed(paper as number)];
-  });
+  const paper: Readonly<Record<string, number>> = report.paperKendallTau;
+  const entries: [string, RankCorrelation, number | undefined][] = [
+    ...INDICATORS.map((indicator): [string, RankCorrelation, number | undefined] => [`${indicator.symbol} (${indicator.title})`, report[indicator.key], paper[indicator.key]]),
+    [INDICATORS.map((indicator) => `rank(${indicator.symbol})`).join(' + '), report.combined, paper.combined],
+  ];
+  const body = entries.map(([name, { kendallTau: tau, spearmanRho: rho }, paperTau]) => [name, signed(tau), signed(rho), paperTau === undefined ? 'n/a' : signed(paperTau)]);
   const rows = [header, ...body];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const lines = rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));

@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TenasInputError } from '../errors.js';
-import { enumerateNb201Archs } from '../spaces/nb201.js';
+import { enumerateNb201Archs } from '../spaces/nb201/arch.js';
 import { CSV_HEADER, formatRow, parseRows, rowFormatOf, type CorrelationRow, type ParsedRows, type RowFormat, type SourcedRow } from './rows.js';
 
 let archList: string[] | undefined;

@@ -1,4 +1,5 @@
 import { TenasInputError } from '../errors.js';
+import { INDICATORS, type IndicatorValues } from '../metrics/indicators.js';
 
 /** The settings a score depends on; rows with different settings cannot be compared or merged. */
 export interface ScoringKey {
@@ -10,24 +11,22 @@ export interface ScoringKey {
   readonly patches: number;
 }
 
-/** One scored architecture, as written to the CSV / JSONL output. */
-export interface CorrelationRow extends ScoringKey {
-  /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
-  readonly archIndex: number;
-  readonly arch: string;
-  /** NTK condition number (mean over repeats); lower is better. */
-  readonly kappa: number;
-  /** Number of linear regions (mean over repeats); higher is better. */
-  readonly regions: number;
-  /** Informational: not compared when merging (backends may differ in the last bits). */
-  readonly backend: string;
-  readonly seconds: number;
-}
+/** One scored architecture, as written to the CSV / JSONL output: each indicator's mean over repeats (`kappa`, `regions`, ...). */
+export type CorrelationRow = ScoringKey &
+  IndicatorValues & {
+    /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
+    readonly archIndex: number;
+    readonly arch: string;
+    /** Informational: not compared when merging (backends may differ in the last bits). */
+    readonly backend: string;
+    readonly seconds: number;
+  };
 
 export type RowFormat = 'csv' | 'jsonl';
 
-const COLUMNS = ['arch_index', 'arch', 'kappa', 'regions', 'dataset', 'protocol', 'seed', 'batch', 'repeats', 'patches', 'backend', 'seconds'] as const;
-type Column = (typeof COLUMNS)[number];
+const SETTING_COLUMNS = ['dataset', 'protocol', 'seed', 'batch', 'repeats', 'patches', 'backend', 'seconds'] as const;
+const INDICATOR_COLUMNS = INDICATORS.map((indicator) => indicator.key);
+const COLUMNS = ['arch_index', 'arch', ...INDICATOR_COLUMNS, ...SETTING_COLUMNS];
 
 export const CSV_HEADER = `${COLUMNS.join(',')}\n`;
 
@@ -39,12 +38,11 @@ export function rowFormatOf(path: string): RowFormat {
   throw new TenasInputError(`${path} has neither a .csv nor a .jsonl extension, so its row format is unknown; name it *.csv or *.jsonl`);
 }
 
-function columnValues(row: CorrelationRow): Record<Column, string | number> {
+function columnValues(row: CorrelationRow): Record<string, string | number> {
   return {
     arch_index: row.archIndex,
     arch: row.arch,
-    kappa: row.kappa,
-    regions: row.regions,
+    ...Object.fromEntries(INDICATOR_COLUMNS.map((key) => [key, row[key]])),
     dataset: row.dataset,
     protocol: row.protocol,
     seed: row.seed,
@@ -68,37 +66,35 @@ export function formatRow(row: CorrelationRow, format: RowFormat): string {
  * as input, and a value no scoring could produce (κ < 1, a fractional region count) means the file
  * was edited or was not written by tenas.
  */
-function rowFromColumns(get: (column: Column) => unknown, where: string): CorrelationRow {
-  const fail = (column: Column, expected: string): never => {
+function rowFromColumns(get: (column: string) => unknown, where: string): CorrelationRow {
+  const fail = (column: string, expected: string): never => {
     throw new TenasInputError(`${where}: column ${column} holds '${String(get(column))}', expected ${expected}`);
   };
-  const text = (column: Column): string => {
+  const text = (column: string): string => {
     const value = get(column);
     if (typeof value !== 'string' || value === '') throw new TenasInputError(`${where}: column ${column} is missing or empty`);
     return value;
   };
-  const number = (column: Column, integer: boolean, min: number): number => {
+  const number = (column: string, integer: boolean, min: number): number => {
     const raw = get(column);
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) fail(column, integer ? 'an integer' : 'a finite number');
     if (value < min) fail(column, `${integer ? 'an integer' : 'a number'} of at least ${min}`);
     return value;
   };
-  const kappaText = get('kappa');
-  const kappa = kappaText === 'Infinity' ? Infinity : number('kappa', false, -Infinity);
-  if (!(kappa >= 1)) fail('kappa', 'an NTK condition number κ ≥ 1');
   const repeats = number('repeats', true, 1);
-  const regions = number('regions', false, 1);
-  // R is the mean of `repeats` region counts, so R × repeats is a whole number.
-  const total = regions * repeats;
-  if (Math.abs(total - Math.round(total)) > 1e-9 * total) fail('regions', `a count of linear regions (${repeats === 1 ? 'a whole number' : `a mean of ${repeats} whole numbers`})`);
+  const indicatorValue = (indicator: (typeof INDICATORS)[number]): number => {
+    const value = get(indicator.key) === 'Infinity' ? Infinity : number(indicator.key, false, -Infinity);
+    const expected = indicator.invalidMean(value, repeats);
+    return expected === undefined ? value : fail(indicator.key, expected);
+  };
+  const indicatorValues = Object.fromEntries(INDICATORS.map((indicator) => [indicator.key, indicatorValue(indicator)])) as IndicatorValues;
   const protocol = text('protocol');
   if (protocol !== 'reference' && protocol !== 'paper') fail('protocol', 'reference or paper');
   return {
     archIndex: number('arch_index', true, 0),
     arch: text('arch'),
-    kappa,
-    regions,
+    ...indicatorValues,
     dataset: text('dataset'),
     protocol,
     seed: number('seed', true, 0),
@@ -178,8 +174,10 @@ export function sameScoringKey(a: ScoringKey, b: ScoringKey): boolean {
   return a.dataset === b.dataset && a.protocol === b.protocol && a.seed === b.seed && a.batch === b.batch && a.repeats === b.repeats && a.patches === b.patches;
 }
 
+const describeScores = (row: CorrelationRow) => INDICATOR_COLUMNS.map((key) => `${key} ${row[key]}`).join(', ');
+
 function sameScores(a: CorrelationRow, b: CorrelationRow): boolean {
-  return a.arch === b.arch && a.kappa === b.kappa && a.regions === b.regions && sameScoringKey(a, b);
+  return a.arch === b.arch && INDICATOR_COLUMNS.every((key) => a[key] === b[key]) && sameScoringKey(a, b);
 }
 
 /** Rows tagged with the file (and line) they came from, for error messages. */
@@ -206,8 +204,8 @@ export function mergeRows(sourced: readonly SourcedRow[]): CorrelationRow[] {
       byIndex.set(entry.row.archIndex, entry);
     } else if (!sameScores(seen.row, entry.row)) {
       throw new TenasInputError(
-        `conflicting rows for arch ${entry.row.archIndex} (${entry.row.arch}): ${seen.source} has kappa ${seen.row.kappa}, regions ${seen.row.regions} ` +
-          `but ${entry.source} has kappa ${entry.row.kappa}, regions ${entry.row.regions}`,
+        `conflicting rows for arch ${entry.row.archIndex} (${entry.row.arch}): ${seen.source} has ${describeScores(seen.row)} ` +
+          `but ${entry.source} has ${describeScores(entry.row)}`,
       );
     }
   }

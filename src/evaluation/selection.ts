@@ -1,6 +1,6 @@
 import { Rng } from '../data/rng.js';
 import { TenasInputError } from '../errors.js';
-import { enumerateNb201Archs } from '../spaces/nb201.js';
+import { enumerateNb201Archs } from '../spaces/nb201/arch.js';
 
 /** One architecture of the space, with its position in `enumerateNb201Archs()` (0..15,624). */
 export interface IndexedArch {

@@ -1,18 +1,30 @@
 import { gradientFlow } from './gradient-flow.js';
-import { tensorSize, type Layer, type Network } from './ir.js';
+import { layerInputs, tensorSize, type Layer, type LayerKind, type LayerOf, type Network } from './ir.js';
+
+const uncounted = () => 0;
 
 /**
- * Floating-point operations of the dense layers (convolutions and the classifier; a multiply-add
- * counts as two), the convention used for GFLOP/s in benchmarks. Element-wise layers (BN, ReLU,
- * pooling, sums) are memory-bound and not counted.
+ * Floating-point operations of one sample's forward pass through a layer, per layer kind (a
+ * missing kind does not compile). Only the dense layers count (convolutions and the classifier; a
+ * multiply-add is two), the convention used for GFLOP/s in benchmarks: element-wise layers (BN,
+ * ReLU, pooling, sums) are memory-bound.
  */
+const LAYER_FLOPS: { readonly [K in LayerKind]: (network: Network, layer: LayerOf<K>) => number } = {
+  conv: (network, layer) => 2 * tensorSize(layer.shape) * (network.layers[layer.input].shape.channels / layer.groups) * layer.kernel * layer.kernel,
+  linear: (network, layer) => 2 * layer.shape.channels * tensorSize(network.layers[layer.input].shape),
+  input: uncounted,
+  batchnorm: uncounted,
+  relu: uncounted,
+  avgpool: uncounted,
+  maxpool: uncounted,
+  sum: uncounted,
+  zero: uncounted,
+  concat: uncounted,
+  gap: uncounted,
+};
+
 function layerForwardFlops(network: Network, layer: Layer): number {
-  if (layer.kind === 'conv') {
-    const input = network.layers[layer.input].shape;
-    return 2 * tensorSize(layer.shape) * (input.channels / layer.groups) * layer.kernel * layer.kernel;
-  }
-  if (layer.kind === 'linear') return 2 * layer.shape.channels * tensorSize(network.layers[layer.input].shape);
-  return 0;
+  return (LAYER_FLOPS[layer.kind] as (network: Network, layer: Layer) => number)(network, layer);
 }
 
 export function forwardFlopsPerSample(network: Network): number {
@@ -23,9 +35,9 @@ export function forwardFlopsPerSample(network: Network): number {
 export function backwardFlopsPerSample(network: Network): number {
   const flow = gradientFlow(network);
   return network.layers.reduce((total, layer, id) => {
-    if (!flow.carries[id] || (layer.kind !== 'conv' && layer.kind !== 'linear')) return total;
     const flops = layerForwardFlops(network, layer);
-    return total + flops + (flow.carries[layer.input] ? flops : 0);
+    if (!flow.carries[id] || flops === 0) return total;
+    return total + flops + (layerInputs(layer).some((input) => flow.carries[input]) ? flops : 0);
   }, 0);
 }
 

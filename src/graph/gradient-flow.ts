@@ -9,14 +9,15 @@ export interface GradientFlow {
 
 /**
  * Which gradients a backward pass must compute: those that are non-zero (a `zero` layer passes
- * nothing back) and lead to some parameter. Consumers run in reverse layer order, so the first
- * consumer met writes a gradient buffer and the others accumulate into it.
+ * nothing back) and lead to some parameter, or to the input when `toInput` asks for its gradient.
+ * Consumers run in reverse layer order, so the first consumer met writes a gradient buffer and the
+ * others accumulate into it.
  */
-export function gradientFlow(network: Network): GradientFlow {
+export function gradientFlow(network: Network, options: { toInput?: boolean } = {}): GradientFlow {
   const { layers } = network;
   const feedsParams = layers.map(() => false);
   layers.forEach((layer, id) => {
-    feedsParams[id] = layerParams(layer).length > 0 || layerInputs(layer).some((input) => feedsParams[input]);
+    feedsParams[id] = (id === 0 && options.toInput === true) || layerParams(layer).length > 0 || layerInputs(layer).some((input) => feedsParams[input]);
   });
   const live = layers.map(() => false);
   live[layers.length - 1] = true;

@@ -91,30 +91,47 @@ export function tensorSize(shape: TensorShape): number {
   return shape.channels * shape.height * shape.width;
 }
 
+export type LayerOf<K extends LayerKind> = Extract<Layer, { readonly kind: K }>;
+
+/** What the graph needs to know of each layer kind: the layers it reads and the parameters it owns. */
+interface LayerWiring<L extends Layer> {
+  inputs(layer: L): LayerId[];
+  params(layer: L): ParamId[];
+}
+
+const single = { inputs: (layer: { input: LayerId }) => [layer.input], params: () => [] };
+
+/** One entry per layer kind (a missing kind does not compile). */
+const LAYER_WIRING: { readonly [K in LayerKind]: LayerWiring<LayerOf<K>> } = {
+  input: { inputs: () => [], params: () => [] },
+  conv: { inputs: (layer) => [layer.input], params: (layer) => [layer.weight] },
+  batchnorm: { inputs: (layer) => [layer.input], params: (layer) => [layer.gamma, layer.beta] },
+  relu: single,
+  avgpool: single,
+  maxpool: single,
+  sum: { inputs: (layer) => layer.terms.map((term) => term.input), params: () => [] },
+  zero: single,
+  concat: { inputs: (layer) => [...layer.inputs], params: () => [] },
+  gap: single,
+  linear: { inputs: (layer) => [layer.input], params: (layer) => [layer.weight, layer.bias] },
+};
+
 export function layerInputs(layer: Layer): LayerId[] {
-  switch (layer.kind) {
-    case 'input':
-      return [];
-    case 'sum':
-      return layer.terms.map((term) => term.input);
-    case 'concat':
-      return [...layer.inputs];
-    default:
-      return [layer.input];
-  }
+  return (LAYER_WIRING[layer.kind] as LayerWiring<Layer>).inputs(layer);
 }
 
 export function layerParams(layer: Layer): ParamId[] {
-  switch (layer.kind) {
-    case 'conv':
-      return [layer.weight];
-    case 'batchnorm':
-      return [layer.gamma, layer.beta];
-    case 'linear':
-      return [layer.weight, layer.bias];
-    default:
-      return [];
-  }
+  return (LAYER_WIRING[layer.kind] as LayerWiring<Layer>).params(layer);
+}
+
+/**
+ * The network with every BatchNorm replaced by the identity (a one-term sum), for measures taken
+ * "with BN removed"; the BN parameters stay in the table but no longer receive gradients.
+ */
+export function withoutBatchNorm(network: Network): Network {
+  if (!network.layers.some((layer) => layer.kind === 'batchnorm')) return network;
+  const layers = network.layers.map((layer): Layer => (layer.kind === 'batchnorm' ? { kind: 'sum', shape: layer.shape, terms: [{ input: layer.input, scale: 1 }] } : layer));
+  return { ...network, label: `${network.label} (BN removed)`, layers };
 }
 
 /** Layers from which the output is reachable (through `zero` layers too, as in autograd). */

@@ -1,7 +1,9 @@
 import type { Backend } from '../engine/backend.js';
 import type { Network } from '../graph/ir.js';
 import type { Weights } from '../graph/weights.js';
+import type { Indicator } from './indicator.js';
 import type { GramPrecision, LinearAlgebra } from './linalg.js';
+import { roundNumpy3 } from '../search/rounding.js';
 
 /**
  * What κ = λmax/λmin becomes when λmin is not positive or the ratio is not finite:
@@ -44,8 +46,23 @@ export async function scoreNtk(
   batch: number,
   options: { precision?: GramPrecision; policy?: KappaPolicy } = {},
 ): Promise<NtkScore> {
-  const { gradients, logits } = await backend.ntkGradients(network, weights, input, batch);
+  const { gradients, logits } = await backend.vjp({ network, weights, input, batch, cotangents: { kind: 'sample-sums' }, reduce: 'rows' });
   const theta = linalg.gram(gradients, options.precision);
   const eigenvalues = linalg.eigenvalues(theta, batch);
   return { kappa: conditionNumber(eigenvalues, options.policy ?? 'floor'), eigenvalues, gradientDim: gradients.columns, logits };
 }
+
+/** κ of the NTK net; lower is better (trainability). Δκ is rounded as NumPy does (κ is a numpy float64). */
+export const ntkIndicator: Indicator<'kappa'> = {
+  name: 'ntk',
+  key: 'kappa',
+  symbol: 'κ',
+  title: 'NTK condition number',
+  network: 'ntk',
+  data: 'samples',
+  higherIsBetter: false,
+  roundDelta: roundNumpy3,
+  measure: async ({ backend, linalg, network, weights, inputs, batch, gramPrecision, kappaPolicy }) =>
+    (await scoreNtk(backend, linalg, network, weights, inputs[0], batch, { precision: gramPrecision, policy: kappaPolicy })).kappa,
+  invalidMean: (value) => (value >= 1 ? undefined : 'an NTK condition number κ ≥ 1 (or Infinity)'),
+};

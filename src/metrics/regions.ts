@@ -1,7 +1,9 @@
 import type { Backend } from '../engine/backend.js';
-import type { Network } from '../graph/ir.js';
+import type { LayerId, Network } from '../graph/ir.js';
 import type { Weights } from '../graph/weights.js';
+import type { Indicator } from './indicator.js';
 import type { LinearAlgebra } from './linalg.js';
+import { roundPython3 } from '../search/rounding.js';
 
 export interface RegionScore {
   /** Distinct activation patterns among all samples of all batches. */
@@ -9,6 +11,11 @@ export interface RegionScore {
   readonly features: number;
   readonly firings: number;
   readonly logits: Float32Array[];
+}
+
+/** The layers whose sign patterns define a linear region: every ReLU, in execution order. */
+export function regionFeatureLayers(network: Network): LayerId[] {
+  return network.layers.flatMap((layer, id) => (layer.kind === 'relu' ? [id] : []));
 }
 
 /** The number of linear regions R: each batch forwarded separately, patterns pooled, rows counted. */
@@ -20,6 +27,27 @@ export async function scoreRegions(
   batches: Float32Array[],
   batchSize: number,
 ): Promise<RegionScore> {
-  const { patterns, logits } = await backend.activationPatterns(network, weights, batches, batchSize);
+  const capture = { layers: regionFeatureLayers(network), as: 'signs' } as const;
+  const { signs, logits } = await backend.forward({ network, weights, inputs: batches, batch: batchSize, capture });
+  const patterns = signs!;
   return { regions: linalg.countDistinctRows(patterns), features: patterns.features, firings: patterns.firings, logits };
 }
+
+/** R of the thin net; higher is better (expressivity). ΔR is rounded as Python does (R is a float there). */
+export const regionsIndicator: Indicator<'regions'> = {
+  name: 'regions',
+  key: 'regions',
+  symbol: 'R',
+  title: 'linear regions',
+  network: 'thin',
+  data: 'samples',
+  higherIsBetter: true,
+  roundDelta: roundPython3,
+  measure: async ({ backend, linalg, network, weights, inputs, batch }) => (await scoreRegions(backend, linalg, network, weights, [...inputs], batch)).regions,
+  // A mean of `repeats` region counts, so value × repeats is a whole number of at least `repeats`.
+  invalidMean: (value, repeats) => {
+    const total = value * repeats;
+    const whole = Number.isFinite(total) && total >= repeats && Math.abs(total - Math.round(total)) <= 1e-9 * total;
+    return whole ? undefined : `a count of linear regions (${repeats === 1 ? 'a whole number ≥ 1' : `a mean of ${repeats} whole numbers ≥ 1`})`;
+  },
+};

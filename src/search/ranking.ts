@@ -2,27 +2,31 @@
  * Ranking and selection of one pruning round, exactly as the released code does it
  * (prune_tenas.py L147-184; docs/algorithm.md §9.4–9.5 and §10.2).
  */
+import { INDICATORS } from '../metrics/indicators.js';
+import type { Indicator } from '../metrics/indicator.js';
 import { roundTo } from './rounding.js';
 
-/** One "remove this op" candidate with its two scores (means over the repeats). */
+/** One "remove this op" candidate with its indicators' deltas (means over the repeats). */
 export interface ScoredCandidate {
   cellType: number;
   edge: number;
   op: number;
-  /** Δκ: higher ⇒ removing the op lowers κ more ⇒ more likely pruned. */
-  deltaKappa: number;
-  /** ΔR: lower ⇒ removing the op costs fewer linear regions ⇒ more likely pruned. */
-  deltaRegions: number;
+  /** One mean rounded delta per indicator of the run, in its order. */
+  deltas: readonly number[];
 }
 
+/** What a ranking needs of an indicator: its symbol (for messages) and direction. */
+export type RankedIndicator = Pick<Indicator, 'symbol' | 'higherIsBetter'>;
+
 export interface CandidateRanking {
-  /** Dense NTK rank of each candidate, indexed like the input. */
-  rankKappa: number[];
-  /** Dense linear-region rank of each candidate, indexed like the input. */
-  rankRegions: number[];
-  /** Candidate indices sorted by rank sum (first = most prunable). */
+  /** Per indicator, the dense rank of each candidate, indexed like the input. */
+  ranks: number[][];
+  /** Candidate indices sorted by the combination (first = most prunable). */
   order: number[];
 }
+
+/** Combines the indicators' deltas of a round (candidates in enumeration order) into ranks and a pruning order. */
+export type Combination = (deltas: readonly (readonly number[])[], indicators: readonly RankedIndicator[]) => CandidateRanking;
 
 export interface PrunedChoice {
   cellType: number;
@@ -59,39 +63,45 @@ function denseRanksOnRawValues(sortedIndices: readonly number[], rawValue: (inde
   return ranks;
 }
 
-function assertFiniteScores(candidates: readonly ScoredCandidate[]): void {
+function assertFiniteScores(candidates: readonly ScoredCandidate[], indicators: readonly RankedIndicator[]): void {
   candidates.forEach((candidate, index) => {
-    if (!Number.isFinite(candidate.deltaKappa) || !Number.isFinite(candidate.deltaRegions)) {
-      throw new RangeError(
-        `candidate ${index} (cell type ${candidate.cellType}, edge ${candidate.edge}, op ${candidate.op}) ` +
-          `has a non-finite score: Δκ=${candidate.deltaKappa}, ΔR=${candidate.deltaRegions}`,
-      );
+    if (!candidate.deltas.every(Number.isFinite)) {
+      const scores = indicators.map((indicator, i) => `Δ${indicator.symbol}=${candidate.deltas[i]}`).join(', ');
+      throw new RangeError(`candidate ${index} (cell type ${candidate.cellType}, edge ${candidate.edge}, op ${candidate.op}) has a non-finite score: ${scores}`);
     }
   });
 }
 
 /**
- * Ranks all candidates of a round jointly (docs/algorithm.md §9.4). `candidates` must be in enumeration order
- * (cell type, edge, op), which decides every tie. NaN/Infinity scores throw, as `round_to` does.
+ * TE-NAS's combination (docs/algorithm.md §9.4): each indicator's deltas sorted by their `round_to` key
+ * (descending when lower values are better: removing the op improved it most), dense ranks on the
+ * raw values, then the rank sum; ties keep enumeration order, rank-sum ties the first indicator's order.
  */
-export function rankCandidates(candidates: readonly ScoredCandidate[]): CandidateRanking {
-  assertFiniteScores(candidates);
-  const count = candidates.length;
-  const enumerationOrder = candidates.map((_, index) => index);
-  const kappa = (index: number): number => candidates[index]!.deltaKappa;
-  const regions = (index: number): number => candidates[index]!.deltaRegions;
+export const teNasCombination: Combination = (deltas, indicators) => {
+  const count = deltas.length;
+  const enumerationOrder = deltas.map((_, index) => index);
+  const sorted = indicators.map((indicator, i) =>
+    stableSortIndices(enumerationOrder, deltas.map((d) => roundTo(d[i], 3)), !indicator.higherIsBetter),
+  );
+  const ranks = indicators.map((_, i) => denseRanksOnRawValues(sorted[i], (index) => deltas[index][i], count));
+  // The rank dict is filled in the first indicator's sorted order, so rank-sum ties keep that order.
+  const rankSums = enumerationOrder.map((index) => ranks.reduce((sum, rank) => sum + rank[index], 0));
+  const order = count === 0 ? [] : stableSortIndices(sorted[0], rankSums, false);
+  return { ranks, order };
+};
 
-  const byKappa = stableSortIndices(enumerationOrder, candidates.map((c) => roundTo(c.deltaKappa, 3)), true);
-  const rankKappa = denseRanksOnRawValues(byKappa, kappa, count);
-  const byRegions = stableSortIndices(enumerationOrder, candidates.map((c) => roundTo(c.deltaRegions, 3)), false);
-  const rankRegions = denseRanksOnRawValues(byRegions, regions, count);
-
-  // The rank dict is filled in NTK-sorted order, so rank-sum ties keep that order.
-  const rankSums = rankKappa.map((rank, i) => rank + rankRegions[i]!);
-  const order = stableSortIndices(byKappa, rankSums, false);
-  return { rankKappa, rankRegions, order };
+/**
+ * Ranks all candidates of a round jointly. `candidates` must be in enumeration order (cell type,
+ * edge, op), which decides every tie. NaN/Infinity scores throw, as `round_to` does.
+ */
+export function rankCandidates(
+  candidates: readonly ScoredCandidate[],
+  indicators: readonly RankedIndicator[] = INDICATORS,
+  combination: Combination = teNasCombination,
+): CandidateRanking {
+  assertFiniteScores(candidates, indicators);
+  return combination(candidates.map((c) => c.deltas), indicators);
 }
-
 function choiceOf(candidate: ScoredCandidate): PrunedChoice {
   return { cellType: candidate.cellType, edge: candidate.edge, op: candidate.op };
 }

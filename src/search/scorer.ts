@@ -3,36 +3,66 @@ import { datasetSpec } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
 import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
-import { initialiseWeights, type Weights } from '../graph/weights.js';
+import { initialiseWeights, type InitScheme, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
+import type { ScoredNetwork } from '../metrics/indicator.js';
+import { indicatorFields, INDICATORS, type IndicatorMeasurements } from '../metrics/indicators.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
-import { scoreNtk } from '../metrics/ntk.js';
-import { scoreRegions } from '../metrics/regions.js';
 import { yieldThenCheck } from '../errors.js';
 import type { CellMasks, SearchSpace } from '../spaces/space.js';
 import type { SearchSettings } from './settings.js';
 
-/** One unit of search work: the origin/candidate pairs of one candidate of one round. */
+/** One unit of search work: the origin/candidate masks of one candidate of one round, per scored network. */
 export interface CandidateTask {
   readonly round: number;
   readonly index: number;
-  readonly ntkOrigin: CellMasks;
-  readonly ntkCandidate: CellMasks;
-  readonly regionsOrigin: CellMasks;
-  readonly regionsCandidate: CellMasks;
+  readonly masks: { readonly [N in ScoredNetwork]: { readonly origin: CellMasks; readonly candidate: CellMasks } };
 }
 
-/** Per-repeat measurements of one candidate (deltas are derived by the search). */
-export interface CandidateMeasurement {
-  readonly kappaOrigin: number[];
-  readonly kappaCandidate: number[];
-  readonly regionsOrigin: number[];
-  readonly regionsCandidate: number[];
-}
+/** Per-repeat measurements of one candidate, per indicator (deltas are derived by the search). */
+export type CandidateMeasurement = IndicatorMeasurements;
+
+/** How each scored network is built, and the weights and data every indicator on it is measured with. */
+export const SCORED_NETWORKS: {
+  readonly [N in ScoredNetwork]: {
+    /** Random streams `${stream}-weights` and `${stream}-data`. */
+    readonly stream: 'ntk' | 'lr';
+    /** The paper protocol's weights (the reference protocol's are PyTorch's default). */
+    readonly paperInit: InitScheme;
+    build(space: SearchSpace, mask: CellMasks, settings: SearchSettings): Network;
+    batch(settings: SearchSettings): number;
+    /** A batch of images (N(0, 1) without images), or the thin net's region batches of patches. */
+    inputs(settings: SearchSettings, images: ImageSet | undefined, rng: Rng): Float32Array[];
+  };
+} = {
+  ntk: {
+    stream: 'ntk',
+    paperInit: 'kaiming-normal-fan-out',
+    build: (space, mask, settings) => space.ntkNetwork(mask, datasetSpec(settings.dataset).classes, datasetSpec(settings.dataset).inputSize),
+    batch: (settings) => settings.ntkBatch,
+    inputs: (settings, images, rng) => {
+      const spec = datasetSpec(settings.dataset);
+      return [images ? ntkBatch(images, settings.ntkBatch, spec, rng) : gaussianBatch(settings.ntkBatch, 3, spec.inputSize, rng)];
+    },
+  },
+  thin: {
+    stream: 'lr',
+    paperInit: 'kaiming-normal-fan-in',
+    build: (space, mask, settings) => space.thinNetwork(mask, datasetSpec(settings.dataset).classes),
+    batch: (settings) => settings.regionPatches,
+    inputs: (settings, images, rng) => {
+      const spec = datasetSpec(settings.dataset);
+      return Array.from({ length: settings.regionBatches }, () =>
+        images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
+      );
+    },
+  },
+};
 
 /**
  * Measures candidates with random streams named by (seed, round, candidate, repeat, purpose), so a
- * measurement depends on nothing but its task: not on the worker, nor on what ran before.
+ * measurement depends on nothing but its task: not on the worker, nor on what ran before. Each
+ * indicator of `INDICATORS` is measured on its network with that network's weights and data.
  *
  * Weight schedules (docs/algorithm.md §5.3): `reference` draws PyTorch-default weights once per round for the
  * NTK net (shared by all candidates and repeats) and once per candidate for the thin net;
@@ -49,66 +79,41 @@ export class CandidateScorer {
   ) {}
 
   async score(task: CandidateTask, signal?: AbortSignal): Promise<CandidateMeasurement> {
-    const { settings, space } = this;
-    const spec = datasetSpec(settings.dataset);
-    const ntkOrigin = space.ntkNetwork(task.ntkOrigin, spec.classes, spec.inputSize);
-    const ntkCandidate = space.ntkNetwork(task.ntkCandidate, spec.classes, spec.inputSize);
-    const thinOrigin = space.thinNetwork(task.regionsOrigin, spec.classes);
-    const thinCandidate = space.thinNetwork(task.regionsCandidate, spec.classes);
-    const measurement: CandidateMeasurement = { kappaOrigin: [], kappaCandidate: [], regionsOrigin: [], regionsCandidate: [] };
-
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      await yieldThenCheck(signal);
-      const weights = this.ntkWeights(ntkOrigin, task, repeat);
-      const input = this.ntkInput(Rng.stream(settings.seed, 'ntk-data', task.round, task.index, repeat));
-      const ntkOptions = { precision: settings.gramPrecision, policy: settings.kappaPolicy };
-      measurement.kappaOrigin.push((await scoreNtk(this.backend, this.linalg, ntkOrigin, weights, input, settings.ntkBatch, ntkOptions)).kappa);
-      await yieldThenCheck(signal);
-      measurement.kappaCandidate.push((await scoreNtk(this.backend, this.linalg, ntkCandidate, weights, input, settings.ntkBatch, ntkOptions)).kappa);
+    const { settings } = this;
+    const measurement: Record<string, number[]> = {};
+    for (const indicator of INDICATORS) {
+      const scored = SCORED_NETWORKS[indicator.network];
+      const { origin, candidate } = task.masks[indicator.network];
+      const networks = [scored.build(this.space, origin, settings), scored.build(this.space, candidate, settings)];
+      const fields = indicatorFields(indicator);
+      const values: [number[], number[]] = [[], []];
+      [measurement[fields.origin], measurement[fields.candidate]] = values;
+      for (let repeat = 0; repeat < settings.repeats; repeat++) {
+        const weights = this.weights(indicator.network, networks[0], task, repeat);
+        const rng = Rng.stream(settings.seed, `${scored.stream}-data`, task.round, task.index, repeat);
+        const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
+        for (const [which, network] of networks.entries()) {
+          await yieldThenCheck(signal);
+          const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings };
+          values[which].push(await indicator.measure(context));
+        }
+      }
     }
-    // Reference: one thin-net draw per candidate, shared by its repeats.
-    const sharedThinWeights = settings.protocol === 'reference' ? this.thinWeights(thinOrigin, task, 0) : undefined;
-    for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      await yieldThenCheck(signal);
-      const weights = sharedThinWeights ?? this.thinWeights(thinOrigin, task, repeat);
-      const batches = this.regionInputs(Rng.stream(settings.seed, 'lr-data', task.round, task.index, repeat));
-      measurement.regionsOrigin.push((await scoreRegions(this.backend, this.linalg, thinOrigin, weights, batches, settings.regionPatches)).regions);
-      await yieldThenCheck(signal);
-      measurement.regionsCandidate.push((await scoreRegions(this.backend, this.linalg, thinCandidate, weights, batches, settings.regionPatches)).regions);
-    }
-    return measurement;
+    return measurement as CandidateMeasurement;
   }
 
   /** The reference protocol's one NTK draw per round, shared by every candidate and repeat of it. */
   private roundWeights: { round: number; weights: Weights } | undefined;
 
-  private ntkWeights(network: Network, task: CandidateTask, repeat: number): Weights {
+  private weights(kind: ScoredNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
     const { seed, protocol } = this.settings;
-    if (protocol === 'reference') {
-      if (this.roundWeights?.round !== task.round) {
-        this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'ntk-weights', task.round)) };
-      }
-      return this.roundWeights.weights;
+    const { stream, paperInit } = SCORED_NETWORKS[kind];
+    if (protocol === 'paper') return initialiseWeights(network, paperInit, Rng.stream(seed, `${stream}-weights`, task.round, task.index, repeat));
+    // Reference: the thin net is drawn once per candidate (shared by its repeats), the NTK net once per round.
+    if (kind === 'thin') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round, task.index));
+    if (this.roundWeights?.round !== task.round) {
+      this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round)) };
     }
-    return initialiseWeights(network, 'kaiming-normal-fan-out', Rng.stream(seed, 'ntk-weights', task.round, task.index, repeat));
-  }
-
-  private thinWeights(network: Network, task: CandidateTask, repeat: number): Weights {
-    const { seed, protocol } = this.settings;
-    if (protocol === 'reference') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, 'lr-weights', task.round, task.index));
-    return initialiseWeights(network, 'kaiming-normal-fan-in', Rng.stream(seed, 'lr-weights', task.round, task.index, repeat));
-  }
-
-  private ntkInput(rng: Rng): Float32Array {
-    const spec = datasetSpec(this.settings.dataset);
-    if (!this.images) return gaussianBatch(this.settings.ntkBatch, 3, spec.inputSize, rng);
-    return ntkBatch(this.images, this.settings.ntkBatch, spec, rng);
-  }
-
-  private regionInputs(rng: Rng): Float32Array[] {
-    const spec = datasetSpec(this.settings.dataset);
-    return Array.from({ length: this.settings.regionBatches }, () =>
-      this.images ? regionPatches(this.images, this.settings.regionPatches, spec, rng) : gaussianBatch(this.settings.regionPatches, 1, 3, rng),
-    );
+    return this.roundWeights.weights;
   }
 }

@@ -1,7 +1,8 @@
 import { AbortError, TenasInputError, throwIfAborted } from '../errors.js';
 import { aliveCount, cloneMasks, type CellMasks, type SearchSpace } from '../spaces/space.js';
-import { rankCandidates, selectGroupPruned, selectPruned, type PrunedChoice, type ScoredCandidate } from './ranking.js';
-import { roundNumpy3, roundPython3 } from './rounding.js';
+import { rankCandidates, selectGroupPruned, selectPruned, teNasCombination, type Combination, type PrunedChoice, type ScoredCandidate } from './ranking.js';
+import { field, indicatorFields, INDICATORS, type IndicatorRanks } from '../metrics/indicators.js';
+import type { Indicator } from '../metrics/indicator.js';
 import type { CandidateMeasurement, CandidateTask } from './scorer.js';
 import type { SearchSettings } from './settings.js';
 
@@ -24,15 +25,13 @@ export interface SearchProgress {
   readonly etaSeconds: number | undefined;
 }
 
-export interface CandidateRecord extends CandidateMeasurement {
-  readonly cell: string;
-  readonly edge: number;
-  readonly op: string;
-  readonly deltaKappa: number;
-  readonly deltaRegions: number;
-  readonly rankKappa: number;
-  readonly rankRegions: number;
-}
+/** One candidate of a round: its measurements, and per indicator its delta and rank (`deltaKappa`, `rankKappa`, ...). */
+export type CandidateRecord = CandidateMeasurement &
+  IndicatorRanks & {
+    readonly cell: string;
+    readonly edge: number;
+    readonly op: string;
+  };
 
 export interface RoundRecord {
   readonly round: number;
@@ -54,6 +53,8 @@ export interface SearchOutcome {
 }
 
 export interface SearchRunOptions {
+  /** How the indicators' deltas become a pruning order (default: TE-NAS's rank sum). */
+  readonly combination?: Combination;
   readonly onProgress?: (progress: SearchProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -70,11 +71,13 @@ export function numpyMean(values: readonly number[]): number {
   return sum / n;
 }
 
-/** Δκ per repeat uses NumPy's rounding (κ is numpy float64); ΔR uses Python's (R is a float). */
-export function candidateDeltas(m: CandidateMeasurement): { deltaKappa: number; deltaRegions: number } {
-  const kappa = m.kappaOrigin.map((origin, r) => roundNumpy3((origin - m.kappaCandidate[r]) / origin));
-  const regions = m.regionsOrigin.map((origin, r) => roundPython3((origin - m.regionsCandidate[r]) / origin));
-  return { deltaKappa: numpyMean(kappa), deltaRegions: numpyMean(regions) };
+/** Each indicator's delta: the mean over repeats of the rounded relative change (origin − candidate) / origin. */
+export function candidateDeltas(m: CandidateMeasurement, indicators: readonly Indicator[] = INDICATORS): number[] {
+  return indicators.map((indicator) => {
+    const { origin, candidate } = indicatorFields(indicator);
+    const candidates = field<number[]>(m, candidate);
+    return numpyMean(field<number[]>(m, origin).map((value, r) => indicator.roundDelta((value - candidates[r]) / value)));
+  });
 }
 
 interface Candidate {
@@ -165,16 +168,17 @@ export async function runSearch(
       signal,
     );
     throwIfAborted(signal);
-    const scored: ScoredCandidate[] = candidates.map((c, i) => ({ ...c, ...candidateDeltas(measurements[i]) }));
+    const scored: ScoredCandidate[] = candidates.map((c, i) => ({ ...c, deltas: candidateDeltas(measurements[i]) }));
     for (const candidate of scored) {
-      if (!Number.isFinite(candidate.deltaKappa) || !Number.isFinite(candidate.deltaRegions)) {
+      if (!candidate.deltas.every(Number.isFinite)) {
+        const scores = INDICATORS.map((indicator, i) => `Δ${indicator.symbol}=${candidate.deltas[i]}`).join(', ');
         throw new TenasInputError(
-          `round ${round}: candidate ${describe(space, candidate)} has a non-finite score (Δκ=${candidate.deltaKappa}, ΔR=${candidate.deltaRegions}); ` +
+          `round ${round}: candidate ${describe(space, candidate)} has a non-finite score (${scores}); ` +
             'the NTK is numerically singular for this data: try a smaller --batch',
         );
       }
     }
-    const ranking = rankCandidates(scored);
+    const ranking = rankCandidates(scored, INDICATORS, options.combination ?? teNasCombination);
     return { scored, ranking, measurements };
   };
 
@@ -189,16 +193,11 @@ export async function runSearch(
     round,
     stage,
     pruneNumber,
-    candidates: candidates.map((c, i) => ({
-      cell: space.cellTypes[c.cellType],
-      edge: c.edge,
-      op: space.ops[c.op],
-      ...scores.measurements[i],
-      deltaKappa: scores.scored[i].deltaKappa,
-      deltaRegions: scores.scored[i].deltaRegions,
-      rankKappa: scores.ranking.rankKappa[i],
-      rankRegions: scores.ranking.rankRegions[i],
-    })),
+    candidates: candidates.map((c, i) => {
+      const fields = INDICATORS.map(indicatorFields);
+      const ranks = [...fields.map((f, k) => [f.delta, scores.scored[i].deltas[k]]), ...fields.map((f, k) => [f.rank, scores.ranking.ranks[k][i]])];
+      return { cell: space.cellTypes[c.cellType], edge: c.edge, op: space.ops[c.op], ...scores.measurements[i], ...(Object.fromEntries(ranks) as IndicatorRanks) };
+    }),
     pruned: pruned.map((p) => ({ cell: space.cellTypes[p.cellType], edge: p.edge, op: space.ops[p.op] })),
     seconds: (performance.now() - roundStarted) / 1000,
     mask: space.formatMask(mask),
@@ -210,7 +209,7 @@ export async function runSearch(
     const candidates = opCandidates(mask);
     const tasks = candidates.map((candidate, index) => {
       const next = withoutOp(mask, candidate);
-      return { round, index, ntkOrigin: mask, ntkCandidate: next, regionsOrigin: mask, regionsCandidate: next };
+      return { round, index, masks: { ntk: { origin: mask, candidate: next }, thin: { origin: mask, candidate: next } } };
     });
     const scores = await scoreRound('op', candidates, tasks);
     const pruned = selectPruned(scores.scored, scores.ranking, pruneNumber);
@@ -234,7 +233,7 @@ export async function runSearch(
       const tasks = candidates.map((candidate, index) => {
         const next = withoutOp(mask, candidate);
         const ntkOrigin = settings.protocol === 'reference' ? stageStart : mask;
-        return { round, index, ntkOrigin, ntkCandidate: next, regionsOrigin: mask, regionsCandidate: next };
+        return { round, index, masks: { ntk: { origin: ntkOrigin, candidate: next }, thin: { origin: mask, candidate: next } } };
       });
       const scores = await scoreRound('edge', candidates, tasks);
       const pruned = selectGroupPruned(scores.scored, scores.ranking, 2);

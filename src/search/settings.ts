@@ -2,7 +2,7 @@ import { TenasInputError } from '../errors.js';
 import { datasetSpec, type DatasetName } from '../data/datasets.js';
 import type { GramPrecision } from '../metrics/linalg.js';
 import type { KappaPolicy } from '../metrics/ntk.js';
-import type { SpaceName } from '../spaces/space.js';
+import { SPACE_NAMES, type SpaceName } from '../spaces/index.js';
 
 /**
  * `reference` reproduces the released code (docs/algorithm.md §11); `paper` follows the
@@ -50,7 +50,7 @@ function requireChoice<T extends string>(name: string, value: string, choices: r
 
 /** Fills in the protocol's defaults and validates every value (TenasInputError on bad input). */
 export function resolveSettings(input: SearchSettingsInput = {}): SearchSettings {
-  const space = requireChoice('space', input.space ?? 'nb201', ['nb201', 'darts'] as const);
+  const space = requireChoice('space', input.space ?? 'nb201', SPACE_NAMES);
   const protocol = requireChoice('protocol', input.protocol ?? 'reference', ['reference', 'paper'] as const);
   const dataset = datasetSpec(input.dataset ?? 'cifar10').name;
   const defaults = defaultsFor(space, protocol, dataset);

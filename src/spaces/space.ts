@@ -1,13 +1,11 @@
 import type { Network } from '../graph/ir.js';
 
-export type SpaceName = 'nb201' | 'darts';
-
 /** Alive ops as α-matrix booleans: `[cellType][edge][op]` (NB201 has one cell type, DARTS two). */
 export type CellMasks = boolean[][][];
 
-/** What the search needs from a search space; NB201 and DARTS implement it. */
+/** What the search needs from a search space; each space's folder under `spaces/` implements it. */
 export interface SearchSpace {
-  readonly name: SpaceName;
+  readonly name: string;
   readonly ops: readonly string[];
   /** Cell type names in α order: `['cell']` or `['normal', 'reduce']`. */
   readonly cellTypes: readonly string[];

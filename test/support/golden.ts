@@ -3,13 +3,14 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseNpy, type NdArray } from '../../src/data/npy.js';
 import { parseSafetensors, type NamedTensor } from '../../src/data/safetensors.js';
+import type { SpaceName } from '../../src/spaces/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const goldenRoot = path.join(repoRoot, 'test', 'golden');
 
 export interface GoldenExpected {
   case: string;
-  space: 'nb201' | 'darts';
+  space: SpaceName;
   net: 'ntk' | 'thin';
   dataset: string;
   classes: number;

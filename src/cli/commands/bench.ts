@@ -10,6 +10,7 @@ import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptio
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 /** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -41,7 +42,7 @@ async function resolvedBackend(choice: BackendChoice): Promise<BackendName> {
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const dataset = choiceOption(options, 'dataset', DATASET_NAMES) ?? 'cifar10';
   const dataPath = stringOption(options, 'data');
-  const space = choiceOption(options, 'space', ['nb201', 'darts'] as const);
+  const space = choiceOption(options, 'space', SPACE_NAMES);
   const batch = integerOption(options, 'batch', 2, 1024);
   const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
   const runs = integerOption(options, 'runs', 1, 100);
@@ -77,7 +78,7 @@ Times the two units a search repeats, on the round-0 supernet and one candidate:
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
 Reports the best of several runs after one warm-up.`,
   options: {
-    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
     data: { type: 'string', value: 'PATH', description: 'images to sample inputs from (default: N(0, 1) inputs)' },
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },

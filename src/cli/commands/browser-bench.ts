@@ -3,13 +3,14 @@ import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptio
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const backend = choiceOption(options, 'backend', ['wasm', 'webgpu', 'all'] as const) ?? 'all';
   const settings = {
     chrome: stringOption(options, 'chrome'),
     timeoutMs: (integerOption(options, 'timeout', 1, 86_400) ?? 600) * 1000,
-    space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
+    space: choiceOption(options, 'space', SPACE_NAMES),
     batch: integerOption(options, 'batch', 2, 1024),
     runs: integerOption(options, 'runs', 1, 100),
     backends: backend === 'all' ? undefined : [backend],
@@ -46,7 +47,7 @@ errors; 1 otherwise.`,
   options: {
     chrome: { type: 'string', value: 'PATH', description: 'the Chromium/Chrome binary (default: CHROME_PATH or /usr/bin/chromium)' },
     backend: { type: 'string', value: 'wasm|webgpu|all', description: 'backends to measure (default all)' },
-    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     batch: { type: 'string', value: 'N', description: 'NTK batch size (default: the space reference default)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up (default 2)' },
     timeout: { type: 'string', value: 'S', description: 'limit for the whole page run in seconds (default 600)' },

@@ -12,12 +12,13 @@ import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '.
 import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
 import { startArchScoringWorker } from '../../pool/index.js';
 import { resolveSettings, type SearchSettings } from '../../search/settings.js';
-import { loadNb201Table } from '../../spaces/nb201-table.js';
+import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile, type OutputFile } from '../output-file.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
@@ -107,7 +108,7 @@ function runStatusReport(options: ParsedOptions, io: CliIO, folder: string): num
 }
 
 async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
-  if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
+  if (choiceOption(options, 'space', SPACE_NAMES) === 'darts') {
     throw new TenasInputError('correlate supports --space nb201 only: benchmark accuracies exist for NAS-Bench-201 architectures');
   }
   const { sample } = selectionOptions(options);
@@ -166,11 +167,12 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
         throwIfAborted(controller.signal);
         const started = performance.now();
         const score = await unlessAborted(worker.score(arch), controller.signal);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, kappa: score.kappa, regions: score.regions, backend, seconds: (performance.now() - started) / 1000 };
+        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, ...score.values, backend, seconds: (performance.now() - started) / 1000 };
         file.append(row);
         newRows.push(row);
         if (!quiet) {
-          io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: kappa ${score.kappa.toPrecision(6)}, regions ${score.regions} (${row.seconds.toFixed(1)} s)\n`);
+          const scores = Object.entries(score.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(6)}`);
+          io.stderr.write(`[${position + 1}/${todo.length}] arch ${arch.archIndex}: ${scores.join(', ')} (${row.seconds.toFixed(1)} s)\n`);
         }
       }
     } catch (error) {

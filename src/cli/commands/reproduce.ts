@@ -13,12 +13,13 @@ import {
 } from '../../evaluation/benchmark.js';
 import { mean, sampleStd } from '../../evaluation/statistics.js';
 import { resolveSettings } from '../../search/settings.js';
-import { loadNb201Table } from '../../spaces/nb201-table.js';
+import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { formatSeconds, toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile } from '../output-file.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEEDS = 1000;
 
@@ -51,7 +52,7 @@ function alignedPairs(pairs: [string, string][]): string[] {
 }
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
-  if (choiceOption(options, 'space', ['nb201', 'darts'] as const) === 'darts') {
+  if (choiceOption(options, 'space', SPACE_NAMES) === 'darts') {
     throw new TenasInputError('reproduce supports --space nb201 only: it looks up the found architectures in the NAS-Bench-201 table');
   }
   const seeds = requireOption(integerOption(options, 'seeds', 1, MAX_SEEDS), 'seeds', 'how many searches to run (seeds 0 .. K-1); the paper used 4');

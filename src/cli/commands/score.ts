@@ -12,6 +12,7 @@ import { weightsFromTensors, type Weights } from '../../graph/weights.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { readInputFile, toJson, type CliIO } from '../output.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 const DEFAULT_NTK_BATCH = 72;
@@ -104,7 +105,7 @@ function sum(values: ArrayLike<number>): number {
 }
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
-  const space = choiceOption(options, 'space', ['nb201', 'darts'] as const) ?? 'nb201';
+  const space = choiceOption(options, 'space', SPACE_NAMES) ?? 'nb201';
   const net = requireOption(choiceOption(options, 'net', ['ntk', 'thin'] as const), 'net', 'ntk (NTK condition number) or thin (linear regions)');
   const dataset = choiceOption(options, 'dataset', DATASET_NAMES) ?? 'cifar10';
   const classes = integerOption(options, 'classes', 1, 100_000);
@@ -166,7 +167,7 @@ Builds one network of the space and scores it: --net ntk prints kappa, the NTK e
 ReLU features. Weights come from a safetensors file or are drawn with PyTorch's default init;
 inputs come from a .npy file or are sampled from the embedded CIFAR-10 images.`,
   options: {
-    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     net: { type: 'string', value: 'ntk|thin', description: 'which network to score (required)' },
     arch: { type: 'string', value: 'STR', description: 'architecture or extended mask string (default: the round-0 supernet)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10): input size and class count` },

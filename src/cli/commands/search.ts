@@ -6,13 +6,14 @@ import { loadImageSet } from '../../data/files.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
 import { TenasInputError } from '../../errors.js';
 import { resolveSettings } from '../../search/settings.js';
-import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201-table.js';
+import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201/table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { formatSeconds, toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile } from '../output-file.js';
 import { ProgressBar, ProgressLines, silentProgress, type ProgressReporter } from '../progress.js';
+import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 
@@ -29,7 +30,7 @@ function readSearchOptions(options: ParsedOptions): SearchOptions {
   const dataPath = stringOption(options, 'data');
   if (synthetic && dataPath !== undefined) throw new TenasInputError('--synthetic and --data exclude each other; pass one of them');
   const request: SearchRequest = {
-    space: choiceOption(options, 'space', ['nb201', 'darts'] as const),
+    space: choiceOption(options, 'space', SPACE_NAMES),
     dataset: choiceOption(options, 'dataset', DATASET_NAMES),
     protocol: choiceOption(options, 'protocol', ['reference', 'paper'] as const),
     seed: integerOption(options, 'seed', 0, MAX_SEED),
@@ -130,7 +131,7 @@ export const searchCommand: Command = {
 Prunes the supernet op by op, ranking candidates by the NTK condition number and the number of
 linear regions, until one architecture is left. Progress goes to stderr, the result to stdout.`,
   options: {
-    space: { type: 'string', value: 'nb201|darts', description: 'search space (default nb201)' },
+    space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `dataset shapes and normalisation: ${DATASET_NAMES.join(', ')} (default cifar10)` },
     data: { type: 'string', value: 'PATH', description: 'images: CIFAR .bin file, folder of .bin files or of JPEG/PNG images, or .npy array (default: embedded CIFAR-10 test images 0-999)' },
     synthetic: { type: 'boolean', description: 'use N(0, 1) inputs instead of images' },

@@ -1,6 +1,15 @@
-import { tensorSize, type Network } from '../../graph/ir.js';
-import type { Weights } from '../../graph/weights.js';
-import type { Backend, GradientMatrix, PatternMatrix } from '../backend.js';
+import { ntkColumns, tensorSize } from '../../graph/ir.js';
+import {
+  checkForwardRequest,
+  checkVjpRequest,
+  executedNetwork,
+  reduceGradientRows,
+  type Backend,
+  type ForwardRequest,
+  type ForwardResult,
+  type VjpRequest,
+  type VjpResult,
+} from '../backend.js';
 import { WasmNetworkExecution } from './executor.js';
 import { WasmKernels } from './module.js';
 
@@ -15,46 +24,54 @@ export class WasmBackend implements Backend {
     return new WasmBackend(await WasmKernels.create());
   }
 
-  async forward(network: Network, weights: Weights, input: Float32Array, batch: number): Promise<Float32Array> {
+  async forward(request: ForwardRequest): Promise<ForwardResult> {
+    const network = executedNetwork(request);
+    checkForwardRequest(request, network);
+    const { batch, inputs, capture } = request;
     return this.withMemory(() => {
-      const run = new WasmNetworkExecution(this.kernels, network, weights, batch);
-      run.forward(input);
-      return run.logits();
-    });
-  }
-
-  async ntkGradients(network: Network, weights: Weights, input: Float32Array, batch: number): Promise<{ gradients: GradientMatrix; logits: Float32Array }> {
-    return this.withMemory(() => {
-      const run = new WasmNetworkExecution(this.kernels, network, weights, batch);
-      run.forward(input);
-      const logits = run.logits();
-      const { pointer, dimension } = run.ntkGradients();
-      const data = this.kernels.f32(pointer, batch * dimension).slice();
-      return { gradients: { data, rows: batch, columns: dimension }, logits };
-    });
-  }
-
-  async activationPatterns(network: Network, weights: Weights, batches: Float32Array[], batchSize: number): Promise<{ patterns: PatternMatrix; logits: Float32Array[] }> {
-    return this.withMemory(() => {
-      const run = new WasmNetworkExecution(this.kernels, network, weights, batchSize);
-      const relus = run.reluLayers();
-      const features = relus.reduce((total, relu) => total + relu.size, 0);
+      const run = new WasmNetworkExecution(this.kernels, network, request.weights, batch);
+      const captured = (capture?.layers ?? []).map((id) => ({ id, size: tensorSize(network.layers[id].shape) }));
+      const features = captured.reduce((total, layer) => total + layer.size, 0);
       const words = Math.max(1, Math.ceil(features / 32));
-      const rows = batches.length * batchSize;
-      const packed = this.kernels.alloc(rows * words * 4);
-      this.kernels.exports.fill_zero(packed, rows * words);
-      const logits = batches.map((input, index) => {
-        if (input.length !== batchSize * tensorSize(network.input)) throw new RangeError('patch batch has the wrong size');
+      const rows = inputs.length * batch;
+      const packed = capture?.as === 'signs' ? this.kernels.alloc(rows * words * 4) : 0;
+      if (packed) this.kernels.exports.fill_zero(packed, rows * words);
+      const activations: Float32Array[][] = [];
+      const logits = inputs.map((input, index) => {
         run.forward(input);
-        let bitOffset = 0;
-        for (const relu of relus) {
-          this.kernels.exports.pack_signs(relu.pointer, batchSize, relu.size, packed + index * batchSize * words * 4, words, bitOffset);
-          bitOffset += relu.size;
+        if (capture?.as === 'values') activations.push(captured.map((layer) => this.kernels.f32(run.output(layer.id), batch * layer.size).slice()));
+        if (packed) {
+          let bitOffset = 0;
+          for (const layer of captured) {
+            this.kernels.exports.pack_signs(run.output(layer.id), batch, layer.size, packed + index * batch * words * 4, words, bitOffset);
+            bitOffset += layer.size;
+          }
         }
         return run.logits();
       });
-      const patterns = { packed: this.kernels.u32(packed, rows * words).slice(), rows, words, features, firings: relus.length };
-      return { patterns, logits };
+      if (capture?.as === 'values') return { logits, activations };
+      if (packed) return { logits, signs: { packed: this.kernels.u32(packed, rows * words).slice(), rows, words, features, firings: captured.length } };
+      return { logits };
+    });
+  }
+
+  async vjp(request: VjpRequest): Promise<VjpResult> {
+    const network = executedNetwork(request);
+    checkVjpRequest(request, network);
+    const { batch } = request;
+    return this.withMemory(() => {
+      const run = new WasmNetworkExecution(this.kernels, network, request.weights, batch);
+      run.forward(request.input);
+      const logits = run.logits();
+      const { rows, dimension, count, inputGradients } = run.backward(request.cotangents, request.inputGradient === true);
+      const gradients = { data: this.kernels.f32(rows, count * dimension).slice(), rows: count, columns: dimension };
+      const inputFloats = count * batch * tensorSize(network.input);
+      return {
+        logits,
+        gradients: reduceGradientRows(gradients, network, request.reduce),
+        columns: ntkColumns(network).columns,
+        ...(inputGradients ? { inputGradients: this.kernels.f32(inputGradients, inputFloats).slice() } : {}),
+      };
     });
   }
 

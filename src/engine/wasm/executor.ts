@@ -1,10 +1,12 @@
-import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type Network } from '../../graph/ir.js';
 import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
+import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
+import { cotangentCount, type Cotangents } from '../backend.js';
+import { isAvgPool3, wasmLayer } from './layers.js';
 import type { WasmKernels } from './module.js';
 
 /** Pointers of one layer's buffers in WebAssembly memory (0 = not allocated). */
-interface LayerBuffers {
+export interface LayerBuffers {
   output: number;
   gradient: number;
   convPath: ConvPath;
@@ -46,16 +48,12 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
   return 0;
 }
 
-function isAvgPool3(layer: Layer, input: Layer['shape']): boolean {
-  return layer.kind === 'avgpool' && layer.kernel === 3 && layer.stride === 1 && layer.padding === 1 && input.width % 4 === 0;
-}
-
 /**
  * Fusions that save a pass over the batch per cotangent: a ReLU read only by a stride-1 conv is
  * folded into that conv's input gradient (masked by the ReLU output), and a BN or 3×3 average pool
  * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own.
  */
-interface BackwardPlan {
+export interface BackwardPlan {
   readonly flow: GradientFlow;
   /** conv id → the ReLU it reads and folds. */
   readonly foldedRelu: Map<LayerId, LayerId>;
@@ -63,8 +61,7 @@ interface BackwardPlan {
   readonly alias: Map<LayerId, { sum: LayerId; scale: number }>;
 }
 
-function planBackward(network: Network, paths: ConvPath[]): BackwardPlan {
-  const flow = gradientFlow(network);
+function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow): BackwardPlan {
   const consumers = network.layers.map(() => [] as LayerId[]);
   network.layers.forEach((layer, id) => layerInputs(layer).forEach((input) => consumers[input].push(id)));
   const foldedRelu = new Map<LayerId, LayerId>();
@@ -85,22 +82,36 @@ function planBackward(network: Network, paths: ConvPath[]): BackwardPlan {
   return { flow, foldedRelu, alias };
 }
 
+/** What a layer's backward sees: its output gradient and where its input and weight gradients go. */
+export interface BackwardStep {
+  readonly plan: BackwardPlan;
+  /** Pointer to the output gradient (a sum's, when the layer reads it scaled). */
+  readonly dy: number;
+  readonly dyScale: number;
+  /** Whether the gradient flowing into `input` adds to what an earlier consumer wrote. */
+  accumulate(input: LayerId): boolean;
+  accumulateFrom(consumer: LayerId, input: LayerId): boolean;
+  wants(input: LayerId): boolean;
+  /** Pointer into the cotangent's row of G for a parameter, 0 when it is not a gradient column. */
+  weightGradient(param: number): number;
+}
+
 /**
- * Runs one network description on the WebAssembly kernels: a forward pass over a batch and, for
- * the NTK, one backward pass per cotangent (sample i's summed logits) through the full batch, with
- * each weight gradient written straight into row i of G.
+ * Runs one network description on the WebAssembly kernels: a forward pass over a batch and one
+ * backward pass per cotangent through the full batch, with each weight gradient written straight
+ * into the cotangent's row of G. Each layer kind's kernels are in `layers.ts`.
  */
 export class WasmNetworkExecution {
-  private readonly buffers: LayerBuffers[];
-  private readonly weightPointers: number[];
-  private scratch = 0;
-  private staging = 0;
+  readonly buffers: LayerBuffers[];
+  readonly weightPointers: number[];
+  scratch = 0;
+  staging = 0;
 
   constructor(
     private readonly kernels: WasmKernels,
-    private readonly network: Network,
+    readonly network: Network,
     weights: Weights,
-    private readonly batch: number,
+    readonly batch: number,
   ) {
     this.weightPointers = weights.map((tensor) => kernels.upload(tensor));
     this.buffers = network.layers.map((layer) => ({
@@ -121,7 +132,7 @@ export class WasmNetworkExecution {
     });
   }
 
-  private get k() {
+  get k() {
     return this.kernels.exports;
   }
 
@@ -129,7 +140,7 @@ export class WasmNetworkExecution {
   forward(input: Float32Array): number {
     const first = this.buffers[0];
     this.kernels.f32(first.output, input.length).set(input);
-    this.network.layers.forEach((layer, id) => this.forwardLayer(layer, id));
+    this.network.layers.forEach((layer, id) => wasmLayer(layer).forward(this, layer, id));
     return this.buffers[this.buffers.length - 1].output;
   }
 
@@ -138,41 +149,63 @@ export class WasmNetworkExecution {
     return this.kernels.f32(this.buffers[this.buffers.length - 1].output, this.batch * tensorSize(last.shape)).slice();
   }
 
-  /** Each executed ReLU's output, in execution order (the linear-region features). */
-  reluLayers(): { pointer: number; size: number }[] {
-    return this.network.layers.flatMap((layer, id) =>
-      layer.kind === 'relu' ? [{ pointer: this.buffers[id].output, size: tensorSize(layer.shape) }] : [],
-    );
+  /** Pointer to a layer's output (batch × its size floats) after `forward`. */
+  output(id: LayerId): number {
+    return this.buffers[id].output;
   }
 
   /**
-   * G (batch × gradientDim, float32) for the forward pass just run: row i is the gradient of
-   * Σ_c logits[i, c] with respect to every NTK column parameter.
+   * After `forward`: one backward pass per cotangent. Row k of G (count × dimension, float32) is
+   * the gradient of ⟨cotangent k, logits⟩ over the gradient columns; with `withInputGradient`, also
+   * ∂/∂input per cotangent (count × batch × input size).
    */
-  ntkGradients(): { pointer: number; dimension: number } {
+  backward(cotangents: Cotangents, withInputGradient: boolean): { rows: number; dimension: number; count: number; inputGradients: number } {
     const { columns, dimension } = ntkColumns(this.network);
-    const plan = planBackward(this.network, this.buffers.map((b) => b.convPath));
+    const flow = gradientFlow(this.network, { toInput: withInputGradient });
+    const plan = planBackward(this.network, this.buffers.map((b) => b.convPath), flow);
     const columnOffset = new Map(columns.map((column) => [column.param, column.offset]));
-    const g = this.kernels.allocF32(this.batch * dimension);
-    this.k.fill_zero(g, this.batch * dimension);
+    const count = cotangentCount(cotangents, this.batch);
+    const g = this.kernels.allocF32(count * dimension);
+    this.k.fill_zero(g, count * dimension);
+    const inputFloats = this.batch * tensorSize(this.network.input);
+    const inputGradients = withInputGradient ? this.kernels.allocF32(count * inputFloats) : 0;
+    if (inputGradients) this.k.fill_zero(inputGradients, count * inputFloats); // stays zero when no gradient reaches the input
     this.allocateBackward(plan);
 
     const last = this.network.layers.length - 1;
-    const classes = this.network.layers[last].shape.channels;
-    for (let sample = 0; sample < this.batch; sample++) {
-      const seed = this.kernels.f32(this.buffers[last].gradient, this.batch * classes);
-      seed.fill(0);
-      seed.fill(1, sample * classes, (sample + 1) * classes);
-      const row = g + sample * dimension * 4;
-      const columnPointer = (param: number): number => {
+    const outputFloats = this.batch * tensorSize(this.network.layers[last].shape);
+    const accumulateFrom = (consumer: LayerId, input: LayerId): boolean => !flow.writes.get(consumer)?.has(input);
+    const wants = (input: LayerId): boolean => flow.carries[input];
+    for (let k = 0; k < count; k++) {
+      const seed = this.kernels.f32(this.buffers[last].gradient, outputFloats);
+      if (cotangents.kind === 'given') seed.set(cotangents.data.subarray(k * outputFloats, (k + 1) * outputFloats));
+      else {
+        const sampleFloats = outputFloats / this.batch;
+        seed.fill(0);
+        seed.fill(1, k * sampleFloats, (k + 1) * sampleFloats);
+      }
+      const row = g + k * dimension * 4;
+      const weightGradient = (param: number): number => {
         const offset = columnOffset.get(param);
         return offset === undefined ? 0 : row + offset * 4;
       };
       for (let id = last; id >= 0; id--) {
-        if (plan.flow.carries[id]) this.backwardLayer(this.network.layers[id], id, plan, columnPointer);
+        if (!flow.carries[id]) continue;
+        const layer = this.network.layers[id];
+        const aliased = plan.alias.get(id);
+        wasmLayer(layer).backward(this, layer, id, {
+          plan,
+          dy: aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient,
+          dyScale: aliased ? aliased.scale : 1,
+          accumulate: (input) => accumulateFrom(id, input),
+          accumulateFrom,
+          wants,
+          weightGradient,
+        });
       }
+      if (withInputGradient && flow.carries[0]) this.kernels.f32(inputGradients + k * inputFloats * 4, inputFloats).set(this.kernels.f32(this.buffers[0].gradient, inputFloats));
     }
-    return { pointer: g, dimension };
+    return { rows: g, dimension, count, inputGradients };
   }
 
   private allocateBackward(plan: BackwardPlan): void {
@@ -198,183 +231,11 @@ export class WasmNetworkExecution {
     if (this.staging === 0 && stagingFloats > 0) this.staging = this.kernels.allocF32(stagingFloats);
   }
 
-  private forwardLayer(layer: Layer, id: LayerId): void {
-    const k = this.k;
-    const n = this.batch;
-    const out = this.buffers[id].output;
-    const { channels, height, width } = layer.shape;
-    switch (layer.kind) {
-      case 'input':
-        return;
-      case 'conv': {
-        const inShape = this.network.layers[layer.input].shape;
-        const input = this.buffers[layer.input].output;
-        const w = this.weightPointers[layer.weight];
-        const path = this.buffers[id].convPath;
-        if (path !== 'generic') {
-          const run = path === 'stride1' ? k.conv_forward_fast : k.conv_forward_stride2;
-          run(input, out, w, this.buffers[id].padded, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups);
-        } else {
-          k.conv_forward_generic(input, out, w, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
-        }
-        return;
-      }
-      case 'batchnorm': {
-        const b = this.buffers[id];
-        k.bn_forward(this.buffers[layer.input].output, out, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], this.weightPointers[layer.beta], n, channels, height * width);
-        return;
-      }
-      case 'relu':
-        k.relu_forward(this.buffers[layer.input].output, out, n * tensorSize(layer.shape));
-        return;
-      case 'avgpool':
-      case 'maxpool': {
-        const inShape = this.network.layers[layer.input].shape;
-        if (isAvgPool3(layer, inShape)) {
-          k.avgpool3_forward(this.buffers[layer.input].output, out, n * channels, height, width);
-          return;
-        }
-        const run = layer.kind === 'avgpool' ? k.avgpool_forward : k.maxpool_forward;
-        run(this.buffers[layer.input].output, out, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
-        return;
-      }
-      case 'sum':
-        layer.terms.forEach((term, index) => {
-          k.scaled_add(this.buffers[term.input].output, out, n * tensorSize(layer.shape), term.scale, index > 0);
-        });
-        return;
-      case 'zero':
-        k.fill_zero(out, n * tensorSize(layer.shape));
-        return;
-      case 'concat': {
-        let offset = 0;
-        for (const input of layer.inputs) {
-          const size = tensorSize(this.network.layers[input].shape);
-          k.strided_copy(this.buffers[input].output, out + offset * 4, n, size, tensorSize(layer.shape), size, false);
-          offset += size;
-        }
-        return;
-      }
-      case 'gap': {
-        const inShape = this.network.layers[layer.input].shape;
-        k.gap_forward(this.buffers[layer.input].output, out, n * channels, inShape.height * inShape.width);
-        return;
-      }
-      case 'linear': {
-        const inFeatures = tensorSize(this.network.layers[layer.input].shape);
-        k.linear_forward(this.buffers[layer.input].output, out, this.weightPointers[layer.weight], this.weightPointers[layer.bias], n, inFeatures, channels);
-        return;
-      }
-    }
-  }
-
-  private backwardLayer(layer: Layer, id: LayerId, plan: BackwardPlan, columnPointer: (param: number) => number): void {
-    const k = this.k;
-    const n = this.batch;
-    const { flow } = plan;
-    const aliased = plan.alias.get(id);
-    const dy = aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient;
-    const dyScale = aliased ? aliased.scale : 1;
-    const { channels, height, width } = layer.shape;
-    const accumulateFrom = (consumer: LayerId, input: LayerId): boolean => !flow.writes.get(consumer)?.has(input);
-    const accumulate = (input: LayerId): boolean => accumulateFrom(id, input);
-    const wants = (input: LayerId): boolean => flow.carries[input];
-    switch (layer.kind) {
-      case 'input':
-      case 'zero':
-        return;
-      case 'conv': {
-        const inShape = this.network.layers[layer.input].shape;
-        const input = this.buffers[layer.input];
-        const b = this.buffers[id];
-        const dw = columnPointer(layer.weight);
-        if (b.convPath === 'stride1') {
-          if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
-          const relu = plan.foldedRelu.get(id);
-          if (relu !== undefined) {
-            const reluInput = (this.network.layers[relu] as { input: LayerId }).input;
-            if (wants(reluInput)) {
-              k.conv_backward_input_fast(dy, this.buffers[reluInput].gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), this.buffers[relu].output, this.staging);
-            }
-          } else if (wants(layer.input)) {
-            k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0, 0);
-          }
-        } else if (b.convPath === 'stride2') {
-          if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
-          if (wants(layer.input)) {
-            k.conv_backward_input_stride2(dy, input.gradient, this.weightPointers[layer.weight], this.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
-          }
-        } else {
-          const w = this.weightPointers[layer.weight];
-          if (dw) k.conv_backward_weight_generic(dy, input.output, dw, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
-          if (wants(layer.input)) {
-            k.conv_backward_input_generic(dy, input.gradient, w, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
-          }
-        }
-        return;
-      }
-      case 'batchnorm': {
-        const b = this.buffers[id];
-        const dx = wants(layer.input) ? this.buffers[layer.input].gradient : this.scratchGradient(layer);
-        k.bn_backward(dy, dyScale, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], dx, columnPointer(layer.gamma), n, channels, height * width, wants(layer.input) && accumulate(layer.input));
-        return;
-      }
-      case 'relu':
-        if (this.buffers[id].gradient === 0) return; // folded into the conv that reads it
-        if (wants(layer.input)) k.relu_backward(dy, this.buffers[id].output, this.buffers[layer.input].gradient, n * tensorSize(layer.shape), accumulate(layer.input));
-        return;
-      case 'avgpool': {
-        if (!wants(layer.input)) return;
-        const inShape = this.network.layers[layer.input].shape;
-        if (isAvgPool3(layer, inShape)) {
-          k.avgpool3_backward(dy, dyScale, this.buffers[layer.input].gradient, n * channels, height, width, accumulate(layer.input));
-          return;
-        }
-        k.avgpool_backward(dy, this.buffers[layer.input].gradient, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
-        return;
-      }
-      case 'maxpool': {
-        if (!wants(layer.input)) return;
-        const inShape = this.network.layers[layer.input].shape;
-        const input = this.buffers[layer.input];
-        k.maxpool_backward(dy, input.output, input.gradient, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
-        return;
-      }
-      case 'sum':
-        for (const term of layer.terms) {
-          if (plan.alias.get(term.input)?.sum === id) continue; // the term reads this gradient itself
-          if (wants(term.input)) k.scaled_add(dy, this.buffers[term.input].gradient, n * tensorSize(layer.shape), term.scale, accumulate(term.input));
-        }
-        return;
-      case 'concat': {
-        let offset = 0;
-        for (const input of layer.inputs) {
-          const size = tensorSize(this.network.layers[input].shape);
-          if (wants(input)) k.strided_copy(dy + offset * 4, this.buffers[input].gradient, n, tensorSize(layer.shape), size, size, accumulate(input));
-          offset += size;
-        }
-        return;
-      }
-      case 'gap': {
-        if (!wants(layer.input)) return;
-        const inShape = this.network.layers[layer.input].shape;
-        k.gap_backward(dy, this.buffers[layer.input].gradient, n * channels, inShape.height * inShape.width, accumulate(layer.input));
-        return;
-      }
-      case 'linear': {
-        const inFeatures = tensorSize(this.network.layers[layer.input].shape);
-        const dh = wants(layer.input) ? this.buffers[layer.input].gradient : this.scratchGradient(layer);
-        k.linear_backward(dy, this.buffers[layer.input].output, this.weightPointers[layer.weight], dh, columnPointer(layer.weight), n, inFeatures, channels, wants(layer.input) && accumulate(layer.input));
-        return;
-      }
-    }
-  }
-
   private scratchBySize = new Map<number, number>();
 
-  /** A throw-away input-gradient buffer for layers whose input needs none (e.g. the stem's BN input is a conv that does). */
-  private scratchGradient(layer: Layer): number {
-    const floats = this.batch * tensorSize(this.network.layers[layerInputs(layer)[0]].shape);
+  /** A throw-away gradient buffer for a layer input that needs none (a BN or linear kernel writes one anyway). */
+  scratchGradient(input: LayerId): number {
+    const floats = this.batch * tensorSize(this.network.layers[input].shape);
     let pointer = this.scratchBySize.get(floats);
     if (pointer === undefined) {
       pointer = this.kernels.allocF32(floats);

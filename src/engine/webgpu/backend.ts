@@ -1,7 +1,18 @@
 /// <reference types="@webgpu/types" />
-import { tensorSize, type Network } from '../../graph/ir.js';
-import type { Weights } from '../../graph/weights.js';
-import type { Backend, GradientMatrix, PatternMatrix } from '../backend.js';
+import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
+import { ntkColumns, tensorSize, type Network } from '../../graph/ir.js';
+import {
+  checkForwardRequest,
+  checkVjpRequest,
+  cotangentCount,
+  executedNetwork,
+  reduceGradientRows,
+  type Backend,
+  type ForwardRequest,
+  type ForwardResult,
+  type VjpRequest,
+  type VjpResult,
+} from '../backend.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { BufferPool } from './buffers.js';
 import { acquireGpu, type AdapterFacts, type GpuContext } from './device.js';
@@ -20,7 +31,7 @@ export interface WebGpuBackendOptions {
 
 /** What the last evaluation cost: the NTK of one network should be a handful of submits and one read-back. */
 export interface WebGpuEvaluationStats {
-  readonly kind: 'forward' | 'ntk' | 'patterns';
+  readonly kind: 'forward' | 'vjp';
   readonly dispatches: number;
   readonly submits: number;
   readonly readbacks: number;
@@ -103,94 +114,102 @@ export class WebGpuBackend implements Backend {
     return this.adopt(await acquireGpu());
   }
 
-  async forward(network: Network, weights: Weights, input: Float32Array, batch: number): Promise<Float32Array> {
+  async forward(request: ForwardRequest): Promise<ForwardResult> {
+    const network = executedNetwork(request);
+    checkForwardRequest(request, network);
+    const { batch, inputs, capture } = request;
+    const sampleFloats = tensorSize(network.input);
     return this.evaluate(
       'forward',
       async (state, attempt) => {
-        const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, weights, batch);
+        const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, request.weights, batch);
         try {
-          const inputs = this.upload(state, run, input);
-          run.recordForward(inputs);
-          const [logits] = await this.submitAndRead(state, run, [{ buffer: run.logitsBuffer, floats: run.logitsFloats }], attempt);
-          this.record('forward', run, 1, 1, attempt);
-          return logits;
-        } finally {
-          run.release();
-        }
-      },
-      (wasm) => wasm.forward(network, weights, input, batch),
-    );
-  }
-
-  async ntkGradients(network: Network, weights: Weights, input: Float32Array, batch: number): Promise<{ gradients: GradientMatrix; logits: Float32Array }> {
-    return this.evaluate(
-      'ntk',
-      async (state, attempt) => {
-        const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, weights, batch);
-        try {
-          const inputs = this.upload(state, run, input);
-          run.recordForward(inputs);
-          const chunk = this.chunkFor(state, network, batch);
-          const { gradients, dimension } = run.recordNtkGradients(chunk);
-          const [data, logits] = await this.submitAndRead(
-            state,
-            run,
-            [
-              { buffer: gradients, floats: batch * dimension },
-              { buffer: run.logitsBuffer, floats: run.logitsFloats },
-            ],
-            attempt,
-          );
-          this.record('ntk', run, chunk, Math.ceil(batch / chunk), attempt);
-          return { gradients: { data, rows: batch, columns: dimension }, logits };
-        } finally {
-          run.release();
-        }
-      },
-      (wasm) => wasm.ntkGradients(network, weights, input, batch),
-    );
-  }
-
-  async activationPatterns(network: Network, weights: Weights, batches: Float32Array[], batchSize: number): Promise<{ patterns: PatternMatrix; logits: Float32Array[] }> {
-    const sampleFloats = tensorSize(network.input);
-    for (const input of batches) if (input.length !== batchSize * sampleFloats) throw new RangeError('patch batch has the wrong size');
-    return this.evaluate(
-      'patterns',
-      async (state, attempt) => {
-        const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, weights, batchSize);
-        try {
-          const features = run.reluLayers().reduce((total, relu) => total + relu.size, 0);
+          const all = new Float32Array(inputs.length * batch * sampleFloats);
+          inputs.forEach((input, index) => all.set(input, index * batch * sampleFloats));
+          const uploaded = run.upload(all);
+          const layers = capture?.layers ?? [];
+          const sizes = layers.map((id) => batch * tensorSize(network.layers[id].shape));
+          const capturedFloats = sizes.reduce((total, size) => total + size, 0);
+          const features = capturedFloats / batch;
           const words = Math.max(1, Math.ceil(features / 32));
-          const rows = batches.length * batchSize;
-          const all = new Float32Array(rows * sampleFloats);
-          batches.forEach((input, index) => all.set(input, index * batchSize * sampleFloats));
-          const inputs = this.upload(state, run, all);
-          const packed = run.storage(rows * words);
-          run.recorder.flat(KERNELS.fillZero, [rows * words], { 2: packed }, rows * words);
-          const logitsAll = run.storage(batches.length * run.logitsFloats);
-          batches.forEach((_, index) => {
-            run.recordForward(inputs, index * batchSize * sampleFloats);
-            run.recordPatterns(packed, words, index * batchSize);
-            run.copy(run.logitsBuffer, logitsAll, 1, run.logitsFloats, { dstOffset: index * run.logitsFloats });
+          const rows = inputs.length * batch;
+          const packed = capture?.as === 'signs' ? run.storage(rows * words) : undefined;
+          if (packed) run.recorder.flat(KERNELS.fillZero, { count: rows * words }, { 2: packed }, rows * words);
+          const values = capture?.as === 'values' ? run.storage(inputs.length * capturedFloats) : undefined;
+          const single = inputs.length === 1;
+          const logitsAll = single ? run.logitsBuffer : run.storage(inputs.length * run.logitsFloats);
+          inputs.forEach((_, index) => {
+            run.recordForward(uploaded, index * batch * sampleFloats);
+            if (packed) run.recordSigns(layers, packed, words, index * batch);
+            if (values) {
+              let offset = index * capturedFloats;
+              layers.forEach((id, l) => {
+                run.copy(run.outputs[id], values, 1, sizes[l], { dstOffset: offset });
+                offset += sizes[l];
+              });
+            }
+            if (!single) run.copy(run.logitsBuffer, logitsAll, 1, run.logitsFloats, { dstOffset: index * run.logitsFloats });
           });
-          const [bits, logits] = await this.submitAndRead(
-            state,
-            run,
-            [
-              { buffer: packed, floats: rows * words },
-              { buffer: logitsAll, floats: batches.length * run.logitsFloats },
-            ],
-            attempt,
-          );
-          this.record('patterns', run, 1, 1, attempt);
-          const packedWords = new Uint32Array(bits.buffer, bits.byteOffset, bits.length);
-          const patterns = { packed: packedWords, rows, words, features, firings: run.reluLayers().length };
-          return { patterns, logits: batches.map((_, index) => logits.slice(index * run.logitsFloats, (index + 1) * run.logitsFloats)) };
+          const parts = [{ buffer: logitsAll, floats: inputs.length * run.logitsFloats }];
+          if (packed) parts.push({ buffer: packed, floats: rows * words });
+          if (values) parts.push({ buffer: values, floats: inputs.length * capturedFloats });
+          const [logitsData, captured] = await this.submitAndRead(state, run, parts, attempt);
+          this.record('forward', run, 1, 1, attempt);
+          const logits = inputs.map((_, index) => logitsData.slice(index * run.logitsFloats, (index + 1) * run.logitsFloats));
+          if (packed) {
+            const bits = new Uint32Array(captured.buffer, captured.byteOffset, captured.length);
+            return { logits, signs: { packed: bits, rows, words, features, firings: layers.length } };
+          }
+          if (values) {
+            const activations = inputs.map((_, index) => {
+              let offset = index * capturedFloats;
+              return sizes.map((size) => captured.slice(offset, (offset += size)));
+            });
+            return { logits, activations };
+          }
+          return { logits };
         } finally {
           run.release();
         }
       },
-      (wasm) => wasm.activationPatterns(network, weights, batches, batchSize),
+      (wasm) => wasm.forward(request),
+    );
+  }
+
+  async vjp(request: VjpRequest): Promise<VjpResult> {
+    const network = executedNetwork(request);
+    checkVjpRequest(request, network);
+    const { batch } = request;
+    const withInputGradient = request.inputGradient === true;
+    return this.evaluate(
+      'vjp',
+      async (state, attempt) => {
+        const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, request.weights, batch);
+        try {
+          run.recordForward(run.upload(request.input));
+          const count = cotangentCount(request.cotangents, batch);
+          const flow = gradientFlow(network, { toInput: withInputGradient });
+          const chunk = Math.min(count, this.chunkFor(state, network, batch, flow));
+          const { gradients, dimension, inputGradients } = run.recordBackward(request.cotangents, chunk, flow, withInputGradient);
+          const inputFloats = count * batch * tensorSize(network.input);
+          const parts = [
+            { buffer: gradients, floats: count * dimension },
+            { buffer: run.logitsBuffer, floats: run.logitsFloats },
+          ];
+          if (inputGradients) parts.push({ buffer: inputGradients, floats: inputFloats });
+          const [data, logits, inputData] = await this.submitAndRead(state, run, parts, attempt);
+          this.record('vjp', run, chunk, Math.ceil(count / chunk), attempt);
+          return {
+            logits,
+            gradients: reduceGradientRows({ data, rows: count, columns: dimension }, network, request.reduce),
+            columns: ntkColumns(network).columns,
+            ...(inputData ? { inputGradients: inputData } : {}),
+          };
+        } finally {
+          run.release();
+        }
+      },
+      (wasm) => wasm.vjp(request),
     );
   }
 
@@ -205,19 +224,14 @@ export class WebGpuBackend implements Backend {
     this.wasm?.dispose();
   }
 
-  private chunkFor(state: DeviceState, network: Network, batch: number): number {
+  private chunkFor(state: DeviceState, network: Network, batch: number, flow: GradientFlow): number {
     const limits = state.gpu.device.limits;
-    return chooseChunk(network, batch, {
+    const chunkLimits = {
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
       memoryBudgetBytes: this.options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET,
       maxChunk: this.options.maxChunk ?? Number.POSITIVE_INFINITY,
-    });
-  }
-
-  private upload(state: DeviceState, run: WebGpuNetworkExecution, data: Float32Array): GPUBuffer {
-    const buffer = run.storage(data.length);
-    state.gpu.device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
-    return buffer;
+    };
+    return chooseChunk(network, batch, chunkLimits, flow);
   }
 
   private record(kind: WebGpuEvaluationStats['kind'], run: WebGpuNetworkExecution, chunk: number, chunks: number, attempt: number): void {

@@ -1,9 +1,11 @@
 /// <reference types="@webgpu/types" />
 import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
-import { ntkColumns, tensorSize, type Layer, type LayerId, type Network } from '../../graph/ir.js';
+import { layerParams, ntkColumns, tensorSize, type LayerId, type Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
+import { cotangentCount, outputSize, type Cotangents } from '../backend.js';
 import type { BufferPool } from './buffers.js';
-import { DispatchRecorder, floatBits, KERNELS } from './kernels.js';
+import { DispatchRecorder, KERNELS } from './kernels.js';
+import { gpuLayer } from './layers.js';
 
 const STORAGE = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -45,8 +47,7 @@ export function backwardScratchFloats(network: Network): number {
  * Cotangents per backward chunk: every gradient slot (chunk × batch × largest layer) and the
  * scratch must each fit one binding, and all of them together the memory budget.
  */
-export function chooseChunk(network: Network, batch: number, limits: ChunkLimits): number {
-  const flow = gradientFlow(network);
+export function chooseChunk(network: Network, batch: number, limits: ChunkLimits, flow: GradientFlow = gradientFlow(network)): number {
   const fieldBytes = batch * largestCarriedLayer(network, flow) * 4;
   const scratchBytes = batch * backwardScratchFloats(network) * 4;
   const byBinding = Math.floor(limits.maxBindingBytes / Math.max(fieldBytes, scratchBytes));
@@ -60,31 +61,30 @@ interface GpuResources {
 }
 
 /**
- * Records one network evaluation on the device: the forward pass over a batch (keeping what the
- * backward needs), the NTK backward in chunks of cotangents, activation-pattern packing. Nothing
- * runs until the caller encodes `recorder` and submits.
+ * Records one network evaluation on the device: forward passes over a batch (keeping what the
+ * backward needs), reverse passes in chunks of cotangents, sign packing of captured layers. Each
+ * layer kind's kernels are in `layers.ts`. Nothing runs until the caller encodes `recorder` and submits.
  */
 export class WebGpuNetworkExecution {
   readonly recorder = new DispatchRecorder();
   private readonly acquired: GPUBuffer[] = [];
-  private readonly outputs: GPUBuffer[];
-  private readonly normalised = new Map<LayerId, GPUBuffer>();
+  readonly outputs: GPUBuffer[];
+  readonly normalised = new Map<LayerId, GPUBuffer>();
   /** BatchNorm: (mean, 1/σ) per channel. */
-  private readonly statistics = new Map<LayerId, GPUBuffer>();
+  readonly statistics = new Map<LayerId, GPUBuffer>();
   /** Per-(sample, channel) partial sums of the BatchNorm forward. */
-  private readonly forwardScratch: GPUBuffer;
-  /** Backward scratch (partial sums per gradient field) and per-(cotangent, channel) BN means. */
-  private backwardScratch: GPUBuffer | undefined;
-  private gradientStats: GPUBuffer | undefined;
+  readonly forwardScratch: GPUBuffer;
+  /** Backward scratch (partial sums per gradient field) and per-(cotangent, channel) BN means, sized per chunk. */
+  private scratch: { partials: GPUBuffer; means: GPUBuffer } | undefined;
   private readonly weightBuffers: (GPUBuffer | undefined)[];
   /** Stand-ins for writable bindings a dispatch declares but does not use (two, so they never alias). */
-  private readonly dummies: [GPUBuffer, GPUBuffer];
+  readonly dummies: [GPUBuffer, GPUBuffer];
 
   constructor(
     private readonly gpu: GpuResources,
-    private readonly network: Network,
+    readonly network: Network,
     weights: Weights,
-    private readonly batch: number,
+    readonly batch: number,
   ) {
     this.outputs = network.layers.map((layer) => this.storage(batch * tensorSize(layer.shape)));
     let widestBatchNorm = 1;
@@ -95,12 +95,7 @@ export class WebGpuNetworkExecution {
       widestBatchNorm = Math.max(widestBatchNorm, layer.shape.channels);
     });
     this.forwardScratch = this.storage(batch * widestBatchNorm);
-    const used = new Set<number>();
-    for (const layer of network.layers) {
-      if (layer.kind === 'conv') used.add(layer.weight);
-      if (layer.kind === 'batchnorm') used.add(layer.gamma).add(layer.beta);
-      if (layer.kind === 'linear') used.add(layer.weight).add(layer.bias);
-    }
+    const used = new Set(network.layers.flatMap(layerParams));
     this.weightBuffers = weights.map((tensor, param) => {
       if (!used.has(param)) return undefined;
       const buffer = this.storage(tensor.length);
@@ -117,6 +112,13 @@ export class WebGpuNetworkExecution {
     return buffer;
   }
 
+  /** A storage buffer holding `data`. */
+  upload(data: Float32Array): GPUBuffer {
+    const buffer = this.storage(data.length);
+    this.gpu.device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
+    return buffer;
+  }
+
   release(): void {
     this.gpu.pool.release(this.acquired);
     this.acquired.length = 0;
@@ -130,133 +132,71 @@ export class WebGpuNetworkExecution {
     return this.batch * tensorSize(this.network.layers[this.network.layers.length - 1].shape);
   }
 
-  reluLayers(): { id: LayerId; size: number }[] {
-    return this.network.layers.flatMap((layer, id) => (layer.kind === 'relu' ? [{ id, size: tensorSize(layer.shape) }] : []));
-  }
-
   /** Copies `rows` rows of `rowLength` floats between buffers (strides and offsets in floats). */
   copy(from: GPUBuffer, to: GPUBuffer, rows: number, rowLength: number, shape: { srcStride?: number; dstStride?: number; srcOffset?: number; dstOffset?: number; accumulate?: boolean } = {}): void {
     const { srcStride = rowLength, dstStride = rowLength, srcOffset = 0, dstOffset = 0, accumulate = false } = shape;
-    const params = [0, 0, accumulate ? 1 : 0, 0, rows, rowLength, srcStride, dstStride, srcOffset, dstOffset, 0, 0];
-    this.recorder.flat(KERNELS.stridedCopy, params, { 1: from, 2: to }, rows * rowLength);
+    this.recorder.flat(KERNELS.stridedCopy, { accumulate, rows, rowLength, srcStride, dstStride, srcOffset, dstOffset }, { 1: from, 2: to }, rows * rowLength);
   }
 
   /** Forward pass over the batch held in `inputs` from float `inputOffset` on. */
   recordForward(inputs: GPUBuffer, inputOffset = 0): void {
     const inputFloats = this.batch * tensorSize(this.network.input);
     this.copy(inputs, this.outputs[0], 1, inputFloats, { srcOffset: inputOffset });
-    this.network.layers.forEach((layer, id) => this.recordLayerForward(layer, id));
+    this.network.layers.forEach((layer, id) => gpuLayer(layer).forward(this, layer, id));
   }
 
-  /** Sets each ReLU output's sign bits in rows firstRow.. of `packed` (rows of `words` u32). */
-  recordPatterns(packed: GPUBuffer, words: number, firstRow: number): void {
+  /** Sets the sign bits of `layers`' outputs in rows firstRow.. of `packed` (rows of `words` u32). */
+  recordSigns(layers: readonly LayerId[], packed: GPUBuffer, words: number, firstRow: number): void {
     let bitOffset = 0;
-    for (const relu of this.reluLayers()) {
-      const count = this.batch * relu.size;
-      this.recorder.flat(KERNELS.packSigns, [count, relu.size, words, bitOffset, firstRow], { 1: this.outputs[relu.id], 2: packed }, count);
-      bitOffset += relu.size;
+    for (const id of layers) {
+      const size = tensorSize(this.network.layers[id].shape);
+      const count = this.batch * size;
+      this.recorder.flat(KERNELS.packSigns, { count, size, words, bitOffset, firstRow }, { 1: this.outputs[id], 2: packed }, count);
+      bitOffset += size;
     }
   }
 
-  private recordLayerForward(layer: Layer, id: LayerId): void {
-    const n = this.batch;
-    const out = this.outputs[id];
-    const size = tensorSize(layer.shape);
-    const { channels, height, width } = layer.shape;
-    const r = this.recorder;
-    switch (layer.kind) {
-      case 'input':
-        return;
-      case 'conv': {
-        const inShape = this.network.layers[layer.input].shape;
-        const blocks = Math.ceil(channels / layer.groups / 4) * layer.groups;
-        const params = [n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups, 0, n, 0, 0];
-        r.flat(KERNELS.convForward, params, { 1: this.outputs[layer.input], 2: this.weight(layer.weight), 3: out }, n * blocks * height * width);
-        return;
-      }
-      case 'batchnorm': {
-        const stats = this.statistics.get(id)!;
-        const x = this.outputs[layer.input];
-        const params = [n, n, channels, height * width, 0, 0, 0, 0];
-        r.flat(KERNELS.bnRowSums, params, { 1: x, 4: this.forwardScratch }, n * channels);
-        r.flat(KERNELS.bnMean, params, { 1: this.forwardScratch, 6: stats }, channels);
-        r.flat(KERNELS.bnRowSquareSums, params, { 1: x, 4: this.forwardScratch, 6: stats }, n * channels);
-        r.flat(KERNELS.bnInverseStd, params, { 1: this.forwardScratch, 6: stats }, channels);
-        r.flat(KERNELS.bnNormalise, params, { 1: x, 2: this.weight(layer.gamma), 3: this.weight(layer.beta), 4: out, 5: this.normalised.get(id)!, 6: stats }, n * size);
-        return;
-      }
-      case 'relu':
-        r.flat(KERNELS.reluForward, [n * size, n * size, 0, 0], { 1: this.outputs[layer.input], 2: out }, n * size);
-        return;
-      case 'avgpool':
-      case 'maxpool': {
-        const inShape = this.network.layers[layer.input].shape;
-        const params = [n * channels, n * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, 0];
-        r.flat(layer.kind === 'avgpool' ? KERNELS.avgpoolForward : KERNELS.maxpoolForward, params, { 1: this.outputs[layer.input], 2: out }, n * size);
-        return;
-      }
-      case 'sum':
-        layer.terms.forEach((term, index) => {
-          r.flat(KERNELS.scaledAdd, [n * size, 0, index > 0 ? 1 : 0, floatBits(term.scale)], { 1: this.outputs[term.input], 2: out }, n * size);
-        });
-        return;
-      case 'zero':
-        r.flat(KERNELS.fillZero, [n * size], { 2: out }, n * size);
-        return;
-      case 'concat': {
-        let offset = 0;
-        for (const input of layer.inputs) {
-          const part = tensorSize(this.network.layers[input].shape);
-          this.copy(this.outputs[input], out, n, part, { dstStride: size, dstOffset: offset });
-          offset += part;
-        }
-        return;
-      }
-      case 'gap': {
-        const inShape = this.network.layers[layer.input].shape;
-        const hw = inShape.height * inShape.width;
-        r.flat(KERNELS.gapForward, [n * channels, 0, 0, 0, 0, hw], { 1: this.outputs[layer.input], 2: out }, n * channels);
-        return;
-      }
-      case 'linear': {
-        const inFeatures = tensorSize(this.network.layers[layer.input].shape);
-        r.flat(
-          KERNELS.linearForward,
-          [n, inFeatures, channels, 0, n, 0, 0, 0],
-          { 1: this.outputs[layer.input], 2: this.weight(layer.weight), 3: this.weight(layer.bias), 4: out },
-          n * channels,
-        );
-        return;
-      }
-    }
-  }
-
-  private weight(param: number): GPUBuffer {
+  weight(param: number): GPUBuffer {
     const buffer = this.weightBuffers[param];
     if (!buffer) throw new Error(`parameter ${this.network.params[param].name} was not uploaded`);
     return buffer;
   }
 
+  backwardScratch(): GPUBuffer {
+    if (!this.scratch) throw new Error('backward scratch used outside recordBackward');
+    return this.scratch.partials;
+  }
+
+  gradientStats(): GPUBuffer {
+    if (!this.scratch) throw new Error('backward scratch used outside recordBackward');
+    return this.scratch.means;
+  }
+
   /**
-   * The NTK backward for every cotangent, `chunk` at a time, after `recordForward`: returns G
-   * (batch × dimension floats) on the device.
+   * After `recordForward`: one reverse pass per cotangent, `chunk` at a time. Returns G
+   * (count × dimension floats) on the device, each cotangent's weight gradients summed into its
+   * row there, and with `withInputGradient` the input gradients (count × batch × input size).
    */
-  recordNtkGradients(chunk: number): { gradients: GPUBuffer; dimension: number } {
+  recordBackward(cotangents: Cotangents, chunk: number, flow: GradientFlow, withInputGradient: boolean): { gradients: GPUBuffer; dimension: number; inputGradients?: GPUBuffer } {
     const { columns, dimension } = ntkColumns(this.network);
     const columnOffset = new Map(columns.map((column) => [column.param, column.offset]));
-    const flow = gradientFlow(this.network);
     const n = this.batch;
-    const gradients = this.storage(n * dimension);
-    this.recorder.flat(KERNELS.fillZero, [n * dimension], { 2: gradients }, n * dimension);
+    const count = cotangentCount(cotangents, n);
+    const gradients = this.storage(count * dimension);
+    this.recorder.flat(KERNELS.fillZero, { count: count * dimension }, { 2: gradients }, count * dimension);
+    const inputFloats = n * tensorSize(this.network.input);
+    const inputGradients = withInputGradient ? this.storage(count * inputFloats) : undefined;
+    if (inputGradients) this.recorder.flat(KERNELS.fillZero, { count: count * inputFloats }, { 2: inputGradients }, count * inputFloats);
+    const given = cotangents.kind === 'given' ? this.upload(cotangents.data) : undefined;
     const slotFloats = chunk * n * largestCarriedLayer(this.network, flow);
-    this.backwardScratch = this.storage(chunk * n * backwardScratchFloats(this.network));
     const widest = this.network.layers.reduce((most, layer) => (layer.kind === 'batchnorm' ? Math.max(most, layer.shape.channels) : most), 1);
-    this.gradientStats = this.storage(chunk * 2 * widest);
+    this.scratch = { partials: this.storage(chunk * n * backwardScratchFloats(this.network)), means: this.storage(chunk * 2 * widest) };
     const slots: GPUBuffer[] = [];
     const freeSlots: GPUBuffer[] = [];
     const last = this.network.layers.length - 1;
-    for (let first = 0; first < n; first += chunk) {
-      const count = Math.min(chunk, n - first);
+    const classes = outputSize(this.network);
+    for (let first = 0; first < count; first += chunk) {
+      const chunkCount = Math.min(chunk, count - first);
       const fieldOf = new Map<LayerId, GPUBuffer>();
       const take = (id: LayerId): void => {
         let slot = freeSlots.pop();
@@ -264,132 +204,31 @@ export class WebGpuNetworkExecution {
         fieldOf.set(id, slot);
       };
       take(last);
-      const classes = this.network.classes;
-      this.recorder.flat(KERNELS.seedCotangents, [count * n * classes, 0, 0, 0, 0, classes, 0, 0, 0, 0, n, first], { 2: fieldOf.get(last)! }, count * n * classes);
+      const seedFloats = chunkCount * n * classes;
+      if (given) this.copy(given, fieldOf.get(last)!, 1, seedFloats, { srcOffset: first * n * classes });
+      else this.recorder.flat(KERNELS.seedCotangents, { count: seedFloats, rowLength: classes, batch: n, firstCotangent: first }, { 2: fieldOf.get(last)! }, seedFloats);
       for (let id = last; id >= 0; id--) {
         if (!flow.carries[id]) continue;
         for (const input of flow.writes.get(id) ?? []) take(input);
-        const column = (param: number): number | undefined => {
-          const offset = columnOffset.get(param);
-          return offset === undefined ? undefined : first * dimension + offset;
-        };
-        this.recordLayerBackward(this.network.layers[id], id, flow, fieldOf, count, column, gradients, dimension);
+        const layer = this.network.layers[id];
+        gpuLayer(layer).backward(this, layer, id, {
+          dy: fieldOf.get(id)!,
+          cotangents: chunkCount,
+          accumulate: (input) => !flow.writes.get(id)?.has(input),
+          wants: (input) => flow.carries[input],
+          field: (input) => fieldOf.get(input)!,
+          gradientRow: (param) => {
+            const offset = columnOffset.get(param);
+            return offset === undefined ? undefined : first * dimension + offset;
+          },
+          gradients,
+          dimension,
+        });
+        if (id === 0 && inputGradients) this.copy(fieldOf.get(0)!, inputGradients, 1, chunkCount * inputFloats, { dstOffset: first * inputFloats });
         freeSlots.push(fieldOf.get(id)!);
         fieldOf.delete(id);
       }
     }
-    return { gradients, dimension };
-  }
-
-  private recordLayerBackward(
-    layer: Layer,
-    id: LayerId,
-    flow: GradientFlow,
-    fieldOf: Map<LayerId, GPUBuffer>,
-    cotangents: number,
-    gradientRow: (param: number) => number | undefined,
-    gradients: GPUBuffer,
-    dimension: number,
-  ): void {
-    const r = this.recorder;
-    const batch = this.batch;
-    const fields = cotangents * batch;
-    const dy = fieldOf.get(id)!;
-    const size = tensorSize(layer.shape);
-    const { channels, height, width } = layer.shape;
-    const accumulate = (input: LayerId): number => (flow.writes.get(id)?.has(input) ? 0 : 1);
-    const wants = (input: LayerId): boolean => flow.carries[input];
-    switch (layer.kind) {
-      case 'input':
-      case 'zero':
-        return;
-      case 'conv': {
-        const inShape = this.network.layers[layer.input].shape;
-        const geometry = [inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups];
-        const row = gradientRow(layer.weight);
-        if (row !== undefined) {
-          const weightCount = this.network.params[layer.weight].size;
-          const scratch = this.backwardScratch!;
-          r.flat(KERNELS.convWeightPartials, [fields, ...geometry, 0, batch, 0, 0], { 1: dy, 3: scratch, 4: this.outputs[layer.input] }, fields * weightCount);
-          r.flat(KERNELS.sumCotangentRows, [cotangents, batch, weightCount, row, dimension], { 1: scratch, 2: gradients }, cotangents * weightCount);
-        }
-        if (wants(layer.input)) {
-          const dx = fieldOf.get(layer.input)!;
-          r.flat(KERNELS.convBackwardInput, [fields, ...geometry, accumulate(layer.input), batch, 0, 0], { 1: dy, 2: this.weight(layer.weight), 3: dx }, fields * tensorSize(inShape));
-        }
-        return;
-      }
-      case 'batchnorm': {
-        const row = gradientRow(layer.gamma);
-        const params = [fields, batch, channels, height * width, accumulate(layer.input), row !== undefined ? 1 : 0, row ?? 0, dimension];
-        const scratch = this.backwardScratch!;
-        const means = this.gradientStats!;
-        r.flat(KERNELS.bnGradientRowSums, params, { 1: dy, 4: scratch, 5: this.normalised.get(id)! }, fields * channels);
-        r.flat(KERNELS.bnGradientStats, params, { 1: scratch, 6: means, 7: row !== undefined ? gradients : this.dummies[0] }, cotangents * channels);
-        if (wants(layer.input)) {
-          const bindings = { 1: dy, 2: this.weight(layer.gamma), 3: this.statistics.get(id)!, 4: fieldOf.get(layer.input)!, 5: this.normalised.get(id)!, 6: means };
-          r.flat(KERNELS.bnInputGradient, params, bindings, fields * size);
-        }
-        return;
-      }
-      case 'relu':
-        if (wants(layer.input)) {
-          r.flat(KERNELS.reluBackward, [fields * size, batch * size, accumulate(layer.input), 0], { 1: dy, 2: fieldOf.get(layer.input)!, 3: this.outputs[id] }, fields * size);
-        }
-        return;
-      case 'avgpool':
-      case 'maxpool': {
-        if (!wants(layer.input)) return;
-        const inShape = this.network.layers[layer.input].shape;
-        const params = [fields * channels, batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input)];
-        const bindings: Record<number, GPUBuffer> = { 1: dy, 2: fieldOf.get(layer.input)! };
-        if (layer.kind === 'maxpool') bindings[3] = this.outputs[layer.input];
-        r.flat(layer.kind === 'avgpool' ? KERNELS.avgpoolBackward : KERNELS.maxpoolBackward, params, bindings, fields * tensorSize(inShape));
-        return;
-      }
-      case 'sum':
-        for (const term of layer.terms) {
-          if (!wants(term.input)) continue;
-          r.flat(KERNELS.scaledAdd, [fields * size, 0, accumulate(term.input), floatBits(term.scale)], { 1: dy, 2: fieldOf.get(term.input)! }, fields * size);
-        }
-        return;
-      case 'concat': {
-        let offset = 0;
-        for (const input of layer.inputs) {
-          const part = tensorSize(this.network.layers[input].shape);
-          if (wants(input)) this.copy(dy, fieldOf.get(input)!, fields, part, { srcStride: size, srcOffset: offset, accumulate: accumulate(input) === 1 });
-          offset += part;
-        }
-        return;
-      }
-      case 'gap': {
-        if (!wants(layer.input)) return;
-        const inShape = this.network.layers[layer.input].shape;
-        const hw = inShape.height * inShape.width;
-        r.flat(KERNELS.gapBackward, [fields * channels * hw, 0, accumulate(layer.input), 0, 0, hw], { 1: dy, 2: fieldOf.get(layer.input)! }, fields * channels * hw);
-        return;
-      }
-      case 'linear': {
-        const inFeatures = tensorSize(this.network.layers[layer.input].shape);
-        const row = gradientRow(layer.weight);
-        if (row !== undefined) {
-          r.flat(
-            KERNELS.linearBackwardWeight,
-            [fields, inFeatures, channels, 0, batch, cotangents, row, dimension],
-            { 1: dy, 4: gradients, 5: this.outputs[layer.input] },
-            cotangents * channels * inFeatures,
-          );
-        }
-        if (wants(layer.input)) {
-          r.flat(
-            KERNELS.linearBackwardInput,
-            [fields, inFeatures, channels, accumulate(layer.input), batch, cotangents, 0, 0],
-            { 1: dy, 2: this.weight(layer.weight), 4: fieldOf.get(layer.input)! },
-            fields * inFeatures,
-          );
-        }
-        return;
-      }
-    }
+    return { gradients, dimension, inputGradients };
   }
 }

@@ -9,43 +9,85 @@ import reduceSource from '../../../shaders/reduce.wgsl';
 import type { BufferPool } from './buffers.js';
 import type { KernelRef, PipelineCache } from './pipelines.js';
 
-export interface Kernel extends KernelRef {
+/**
+ * A WGSL file and the fields of its `Params` uniform struct, in declaration order (test/ops.test.ts
+ * checks them against the WGSL). Dispatches name their parameters; the writer lays them out.
+ */
+interface Shader<F extends string> {
+  readonly name: string;
+  readonly source: string;
+  readonly fields: readonly F[];
+}
+
+const shader = <const F extends string>(name: string, source: string, fields: readonly F[]): Shader<F> => ({ name, source, fields });
+
+export const SHADERS = {
+  elementwise: shader('elementwise', elementwiseSource, ['count', 'forwardCount', 'accumulate', 'scaleBits', 'rows', 'rowLength', 'srcStride', 'dstStride', 'srcOffset', 'dstOffset', 'batch', 'firstCotangent']),
+  conv: shader('conv', convSource, ['samples', 'inChannels', 'inHeight', 'inWidth', 'outChannels', 'outHeight', 'outWidth', 'kernel', 'stride', 'padding', 'dilation', 'groups', 'accumulate', 'batch', 'gradientRow', 'gradientStride']),
+  reduce: shader('reduce', reduceSource, ['cotangents', 'batch', 'width', 'gradientRow', 'gradientStride']),
+  batchnorm: shader('batchnorm', batchnormSource, ['samples', 'batch', 'channels', 'plane', 'accumulate', 'writeGamma', 'gradientRow', 'gradientStride']),
+  pool: shader('pool', poolSource, ['planes', 'forwardPlanes', 'inHeight', 'inWidth', 'outHeight', 'outWidth', 'kernel', 'stride', 'padding', 'accumulate']),
+  linear: shader('linear', linearSource, ['samples', 'inFeatures', 'outFeatures', 'accumulate', 'batch', 'cotangents', 'gradientRow', 'gradientStride']),
+  patterns: shader('patterns', patternsSource, ['count', 'size', 'words', 'bitOffset', 'firstRow']),
+};
+
+export interface Kernel<F extends string = string> extends KernelRef {
+  readonly fields: readonly F[];
   /** Invocations per workgroup along x, for kernels dispatched over a flat index space. */
   readonly workgroupSize: number;
 }
 
-const kernel = (source: string, entryPoint: string, workgroupSize: number): Kernel => ({ source, entryPoint, workgroupSize });
+const kernel = <F extends string>(from: Shader<F>, entryPoint: string, workgroupSize: number): Kernel<F> => ({
+  key: `${from.name}.${entryPoint}`,
+  source: from.source,
+  entryPoint,
+  fields: from.fields,
+  workgroupSize,
+});
+
+/** A dispatch's parameters by field name; fields left out are 0 (booleans are 0/1, negative i32 fields wrap). */
+export type KernelParams<F extends string> = { readonly [K in F]?: number | boolean };
+
+const { elementwise, conv, reduce, batchnorm, pool, linear, patterns } = SHADERS;
 
 export const KERNELS = {
-  reluForward: kernel(elementwiseSource, 'relu_forward', 256),
-  reluBackward: kernel(elementwiseSource, 'relu_backward', 256),
-  scaledAdd: kernel(elementwiseSource, 'scaled_add', 256),
-  fillZero: kernel(elementwiseSource, 'fill_zero', 256),
-  stridedCopy: kernel(elementwiseSource, 'strided_copy', 256),
-  gapForward: kernel(elementwiseSource, 'gap_forward', 256),
-  gapBackward: kernel(elementwiseSource, 'gap_backward', 256),
-  seedCotangents: kernel(elementwiseSource, 'seed_cotangents', 256),
-  convForward: kernel(convSource, 'conv_forward', 64),
-  convBackwardInput: kernel(convSource, 'conv_backward_input', 64),
-  convWeightPartials: kernel(convSource, 'conv_weight_partials', 64),
-  sumCotangentRows: kernel(reduceSource, 'sum_cotangent_rows', 256),
-  bnRowSums: kernel(batchnormSource, 'bn_row_sums', 256),
-  bnRowSquareSums: kernel(batchnormSource, 'bn_row_square_sums', 256),
-  bnMean: kernel(batchnormSource, 'bn_mean', 256),
-  bnInverseStd: kernel(batchnormSource, 'bn_inverse_std', 256),
-  bnNormalise: kernel(batchnormSource, 'bn_normalise', 256),
-  bnGradientRowSums: kernel(batchnormSource, 'bn_gradient_row_sums', 256),
-  bnGradientStats: kernel(batchnormSource, 'bn_gradient_stats', 256),
-  bnInputGradient: kernel(batchnormSource, 'bn_input_gradient', 256),
-  avgpoolForward: kernel(poolSource, 'avgpool_forward', 256),
-  avgpoolBackward: kernel(poolSource, 'avgpool_backward', 256),
-  maxpoolForward: kernel(poolSource, 'maxpool_forward', 256),
-  maxpoolBackward: kernel(poolSource, 'maxpool_backward', 256),
-  linearForward: kernel(linearSource, 'linear_forward', 256),
-  linearBackwardInput: kernel(linearSource, 'linear_backward_input', 256),
-  linearBackwardWeight: kernel(linearSource, 'linear_backward_weight', 256),
-  packSigns: kernel(patternsSource, 'pack_signs', 256),
-} satisfies Record<string, Kernel>;
+  reluForward: kernel(elementwise, 'relu_forward', 256),
+  reluBackward: kernel(elementwise, 'relu_backward', 256),
+  scaledAdd: kernel(elementwise, 'scaled_add', 256),
+  fillZero: kernel(elementwise, 'fill_zero', 256),
+  stridedCopy: kernel(elementwise, 'strided_copy', 256),
+  gapForward: kernel(elementwise, 'gap_forward', 256),
+  gapBackward: kernel(elementwise, 'gap_backward', 256),
+  seedCotangents: kernel(elementwise, 'seed_cotangents', 256),
+  convForward: kernel(conv, 'conv_forward', 64),
+  convBackwardInput: kernel(conv, 'conv_backward_input', 64),
+  convWeightPartials: kernel(conv, 'conv_weight_partials', 64),
+  sumCotangentRows: kernel(reduce, 'sum_cotangent_rows', 256),
+  bnRowSums: kernel(batchnorm, 'bn_row_sums', 256),
+  bnRowSquareSums: kernel(batchnorm, 'bn_row_square_sums', 256),
+  bnMean: kernel(batchnorm, 'bn_mean', 256),
+  bnInverseStd: kernel(batchnorm, 'bn_inverse_std', 256),
+  bnNormalise: kernel(batchnorm, 'bn_normalise', 256),
+  bnGradientRowSums: kernel(batchnorm, 'bn_gradient_row_sums', 256),
+  bnGradientStats: kernel(batchnorm, 'bn_gradient_stats', 256),
+  bnInputGradient: kernel(batchnorm, 'bn_input_gradient', 256),
+  avgpoolForward: kernel(pool, 'avgpool_forward', 256),
+  avgpoolBackward: kernel(pool, 'avgpool_backward', 256),
+  maxpoolForward: kernel(pool, 'maxpool_forward', 256),
+  maxpoolBackward: kernel(pool, 'maxpool_backward', 256),
+  linearForward: kernel(linear, 'linear_forward', 256),
+  linearBackwardInput: kernel(linear, 'linear_backward_input', 256),
+  linearBackwardWeight: kernel(linear, 'linear_backward_weight', 256),
+  packSigns: kernel(patterns, 'pack_signs', 256),
+};
+
+/** The uniform block of one dispatch: each named value at its field's position. */
+function paramsBlock<F extends string>(kernel: Kernel<F>, params: KernelParams<F>): number[] {
+  return kernel.fields.map((field): number => {
+    const value: number | boolean | undefined = params[field];
+    return typeof value === 'boolean' ? Number(value) : (value ?? 0);
+  });
+}
 
 /** The raw bits of a float32, for float fields of a u32 parameter block. */
 export function floatBits(value: number): number {
@@ -76,13 +118,13 @@ export class DispatchRecorder {
   }
 
   /** A dispatch over a grid of workgroups (kernels that own one workgroup per reduction). */
-  grid(kernel: Kernel, params: readonly number[], bindings: Record<number, GPUBuffer>, x: number, y = 1): void {
+  grid<F extends string>(kernel: Kernel<F>, params: KernelParams<F>, bindings: Record<number, GPUBuffer>, x: number, y = 1): void {
     if (x === 0 || y === 0) return;
-    this.dispatches.push({ kernel, params, bindings: Object.entries(bindings).map(([b, buffer]) => [Number(b), buffer] as const), workgroups: [x, y] });
+    this.dispatches.push({ kernel, params: paramsBlock(kernel, params), bindings: Object.entries(bindings).map(([b, buffer]) => [Number(b), buffer] as const), workgroups: [x, y] });
   }
 
   /** A dispatch of `invocations` threads over a flat index (folded into 2-D past 65,535 workgroups). */
-  flat(kernel: Kernel, params: readonly number[], bindings: Record<number, GPUBuffer>, invocations: number): void {
+  flat<F extends string>(kernel: Kernel<F>, params: KernelParams<F>, bindings: Record<number, GPUBuffer>, invocations: number): void {
     const groups = Math.ceil(invocations / kernel.workgroupSize);
     const x = Math.min(groups, MAX_WORKGROUPS_PER_DIMENSION);
     this.grid(kernel, params, bindings, x, Math.ceil(groups / Math.max(x, 1)));
@@ -113,7 +155,7 @@ export class DispatchRecorder {
       const start = performance.now();
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
-      const key = dispatch.kernel.entryPoint + (dispatch.kernel.constants ? JSON.stringify(dispatch.kernel.constants) : '');
+      const key = dispatch.kernel.key + (dispatch.kernel.constants ? JSON.stringify(dispatch.kernel.constants) : '');
       times.set(key, (times.get(key) ?? 0) + performance.now() - start);
     }
     return times;

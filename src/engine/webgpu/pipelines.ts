@@ -3,14 +3,16 @@
 export type PipelineConstants = Readonly<Record<string, number>>;
 
 export interface KernelRef {
+  /** Names the kernel (`shader.entryPoint`): with the constants, the pipeline's cache key. */
+  readonly key: string;
   readonly source: string;
   readonly entryPoint: string;
   readonly constants?: PipelineConstants;
 }
 
 /**
- * Every shader variant is compiled once per device: a pipeline is keyed by its WGSL source, entry
- * point and override constants (compiling costs ≈ 0.4 s on a software adapter).
+ * Every shader variant is compiled once per device: a pipeline is keyed by the kernel's name and
+ * override constants (compiling costs ≈ 0.4 s on a software adapter).
  */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
@@ -21,7 +23,7 @@ export class PipelineCache {
 
   private key(kernel: KernelRef): string {
     const constants = kernel.constants ? JSON.stringify(Object.entries(kernel.constants).sort()) : '';
-    return `${kernel.entryPoint}\u0000${constants}\u0000${kernel.source}`;
+    return `${kernel.key}\u0000${constants}`;
   }
 
   private module(source: string): GPUShaderModule {

@@ -35,7 +35,8 @@ export function selfCheckNetwork(): { network: Network; weights: Float32Array[];
 /** Whether `candidate` matches `reference` on the self-check network (relative 1e-4). */
 export async function passesSelfCheck(candidate: Backend, reference: Backend): Promise<boolean> {
   const { network, weights, input, batch } = selfCheckNetwork();
-  const [got, want] = await Promise.all([candidate.forward(network, weights, input, batch), reference.forward(network, weights, input, batch)]);
+  const request = { network, weights, inputs: [input], batch };
+  const [[got], [want]] = await Promise.all([candidate.forward(request).then((r) => r.logits), reference.forward(request).then((r) => r.logits)]);
   const scale = want.reduce((most, v) => Math.max(most, Math.abs(v)), 0);
   return got.length === want.length && want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale + 1e-6);
 }

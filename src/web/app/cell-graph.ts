@@ -3,9 +3,10 @@
  * parallel lines, one per op of the supernet. Lines of pruned ops fade; the ops pruned in the round
  * on display are drawn dashed so the change from the previous round stands out.
  */
-import { DARTS_EDGES, DARTS_NODE_COUNT } from '../../spaces/darts.js';
-import { NB201_EDGES } from '../../spaces/nb201.js';
-import type { CellMasks, SpaceName } from '../../spaces/space.js';
+import { DARTS_EDGES, DARTS_NODE_COUNT } from '../../spaces/darts/arch.js';
+import { NB201_EDGES } from '../../spaces/nb201/arch.js';
+import type { CellMasks } from '../../spaces/space.js';
+import type { SpaceName } from '../../spaces/index.js';
 import { element, svgElement } from '../shared/dom.js';
 
 interface LayoutNode {

@@ -1,9 +1,11 @@
+import { SPACE_NAMES, type SpaceName } from '../../spaces/index.js';
+
 /**
  * Settings given in the page's URL, e.g. `?space=nb201&batch=8&repeats=1&patches=200&backend=wasm&autostart=1`,
  * for links to a prepared search and for automated tests. Unknown or malformed values are reported.
  */
 export interface QuerySettings {
-  space?: 'nb201' | 'darts';
+  space?: SpaceName;
   protocol?: 'reference' | 'paper';
   backend?: 'wasm' | 'webgpu' | 'auto';
   batch?: number;
@@ -15,7 +17,7 @@ export interface QuerySettings {
 }
 
 const CHOICES = {
-  space: ['nb201', 'darts'],
+  space: SPACE_NAMES,
   protocol: ['reference', 'paper'],
   backend: ['wasm', 'webgpu', 'auto'],
 } as const;

@@ -1,8 +1,9 @@
 /** The candidates of one round: κ and R of origin and candidate, Δκ, ΔR and their ranks; pruned rows marked. */
 import type { CandidateRecord, RoundRecord } from '../../search/search.js';
-import { DARTS_EDGES } from '../../spaces/darts.js';
-import { NB201_EDGES } from '../../spaces/nb201.js';
-import type { SpaceName } from '../../spaces/space.js';
+import { DARTS_EDGES } from '../../spaces/darts/arch.js';
+import { NB201_EDGES } from '../../spaces/nb201/arch.js';
+import type { SpaceName } from '../../spaces/index.js';
+import { field, indicatorFields, INDICATORS } from '../../metrics/indicators.js';
 import { element, formatNumber } from '../shared/dom.js';
 
 function mean(values: readonly number[]): number {
@@ -25,36 +26,26 @@ export function roundLabel(round: RoundRecord): string {
 
 export function renderRoundTable(container: HTMLElement, space: SpaceName, round: RoundRecord): void {
   const showCell = space === 'darts';
+  const fields = INDICATORS.map((indicator) => ({ indicator, ...indicatorFields(indicator) }));
   const headers = [
     ...(showCell ? ['Cell'] : []),
     'Edge',
     'Op removed',
-    'κ origin',
-    'κ candidate',
-    'Δκ',
-    'R origin',
-    'R candidate',
-    'ΔR',
-    'rank κ',
-    'rank R',
+    ...fields.flatMap(({ indicator: { symbol } }) => [`${symbol} origin`, `${symbol} candidate`, `Δ${symbol}`]),
+    ...fields.map(({ indicator }) => `rank ${indicator.symbol}`),
     'rank sum',
     'Result',
   ];
   const rows = round.candidates.map((candidate) => {
     const pruned = isPruned(round, candidate);
+    const ranks = fields.map((f) => field<number>(candidate, f.rank));
     const cells = [
       ...(showCell ? [candidate.cell] : []),
       edgeName(space, candidate.edge),
       candidate.op,
-      formatNumber(mean(candidate.kappaOrigin)),
-      formatNumber(mean(candidate.kappaCandidate)),
-      formatNumber(candidate.deltaKappa),
-      formatNumber(mean(candidate.regionsOrigin)),
-      formatNumber(mean(candidate.regionsCandidate)),
-      formatNumber(candidate.deltaRegions),
-      String(candidate.rankKappa),
-      String(candidate.rankRegions),
-      String(candidate.rankKappa + candidate.rankRegions),
+      ...fields.flatMap((f) => [mean(field<number[]>(candidate, f.origin)), mean(field<number[]>(candidate, f.candidate)), field<number>(candidate, f.delta)].map(formatNumber)),
+      ...ranks.map(String),
+      String(ranks.reduce((sum, rank) => sum + rank, 0)),
       pruned ? 'pruned' : 'kept',
     ];
     return element(
@@ -66,7 +57,7 @@ export function renderRoundTable(container: HTMLElement, space: SpaceName, round
   const table = element('table', { class: 'rounds' }, [
     element('caption', {}, [
       `${roundLabel(round)}, ${round.seconds.toFixed(1)} s. `,
-      'Δκ and ΔR: relative change when the op is removed, mean over repeats. ',
+      `${INDICATORS.map((indicator) => `Δ${indicator.symbol}`).join(' and ')}: relative change when the op is removed, mean over repeats. `,
       'Rank 0 is the most prunable on each score; the lowest rank sum is pruned (ties broken as in the released code).',
     ]),
     element('thead', {}, [element('tr', {}, headers.map((header) => element('th', { scope: 'col' }, [header])))]),

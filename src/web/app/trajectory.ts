@@ -8,14 +8,19 @@
  * for the op bundles, while plain SVG is accessible (role, labels, titles) and prints as vectors.
  */
 import type { RoundRecord } from '../../search/search.js';
+import { field, indicatorFields, INDICATORS } from '../../metrics/indicators.js';
 import { formatNumber, svgElement } from '../shared/dom.js';
 
 export interface TrajectoryPoint {
   readonly round: number;
   readonly stage: 'op' | 'edge';
-  readonly kappa: number;
-  readonly regions: number;
+  /** Per indicator of the search, in its order: the round's mean origin value. */
+  readonly values: readonly number[];
 }
+
+/** The plane: the second indicator across, the first one up (R and κ). */
+const [Y, X] = [0, 1];
+const [Y_AXIS, X_AXIS] = [INDICATORS[Y], INDICATORS[X]];
 
 function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -27,10 +32,11 @@ export function trajectoryPoints(history: readonly RoundRecord[]): TrajectoryPoi
     .map((round) => ({
       round: round.round,
       stage: round.stage,
-      kappa: mean(round.candidates.map((candidate) => mean(candidate.kappaOrigin))),
-      regions: mean(round.candidates.map((candidate) => mean(candidate.regionsOrigin))),
+      values: INDICATORS.map((indicator) => mean(round.candidates.map((candidate) => mean(field<number[]>(candidate, indicatorFields(indicator).origin))))),
     }));
 }
+
+const describeValues = (p: TrajectoryPoint) => INDICATORS.map((indicator, i) => `${indicator.symbol} ${formatNumber(p.values[i])}`).join(', ');
 
 /** About `count` round-numbered ticks covering [low, high]. */
 function niceTicks(low: number, high: number, count = 5): number[] {
@@ -55,8 +61,8 @@ export function renderTrajectory(container: HTMLElement, points: readonly Trajec
   const width = 460;
   const height = 300;
   const margin = { left: 70, right: 20, top: 16, bottom: 48 };
-  const xTicks = niceTicks(Math.min(...points.map((p) => p.regions)), Math.max(...points.map((p) => p.regions)));
-  const yTicks = niceTicks(Math.min(...points.map((p) => p.kappa)), Math.max(...points.map((p) => p.kappa)));
+  const xTicks = niceTicks(Math.min(...points.map((p) => p.values[X])), Math.max(...points.map((p) => p.values[X])));
+  const yTicks = niceTicks(Math.min(...points.map((p) => p.values[Y])), Math.max(...points.map((p) => p.values[Y])));
   const [xMin, xMax] = [xTicks[0], xTicks[xTicks.length - 1]];
   const [yMin, yMax] = [yTicks[0], yTicks[yTicks.length - 1]];
   const x = (value: number) => margin.left + ((value - xMin) / (xMax - xMin)) * (width - margin.left - margin.right);
@@ -66,7 +72,7 @@ export function renderTrajectory(container: HTMLElement, points: readonly Trajec
     viewBox: `0 0 ${width} ${height}`,
     role: 'img',
     'aria-label': `Supernet trajectory over ${points.length} rounds: ${points
-      .map((p) => `round ${p.round} κ ${formatNumber(p.kappa)}, R ${formatNumber(p.regions)}`)
+      .map((p) => `round ${p.round} ${describeValues(p)}`)
       .join('; ')}`,
   });
   const grid = svgElement('g', { class: 'axis' });
@@ -84,21 +90,21 @@ export function renderTrajectory(container: HTMLElement, points: readonly Trajec
   }
   grid.append(
     svgElement('text', { x: (margin.left + width - margin.right) / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis-title' }, [
-      'linear regions R of the supernet (mean over candidates)',
+      `${X_AXIS.title} ${X_AXIS.symbol} of the supernet (mean over candidates)`,
     ]),
     svgElement('text', { x: 14, y: (margin.top + height - margin.bottom) / 2, 'text-anchor': 'middle', class: 'axis-title', transform: `rotate(-90 14 ${(margin.top + height - margin.bottom) / 2})` }, [
-      'NTK condition number κ',
+      `${Y_AXIS.title} ${Y_AXIS.symbol}`,
     ]),
   );
-  const path = svgElement('polyline', { points: points.map((p) => `${x(p.regions)},${y(p.kappa)}`).join(' '), class: 'trajectory' });
+  const path = svgElement('polyline', { points: points.map((p) => `${x(p.values[X])},${y(p.values[Y])}`).join(' '), class: 'trajectory' });
   const marks = svgElement('g', { class: 'marks' });
   points.forEach((p, index) => {
     const last = index === points.length - 1;
     marks.append(
-      svgElement('circle', { cx: x(p.regions), cy: y(p.kappa), r: last ? 6 : 4.5, class: `point ${p.stage}${index === 0 ? ' first' : ''}` }, [
-        svgElement('title', {}, [`round ${p.round} (${p.stage} pruning): κ ${formatNumber(p.kappa)}, R ${formatNumber(p.regions)}`]),
+      svgElement('circle', { cx: x(p.values[X]), cy: y(p.values[Y]), r: last ? 6 : 4.5, class: `point ${p.stage}${index === 0 ? ' first' : ''}` }, [
+        svgElement('title', {}, [`round ${p.round} (${p.stage} pruning): ${describeValues(p)}`]),
       ]),
-      svgElement('text', { x: x(p.regions) + 8, y: y(p.kappa) - 7, class: 'point-label' }, [index === 0 ? `${p.round} supernet` : String(p.round)]),
+      svgElement('text', { x: x(p.values[X]) + 8, y: y(p.values[Y]) - 7, class: 'point-label' }, [index === 0 ? `${p.round} supernet` : String(p.round)]),
     );
   });
   svg.append(grid, path, marks);

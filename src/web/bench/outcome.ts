@@ -1,6 +1,7 @@
 /** What the benchmark page reports in `window.__TENAS_BENCH__` (plain JSON). */
 import type { BenchReport } from '../../bench/bench.js';
 import type { BackendName } from '../../engine/backend.js';
+import type { SpaceName } from '../../spaces/index.js';
 
 export type BackendResult =
   | ({
@@ -17,7 +18,7 @@ export interface BrowserBenchOutcome {
   readonly userAgent: string;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
-  readonly settings: { space: 'nb201' | 'darts'; batch?: number; runs: number; data: 'embedded' | 'synthetic' };
+  readonly settings: { space: SpaceName; batch?: number; runs: number; data: 'embedded' | 'synthetic' };
 }
 
 /** What the page has finished so far, updated as each backend starts and ends. */

@@ -10,7 +10,7 @@
  * alive" is harmless because both make the edge contribute zero. `formatNb201Mask` therefore writes
  * `none` for an empty edge, and parsing never produces an empty edge.
  */
-import { TenasInputError } from '../errors.js';
+import { TenasInputError } from '../../errors.js';
 
 export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
 export type Nb201Op = (typeof NB201_OPS)[number];

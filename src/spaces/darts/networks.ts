@@ -1,6 +1,6 @@
-import { assertDartsMask, DARTS_EDGE_GROUPS, DARTS_EDGES, DARTS_OPS, type DartsCellMask, type DartsMask } from '../spaces/darts.js';
-import { NetworkBuilder, reluConvBn, type Module } from './builder.js';
-import type { LayerId, Network, SumTerm } from './ir.js';
+import { assertDartsMask, DARTS_EDGE_GROUPS, DARTS_EDGES, DARTS_OPS, type DartsCellMask, type DartsMask } from './arch.js';
+import { NetworkBuilder, reluConvBn, type Module } from '../../graph/builder.js';
+import type { LayerId, Network, SumTerm } from '../../graph/ir.js';
 
 /**
  * The two TE-NAS networks over the DARTS cell (docs/algorithm.md §3, §4, `NASNetworkDARTS` with depth 2):

@@ -7,7 +7,7 @@
  * the 14 edges are alive; an edge with no alive op is dead and contributes nothing. A genotype keeps
  * 2 (op, input) pairs per node, pairs (2k, 2k+1) feeding node k.
  */
-import { TenasInputError } from '../errors.js';
+import { TenasInputError } from '../../errors.js';
 
 /** TE-NAS op order (cell_operations.py); indices are the α / mask columns. */
 export const DARTS_OPS = [

@@ -1,6 +1,6 @@
-import { NB201_EDGES, NB201_OPS, type Nb201Mask } from '../spaces/nb201.js';
-import { NetworkBuilder, reluConvBn, type Module } from './builder.js';
-import type { LayerId, Network, SumTerm } from './ir.js';
+import { NB201_EDGES, NB201_OPS, type Nb201Mask } from './arch.js';
+import { NetworkBuilder, reluConvBn, type Module } from '../../graph/builder.js';
+import type { LayerId, Network, SumTerm } from '../../graph/ir.js';
 
 /**
  * The two TE-NAS networks over the NAS-Bench-201 cell (docs/algorithm.md §3, §4), built like

@@ -1,5 +1,5 @@
-import { TenasInputError } from '../errors.js';
-import { nodeBuiltin } from '../pool/node-builtin.js';
+import { TenasInputError } from '../../errors.js';
+import { nodeBuiltin } from '../../pool/node-builtin.js';
 
 /** NAS-Bench-201 200-epoch test accuracies (percent) of one architecture. */
 export interface BenchmarkEntry {
@@ -68,7 +68,7 @@ let tablePromise: Promise<Nb201Table> | undefined;
 /** Node: loads (once) the table shipped in the package's `data/nb201/` folder. */
 export function loadNb201Table(): Promise<Nb201Table> {
   tablePromise ??= (async () => {
-    const [{ readFile }, { packageDataPath }] = await Promise.all([nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'), import('../data/package-root.js')]);
+    const [{ readFile }, { packageDataPath }] = await Promise.all([nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'), import('../../data/package-root.js')]);
     return parseNb201Table(await readFile(packageDataPath(NB201_TABLE_PATH), 'utf8'));
   })();
   tablePromise.catch(() => {

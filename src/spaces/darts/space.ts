@@ -1,4 +1,4 @@
-import { dartsNtkNetwork, dartsThinNetwork } from '../graph/darts-networks.js';
+import { dartsNtkNetwork, dartsThinNetwork } from './networks.js';
 import {
   DARTS_EDGE_GROUPS,
   DARTS_EDGES,
@@ -11,8 +11,8 @@ import {
   parseDartsMask,
   parseGenotype,
   type DartsMask,
-} from './darts.js';
-import type { CellMasks, SearchSpace } from './space.js';
+} from './arch.js';
+import type { CellMasks, SearchSpace } from '../space.js';
 
 const toCells = (mask: DartsMask): CellMasks => [mask.normal, mask.reduce];
 const fromCells = (mask: CellMasks): DartsMask => ({ normal: mask[0], reduce: mask[1] });

@@ -1,6 +1,6 @@
-import { nb201NtkNetwork, nb201ThinNetwork } from '../graph/nb201-networks.js';
-import { NB201_EDGES, NB201_OPS, formatNb201Mask, fullSupernetMask, maskToArch, parseNb201Mask } from './nb201.js';
-import type { SearchSpace } from './space.js';
+import { nb201NtkNetwork, nb201ThinNetwork } from './networks.js';
+import { NB201_EDGES, NB201_OPS, formatNb201Mask, fullSupernetMask, maskToArch, parseNb201Mask } from './arch.js';
+import type { SearchSpace } from '../space.js';
 
 export const nb201Space: SearchSpace = {
   name: 'nb201',

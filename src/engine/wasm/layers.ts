@@ -1,0 +1,197 @@
+import { tensorSize, type Layer, type LayerId, type LayerKind, type LayerOf } from '../../graph/ir.js';
+import type { BackwardStep, WasmNetworkExecution } from './executor.js';
+
+/** How one layer kind runs on the WebAssembly kernels. */
+interface WasmLayer<L extends Layer> {
+  forward(run: WasmNetworkExecution, layer: L, id: LayerId): void;
+  /** Writes the input gradients the flow asks for and the layer's weight gradients (into the cotangent's row). */
+  backward(run: WasmNetworkExecution, layer: L, id: LayerId, step: BackwardStep): void;
+}
+
+const nothing = () => {};
+
+/** Which kernels run a layer kind, forward and backward: one entry per kind (a missing kind does not compile). */
+export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } = {
+  input: { forward: nothing, backward: nothing },
+
+  conv: {
+    forward(run, layer, id) {
+      const k = run.k;
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      const input = run.buffers[layer.input].output;
+      const out = run.buffers[id].output;
+      const w = run.weightPointers[layer.weight];
+      const path = run.buffers[id].convPath;
+      if (path !== 'generic') {
+        const kernel = path === 'stride1' ? k.conv_forward_fast : k.conv_forward_stride2;
+        kernel(input, out, w, run.buffers[id].padded, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups);
+      } else {
+        k.conv_forward_generic(input, out, w, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
+      }
+    },
+    backward(run, layer, id, { dy, accumulate, accumulateFrom, wants, weightGradient, plan }) {
+      const k = run.k;
+      const n = run.batch;
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      const input = run.buffers[layer.input];
+      const b = run.buffers[id];
+      const dw = weightGradient(layer.weight);
+      if (b.convPath === 'stride1') {
+        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+        const relu = plan.foldedRelu.get(id);
+        if (relu !== undefined) {
+          const reluInput = (run.network.layers[relu] as LayerOf<'relu'>).input;
+          if (wants(reluInput)) {
+            k.conv_backward_input_fast(dy, run.buffers[reluInput].gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), run.buffers[relu].output, run.staging);
+          }
+        } else if (wants(layer.input)) {
+          k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0, 0);
+        }
+      } else if (b.convPath === 'stride2') {
+        if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+        if (wants(layer.input)) {
+          k.conv_backward_input_stride2(dy, input.gradient, run.weightPointers[layer.weight], run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
+        }
+      } else {
+        const w = run.weightPointers[layer.weight];
+        if (dw) k.conv_backward_weight_generic(dy, input.output, dw, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
+        if (wants(layer.input)) {
+          k.conv_backward_input_generic(dy, input.gradient, w, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
+        }
+      }
+    },
+  },
+
+  batchnorm: {
+    forward(run, layer, id) {
+      const { channels, height, width } = layer.shape;
+      const b = run.buffers[id];
+      run.k.bn_forward(run.buffers[layer.input].output, b.output, b.normalised, b.inverseStd, run.weightPointers[layer.gamma], run.weightPointers[layer.beta], run.batch, channels, height * width);
+    },
+    backward(run, layer, id, { dy, dyScale, accumulate, wants, weightGradient }) {
+      const { channels, height, width } = layer.shape;
+      const b = run.buffers[id];
+      const dx = wants(layer.input) ? run.buffers[layer.input].gradient : run.scratchGradient(layer.input);
+      run.k.bn_backward(dy, dyScale, b.normalised, b.inverseStd, run.weightPointers[layer.gamma], dx, weightGradient(layer.gamma), run.batch, channels, height * width, wants(layer.input) && accumulate(layer.input));
+    },
+  },
+
+  relu: {
+    forward(run, layer, id) {
+      run.k.relu_forward(run.buffers[layer.input].output, run.buffers[id].output, run.batch * tensorSize(layer.shape));
+    },
+    backward(run, layer, id, { dy, accumulate, wants }) {
+      if (run.buffers[id].gradient === 0) return; // folded into the conv that reads it
+      if (wants(layer.input)) run.k.relu_backward(dy, run.buffers[id].output, run.buffers[layer.input].gradient, run.batch * tensorSize(layer.shape), accumulate(layer.input));
+    },
+  },
+
+  avgpool: {
+    forward(run, layer, id) {
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      const input = run.buffers[layer.input].output;
+      const out = run.buffers[id].output;
+      if (isAvgPool3(layer, inShape)) run.k.avgpool3_forward(input, out, run.batch * channels, height, width);
+      else run.k.avgpool_forward(input, out, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
+    },
+    backward(run, layer, _id, { dy, dyScale, accumulate, wants }) {
+      if (!wants(layer.input)) return;
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      const dx = run.buffers[layer.input].gradient;
+      if (isAvgPool3(layer, inShape)) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulate(layer.input));
+      else run.k.avgpool_backward(dy, dx, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
+    },
+  },
+
+  maxpool: {
+    forward(run, layer, id) {
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      run.k.maxpool_forward(run.buffers[layer.input].output, run.buffers[id].output, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
+    },
+    backward(run, layer, _id, { dy, accumulate, wants }) {
+      if (!wants(layer.input)) return;
+      const { channels, height, width } = layer.shape;
+      const inShape = run.network.layers[layer.input].shape;
+      const input = run.buffers[layer.input];
+      run.k.maxpool_backward(dy, input.output, input.gradient, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
+    },
+  },
+
+  sum: {
+    forward(run, layer, id) {
+      layer.terms.forEach((term, index) => {
+        run.k.scaled_add(run.buffers[term.input].output, run.buffers[id].output, run.batch * tensorSize(layer.shape), term.scale, index > 0);
+      });
+    },
+    backward(run, layer, id, { dy, accumulate, wants, plan }) {
+      for (const term of layer.terms) {
+        if (plan.alias.get(term.input)?.sum === id) continue; // the term reads this gradient itself
+        if (wants(term.input)) run.k.scaled_add(dy, run.buffers[term.input].gradient, run.batch * tensorSize(layer.shape), term.scale, accumulate(term.input));
+      }
+    },
+  },
+
+  zero: {
+    forward(run, layer, id) {
+      run.k.fill_zero(run.buffers[id].output, run.batch * tensorSize(layer.shape));
+    },
+    backward: nothing,
+  },
+
+  concat: {
+    forward(run, layer, id) {
+      let offset = 0;
+      for (const input of layer.inputs) {
+        const size = tensorSize(run.network.layers[input].shape);
+        run.k.strided_copy(run.buffers[input].output, run.buffers[id].output + offset * 4, run.batch, size, tensorSize(layer.shape), size, false);
+        offset += size;
+      }
+    },
+    backward(run, layer, _id, { dy, accumulate, wants }) {
+      let offset = 0;
+      for (const input of layer.inputs) {
+        const size = tensorSize(run.network.layers[input].shape);
+        if (wants(input)) run.k.strided_copy(dy + offset * 4, run.buffers[input].gradient, run.batch, tensorSize(layer.shape), size, size, accumulate(input));
+        offset += size;
+      }
+    },
+  },
+
+  gap: {
+    forward(run, layer, id) {
+      const inShape = run.network.layers[layer.input].shape;
+      run.k.gap_forward(run.buffers[layer.input].output, run.buffers[id].output, run.batch * layer.shape.channels, inShape.height * inShape.width);
+    },
+    backward(run, layer, _id, { dy, accumulate, wants }) {
+      if (!wants(layer.input)) return;
+      const inShape = run.network.layers[layer.input].shape;
+      run.k.gap_backward(dy, run.buffers[layer.input].gradient, run.batch * layer.shape.channels, inShape.height * inShape.width, accumulate(layer.input));
+    },
+  },
+
+  linear: {
+    forward(run, layer, id) {
+      const inFeatures = tensorSize(run.network.layers[layer.input].shape);
+      run.k.linear_forward(run.buffers[layer.input].output, run.buffers[id].output, run.weightPointers[layer.weight], run.weightPointers[layer.bias], run.batch, inFeatures, layer.shape.channels);
+    },
+    backward(run, layer, _id, { dy, accumulate, wants, weightGradient }) {
+      const inFeatures = tensorSize(run.network.layers[layer.input].shape);
+      const dh = wants(layer.input) ? run.buffers[layer.input].gradient : run.scratchGradient(layer.input);
+      run.k.linear_backward(dy, run.buffers[layer.input].output, run.weightPointers[layer.weight], dh, weightGradient(layer.weight), run.batch, inFeatures, layer.shape.channels, wants(layer.input) && accumulate(layer.input));
+    },
+  },
+};
+
+/** The 3×3, stride-1, padding-1 average pool over rows of a multiple of 4 has a vectorised kernel. */
+export function isAvgPool3(layer: Layer, input: Layer['shape']): boolean {
+  return layer.kind === 'avgpool' && layer.kernel === 3 && layer.stride === 1 && layer.padding === 1 && input.width % 4 === 0;
+}
+
+export function wasmLayer(layer: Layer): WasmLayer<Layer> {
+  return WASM_LAYERS[layer.kind] as WasmLayer<Layer>;
+}
