@@ -44,10 +44,11 @@ export const regionsIndicator: Indicator<'regions'> = {
   higherIsBetter: true,
   roundDelta: roundPython3,
   measure: async ({ backend, linalg, network, weights, inputs, batch }) => (await scoreRegions(backend, linalg, network, weights, [...inputs], batch)).regions,
-  // A mean of `repeats` region counts, so value × repeats is a whole number of at least `repeats`.
+  // A mean of `repeats` region counts (each ≥ 1), so value × repeats is a whole number.
   invalidMean: (value, repeats) => {
+    if (!(value >= 1)) return 'a number of at least 1';
     const total = value * repeats;
-    const whole = Number.isFinite(total) && total >= repeats && Math.abs(total - Math.round(total)) <= 1e-9 * total;
-    return whole ? undefined : `a count of linear regions (${repeats === 1 ? 'a whole number ≥ 1' : `a mean of ${repeats} whole numbers ≥ 1`})`;
+    if (Number.isFinite(total) && Math.abs(total - Math.round(total)) <= 1e-9 * total) return undefined;
+    return `a count of linear regions (${repeats === 1 ? 'a whole number' : `a mean of ${repeats} whole numbers`})`;
   },
 };
