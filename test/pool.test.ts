@@ -76,7 +76,7 @@ function roundZeroTasks(count: number): CandidateTask[] {
     for (let op = 0; op < mask[0][edge].length && tasks.length < count; op++) {
       const candidate = mask.map((cell) => cell.map((ops) => [...ops]));
       candidate[0][edge][op] = false;
-      tasks.push({ round: 0, index: tasks.length, masks: { ntk: { origin: mask, candidate }, thin: { origin: mask, candidate } } });
+      tasks.push({ round: 0, index: tasks.length, ntkDrawRound: 0, masks: { ntk: { origin: mask, candidate }, thin: { origin: mask, candidate } } });
     }
   }
   return tasks;

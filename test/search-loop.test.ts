@@ -60,4 +60,14 @@ describe('DARTS search loop', () => {
       expect(baselineMatchesCurrent).toBe(protocol === 'paper');
     }
   });
+
+  it('draws the reference NTK weights once per op round and once for the whole edge stage', async () => {
+    const runner = new SeededMeasurements();
+    const outcome = await runSearch(searchSpace('darts'), resolveSettings({ space: 'darts' }), runner);
+    const opRounds = outcome.history.filter((round) => round.stage === 'op').length;
+    const edgeTasks = runner.tasks.filter((task) => task.round >= opRounds);
+    expect(new Set(edgeTasks.map((task) => task.round)).size).toBe(6);
+    expect(new Set(edgeTasks.map((task) => task.ntkDrawRound))).toEqual(new Set([opRounds]));
+    expect(runner.tasks.filter((task) => task.round < opRounds).every((task) => task.ntkDrawRound === task.round)).toBe(true);
+  });
 });

@@ -16,6 +16,12 @@ import type { SearchSettings } from './settings.js';
 export interface CandidateTask {
   readonly round: number;
   readonly index: number;
+  /**
+   * The round whose NTK weight draw the reference protocol uses: the task's own round, except in
+   * DARTS edge pruning, whose groups share the draw of the stage's first round (the released code
+   * builds that stage's NTK origin network once, docs/algorithm.md §5.3).
+   */
+  readonly ntkDrawRound: number;
   readonly masks: { readonly [N in ScoredNetwork]: { readonly origin: CellMasks; readonly candidate: CellMasks } };
 }
 
@@ -102,7 +108,7 @@ export class CandidateScorer {
     return measurement as CandidateMeasurement;
   }
 
-  /** The reference protocol's one NTK draw per round, shared by every candidate and repeat of it. */
+  /** The reference protocol's one NTK draw per round (`ntkDrawRound`), shared by every candidate and repeat of it. */
   private roundWeights: { round: number; weights: Weights } | undefined;
 
   private weights(kind: ScoredNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
@@ -111,8 +117,8 @@ export class CandidateScorer {
     if (protocol === 'paper') return initialiseWeights(network, paperInit, Rng.stream(seed, `${stream}-weights`, task.round, task.index, repeat));
     // Reference: the thin net is drawn once per candidate (shared by its repeats), the NTK net once per round.
     if (kind === 'thin') return initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round, task.index));
-    if (this.roundWeights?.round !== task.round) {
-      this.roundWeights = { round: task.round, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.round)) };
+    if (this.roundWeights?.round !== task.ntkDrawRound) {
+      this.roundWeights = { round: task.ntkDrawRound, weights: initialiseWeights(network, 'pytorch-default', Rng.stream(seed, `${stream}-weights`, task.ntkDrawRound)) };
     }
     return this.roundWeights.weights;
   }

@@ -209,7 +209,7 @@ export async function runSearch(
     const candidates = opCandidates(mask);
     const tasks = candidates.map((candidate, index) => {
       const next = withoutOp(mask, candidate);
-      return { round, index, masks: { ntk: { origin: mask, candidate: next }, thin: { origin: mask, candidate: next } } };
+      return { round, index, ntkDrawRound: round, masks: { ntk: { origin: mask, candidate: next }, thin: { origin: mask, candidate: next } } };
     });
     const scores = await scoreRound('op', candidates, tasks);
     const pruned = selectPruned(scores.scored, scores.ranking, pruneNumber);
@@ -219,8 +219,10 @@ export async function runSearch(
     round++;
   }
 
-  // DARTS edge pruning (docs/algorithm.md §10.2). FAITHFUL: the NTK baseline stays the mask from before this stage.
+  // DARTS edge pruning (docs/algorithm.md §10.2). FAITHFUL: the NTK baseline stays the mask from before
+  // this stage, with one NTK weight draw for the whole stage.
   const stageStart = mask;
+  const stageRound = round;
   for (let cellType = 0; cellType < mask.length && space.edgeGroups.length > 0; cellType++) {
     for (const [from, to] of space.edgeGroups) {
       if (to - from <= 2) continue;
@@ -233,7 +235,7 @@ export async function runSearch(
       const tasks = candidates.map((candidate, index) => {
         const next = withoutOp(mask, candidate);
         const ntkOrigin = settings.protocol === 'reference' ? stageStart : mask;
-        return { round, index, masks: { ntk: { origin: ntkOrigin, candidate: next }, thin: { origin: mask, candidate: next } } };
+        return { round, index, ntkDrawRound: stageRound, masks: { ntk: { origin: ntkOrigin, candidate: next }, thin: { origin: mask, candidate: next } } };
       });
       const scores = await scoreRound('edge', candidates, tasks);
       const pruned = selectGroupPruned(scores.scored, scores.ranking, 2);
