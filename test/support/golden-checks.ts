@@ -49,6 +49,38 @@ export async function expectNtkGolden(backend: Backend, linalg: LinearAlgebra, g
   return kappaError;
 }
 
+/**
+ * Part of an NTK case's contract that costs a fraction of it: the logits, and the first `rows` rows
+ * of G (each a reverse pass through the whole train-mode batch) against row 0 of G and the matching
+ * block of Θ. For a slow adapter, where all B rows would take minutes.
+ */
+export async function expectNtkGoldenRows(backend: Backend, golden: GoldenCase, rows: number): Promise<void> {
+  const e = golden.expected;
+  const { network, weights } = goldenNetwork(golden);
+  const classes = e.classes;
+  const cotangents = new Float32Array(rows * e.batch * classes);
+  for (let row = 0; row < rows; row++) cotangents.fill(1, (row * e.batch + row) * classes, (row * e.batch + row + 1) * classes);
+  const input = golden.input().data as Float32Array;
+  const result = await backend.vjp({ network, weights, input, batch: e.batch, cotangents: { kind: 'given', data: cotangents, count: rows }, reduce: 'rows' });
+  const logits = golden.array('logits.npy').data as Float32Array;
+  expect(maxDiff(result.logits, logits)).toBeLessThanOrEqual(1e-4 * maxAbs(logits) + 1e-6);
+  expect(result.gradients.columns).toBe(e.P);
+  const grad0 = golden.array('grad0.npy').data as Float32Array;
+  expect(maxDiff(result.gradients.data.subarray(0, e.P!), grad0)).toBeLessThanOrEqual(1e-3 * maxAbs(grad0));
+  const theta = golden.array('theta.npy').data as Float64Array;
+  const block: number[] = [];
+  const expectedBlock: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < rows; j++) {
+      let dot = 0;
+      for (let c = 0; c < e.P!; c++) dot += result.gradients.data[i * e.P! + c] * result.gradients.data[j * e.P! + c];
+      block.push(dot);
+      expectedBlock.push(theta[i * e.batch + j]);
+    }
+  }
+  expect(maxDiff(block, expectedBlock)).toBeLessThanOrEqual(1e-4 * maxAbs(theta));
+}
+
 /** The contract of a linear-region case: feature, firing and region counts exact; logits summed. */
 export async function expectThinGolden(backend: Backend, linalg: LinearAlgebra, golden: GoldenCase): Promise<void> {
   const e = golden.expected;
