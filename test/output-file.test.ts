@@ -1,6 +1,6 @@
 // The CLI's one way of writing output files: checked before the work, atomic for regular files,
 // written in place for devices and pipes, through symlinks to their targets.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,19 @@ async function expectRefused(target: string, message: RegExp, options?: { regula
   const failure = prepareOutputFile(target, '--json', options);
   await expect(failure).rejects.toBeInstanceOf(TenasInputError);
   await expect(failure).rejects.toThrow(message);
+}
+
+/**
+ * Root ignores file permissions (CAP_DAC_OVERRIDE), so as root the check runs through the CLI in a
+ * child process without that capability (util-linux `setpriv`), where permissions apply to it too.
+ */
+function expectRefusedWithoutOverride(target: string, message: RegExp): void {
+  const dropped = '-dac_override,-dac_read_search';
+  const cli = path.join(import.meta.dirname, '..', 'bin', 'tenas.mjs');
+  const child = spawnSync('setpriv', [`--inh-caps=${dropped}`, `--bounding-set=${dropped}`, '--', process.execPath, cli, 'search', '--synthetic', '--batch', '4', '--repeats', '1', '--patches', '10', '--workers', '0', '--quiet', '--json', target], { encoding: 'utf8' });
+  expect(child.error).toBeUndefined();
+  expect(child.stderr).toMatch(message);
+  expect(child.status).toBe(2);
 }
 
 describe('prepareOutputFile + writeOutputFile', () => {
@@ -117,13 +130,20 @@ describe('prepareOutputFile + writeOutputFile', () => {
     await expectRefused('/sys/tenas-output.json', /--json: cannot create files in the folder \/sys \(permission denied\)/);
   });
 
-  it.skipIf(isRoot)('refuses a read-only file and a folder it cannot create files in', async () => {
+  it('refuses a read-only file and a folder it cannot create files in', async () => {
     writeFileSync(inDir('locked.json'), 'keep');
     chmodSync(inDir('locked.json'), 0o444);
-    await expectRefused(inDir('locked.json'), /--json: .*locked\.json is read-only/);
     mkdirSync(inDir('sealed'));
     chmodSync(inDir('sealed'), 0o555);
-    await expectRefused(inDir('sealed/out.json'), /--json: cannot create files in the folder .*sealed/);
+    const cases: [string, RegExp][] = [
+      [inDir('locked.json'), /--json: .*locked\.json is read-only/],
+      [inDir('sealed/out.json'), /--json: cannot create files in the folder .*sealed/],
+    ];
+    for (const [target, message] of cases) {
+      if (isRoot) expectRefusedWithoutOverride(target, message);
+      else await expectRefused(target, message);
+    }
+    expect(readFileSync(inDir('locked.json'), 'utf8')).toBe('keep');
   });
 
   it('keeps the old content when the write fails, and leaves no temporary file', async () => {
