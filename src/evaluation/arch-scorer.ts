@@ -68,7 +68,7 @@ export class ArchScorer {
         const weights = this.weights(network, archIndex, indicator.network, repeat);
         const rng = Rng.stream(settings.seed, 'correlate', archIndex, `${scored.stream}-data`, repeat);
         const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
-        measured.push(await indicator.measure({ backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings }));
+        measured.push((await indicator.measure({ backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings })).value);
       }
       values[indicator.key] = aggregate(measured);
       repeats[indicator.key] = measured;

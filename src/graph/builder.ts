@@ -1,4 +1,4 @@
-import type { Layer, LayerId, Network, ParamId, ParamRole, ParamSpec, SumTerm, TensorShape } from './ir.js';
+import type { Layer, LayerId, NamedFeature, Network, ParamId, ParamRole, ParamSpec, SumTerm, TensorShape } from './ir.js';
 
 /**
  * A module, as in PyTorch: constructing it registers its parameters (in `named_parameters()` order,
@@ -24,6 +24,7 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 export class NetworkBuilder {
   private readonly layers: Layer[] = [];
   private readonly params: ParamSpec[] = [];
+  private readonly features: NamedFeature[] = [];
 
   param(name: string, shape: number[], role: ParamRole): ParamId {
     this.params.push({ name, shape, role, size: shape.reduce((a, b) => a * b, 1) });
@@ -115,10 +116,17 @@ export class NetworkBuilder {
     return this.push({ kind: 'gap', input, shape: { channels: this.shape(input).channels, height: 1, width: 1 } });
   }
 
+  /** Names a module's output (see `Network.features`); returns the layer for chaining. */
+  feature(name: string, layer: LayerId): LayerId {
+    this.features.push({ name, layer });
+    return layer;
+  }
+
   build(label: string, classes: number): Network {
     const inputLayer = this.layers[0];
     if (inputLayer?.kind !== 'input') throw new Error('a network must start with its input layer');
-    return { label, layers: this.layers, params: this.params, input: inputLayer.shape, classes };
+    const features = this.features.length > 0 ? { features: this.features } : {};
+    return { label, layers: this.layers, params: this.params, input: inputLayer.shape, classes, ...features };
   }
 
   private pooledShape(input: LayerId, kernel: number, stride: number, padding: number): TensorShape {

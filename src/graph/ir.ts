@@ -85,6 +85,17 @@ export interface Network {
   readonly params: readonly ParamSpec[];
   readonly input: TensorShape;
   readonly classes: number;
+  /**
+   * Named module outputs in execution order (the stem, then every cell or block), for indicators
+   * that read feature maps or take a gradient through one block (AZ-NAS).
+   */
+  readonly features?: readonly NamedFeature[];
+}
+
+export interface NamedFeature {
+  /** The module's name, e.g. `stem` or `cells.3`. */
+  readonly name: string;
+  readonly layer: LayerId;
 }
 
 export function tensorSize(shape: TensorShape): number {

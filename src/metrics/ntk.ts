@@ -62,7 +62,9 @@ export const ntkIndicator: Indicator<'kappa'> = {
   data: 'samples',
   higherIsBetter: false,
   roundDelta: roundNumpy3,
-  measure: async ({ backend, linalg, network, weights, inputs, batch, gramPrecision, kappaPolicy }) =>
-    (await scoreNtk(backend, linalg, network, weights, inputs[0], batch, { precision: gramPrecision, policy: kappaPolicy })).kappa,
+  measure: async ({ backend, linalg, network, weights, inputs, batch, gramPrecision, kappaPolicy }) => {
+    const score = await scoreNtk(backend, linalg, network, weights, inputs[0], batch, { precision: gramPrecision, policy: kappaPolicy });
+    return { value: score.kappa, extra: { eigenvalues: Array.from(score.eigenvalues), gradientDim: score.gradientDim } };
+  },
   invalidMean: (value) => (value >= 1 ? undefined : 'an NTK condition number κ ≥ 1 (or Infinity)'),
 };

@@ -43,7 +43,10 @@ export const regionsIndicator: Indicator<'regions'> = {
   data: 'samples',
   higherIsBetter: true,
   roundDelta: roundPython3,
-  measure: async ({ backend, linalg, network, weights, inputs, batch }) => (await scoreRegions(backend, linalg, network, weights, [...inputs], batch)).regions,
+  measure: async ({ backend, linalg, network, weights, inputs, batch }) => {
+    const score = await scoreRegions(backend, linalg, network, weights, [...inputs], batch);
+    return { value: score.regions, extra: { features: score.features, firings: score.firings } };
+  },
   // A mean of `repeats` region counts (each ≥ 1), so value × repeats is a whole number.
   invalidMean: (value, repeats) => {
     if (!(value >= 1)) return 'a number of at least 1';

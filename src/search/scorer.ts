@@ -101,7 +101,7 @@ export class CandidateScorer {
         for (const [which, network] of networks.entries()) {
           await yieldThenCheck(signal);
           const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings };
-          values[which].push(await indicator.measure(context));
+          values[which].push((await indicator.measure(context)).value);
         }
       }
     }

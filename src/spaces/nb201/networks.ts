@@ -17,9 +17,16 @@ export interface Nb201NetworkOptions {
 
 type Cell = (input: LayerId) => LayerId;
 
-function searchCell(b: NetworkBuilder, name: string, channels: number, mask: Nb201Mask): Cell {
+/**
+ * `supernet` registers the parameters of every op (the search networks); `alive` only those of the
+ * mask's alive ops (the benchmark's evaluation network, whose dead ops do not exist).
+ */
+type CellParams = 'supernet' | 'alive';
+
+function searchCell(b: NetworkBuilder, name: string, channels: number, mask: Nb201Mask, params: CellParams = 'supernet'): Cell {
   const edgeOps = NB201_EDGES.map((edge) =>
-    NB201_OPS.map((op, opIndex): Module => {
+    NB201_OPS.map((op, opIndex): Module | undefined => {
+      if (params === 'alive' && !mask[edge.index][opIndex]) return undefined;
       const prefix = `${name}.edges.${edge.key}.${opIndex}`;
       switch (op) {
         case 'none':
@@ -43,7 +50,7 @@ function searchCell(b: NetworkBuilder, name: string, channels: number, mask: Nb2
         const alive = mask[edge.index];
         const weight = Math.fround(1 / alive.filter(Boolean).length);
         alive.forEach((isAlive, op) => {
-          if (isAlive) terms.push({ input: edgeOps[edge.index][op](nodes[edge.from]), scale: weight });
+          if (isAlive) terms.push({ input: edgeOps[edge.index][op]!(nodes[edge.from]), scale: weight });
         });
       }
       if (terms.length === 0) throw new Error(`node ${to} of ${name} has no alive op`);
@@ -91,8 +98,8 @@ export function nb201NtkNetwork({ mask, classes, inputSize }: Nb201NetworkOption
   const lastNorm = b.batchNorm('lastact.0', 4 * channels);
   const classifier = b.linear('classifier', 4 * channels, classes);
 
-  let x = stemNorm(stemConv(b.input({ channels: 3, height: inputSize, width: inputSize })));
-  for (const stage of stages) x = stage(x);
+  let x = b.feature('stem', stemNorm(stemConv(b.input({ channels: 3, height: inputSize, width: inputSize }))));
+  stages.forEach((stage, index) => (x = b.feature(`cells.${index}`, stage(x))));
   x = b.globalAvgPool(b.relu(lastNorm(x)));
   classifier(x);
   return b.build('nb201/ntk', classes);
@@ -112,4 +119,47 @@ export function nb201ThinNetwork({ mask, classes }: Omit<Nb201NetworkOptions, 'i
   const x = cell(b.input({ channels: 1, height: 3, width: 3 }));
   classifier(b.globalAvgPool(b.relu(lastNorm(x))));
   return b.build('nb201/thin', classes);
+}
+
+export interface Nb201EvalNetworkOptions {
+  /** A single-path mask (one op per edge). */
+  mask: Nb201Mask;
+  classes: number;
+  inputSize: number;
+  /** Base width C (16 in NAS-Bench-201). */
+  channels: number;
+  /** Cells per stage N (5 in NAS-Bench-201). */
+  cells: number;
+}
+
+/**
+ * The benchmark's evaluation network (xautodl `TinyNetwork` + `InferCell`): stem, N cells of width
+ * C, ResNet block, N cells of 2C, ResNet block, N cells of 4C, BN+ReLU, GAP, linear. Modules are
+ * numbered `cells.0` … `cells.3N+1` with the ResNet blocks at `cells.N` and `cells.2N+1`; only
+ * alive ops own parameters. `arch_parameters` is kept for name compatibility and never used.
+ */
+export function nb201EvalNetwork({ mask, classes, inputSize, channels, cells }: Nb201EvalNetworkOptions): Network {
+  assertMask(mask);
+  if (mask.some((edge) => edge.filter(Boolean).length !== 1)) throw new Error('the NB201 evaluation network needs a single-path architecture (one op per edge)');
+  if (!Number.isInteger(channels) || channels < 1 || !Number.isInteger(cells) || cells < 1) throw new Error(`the NB201 evaluation network needs whole C ≥ 1 and N ≥ 1 (got C = ${channels}, N = ${cells})`);
+  const b = new NetworkBuilder();
+  b.param('arch_parameters', [NB201_EDGES.length, NB201_OPS.length], 'arch');
+  const stemConv = b.conv('stem.0', 3, channels, { kernel: 3, padding: 1 });
+  const stemNorm = b.batchNorm('stem.1', channels);
+  const stages: Cell[] = [];
+  let width = channels;
+  for (let stage = 0; stage < 3; stage++) {
+    if (stage > 0) {
+      stages.push(resnetBlock(b, `cells.${stages.length}`, width, 2 * width));
+      width *= 2;
+    }
+    for (let cell = 0; cell < cells; cell++) stages.push(searchCell(b, `cells.${stages.length}`, width, mask, 'alive'));
+  }
+  const lastNorm = b.batchNorm('lastact.0', width);
+  const classifier = b.linear('classifier', width, classes);
+
+  let x = b.feature('stem', stemNorm(stemConv(b.input({ channels: 3, height: inputSize, width: inputSize }))));
+  stages.forEach((stage, index) => (x = b.feature(`cells.${index}`, stage(x))));
+  classifier(b.globalAvgPool(b.relu(lastNorm(x))));
+  return b.build(`nb201/eval C=${channels} N=${cells}`, classes);
 }
