@@ -1,0 +1,7 @@
+import type { Indicator } from '../indicator.js';
+
+/**
+ * The zero-cost proxies (docs/proxies.md), each defined in its own file of this folder. They are
+ * measured on the `eval` network and compared or combined with TE-NAS's κ and R.
+ */
+export const PROXY_INDICATORS: readonly Indicator[] = [];
