@@ -33,7 +33,7 @@ const common = {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const pages = ['app', 'bench'];
+const pages = ['app', 'evaluate', 'bench'];
 for (const page of pages) {
   const source = join(root, 'src', 'web', page);
   const target = join(out, page);
@@ -55,7 +55,7 @@ writeFileSync(
   `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>tenas-web</title><meta http-equiv="refresh" content="0; url=app/"></head>
-<body><p><a href="app/">TE-NAS search</a> · <a href="bench/">benchmark</a></p></body>
+<body><p><a href="app/">TE-NAS search</a> · <a href="evaluate/">evaluate indicators</a> · <a href="bench/">benchmark</a></p></body>
 </html>
 `,
 );

@@ -1,5 +1,9 @@
 import { TenasInputError } from '../errors.js';
+import type { BackendName } from '../engine/backend.js';
 import { INDICATORS, type IndicatorValues } from '../metrics/indicators.js';
+import type { SearchSettings } from '../search/settings.js';
+import type { ArchScore } from './arch-scorer.js';
+import type { IndexedArch } from './selection.js';
 
 /** The settings a score depends on; rows with different settings cannot be compared or merged. */
 export interface ScoringKey {
@@ -21,6 +25,15 @@ export type CorrelationRow = ScoringKey &
     readonly backend: string;
     readonly seconds: number;
   };
+
+export function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
+  return { dataset: settings.dataset, protocol: settings.protocol, seed: settings.seed, batch: settings.ntkBatch, repeats: settings.repeats, patches: settings.regionPatches };
+}
+
+/** The row of one scored architecture. */
+export function correlationRow(key: ScoringKey, { archIndex, arch }: IndexedArch, score: ArchScore, backend: BackendName, seconds: number): CorrelationRow {
+  return { ...key, archIndex, arch, ...score.values, backend, seconds };
+}
 
 export type RowFormat = 'csv' | 'jsonl';
 

@@ -14,8 +14,11 @@ import { resolveSettings } from '../../search/settings.js';
 import { searchSpace, type SpaceName } from '../../spaces/index.js';
 import { parseNb201Table, type BenchmarkEntry, type Nb201Table } from '../../spaces/nb201/table.js';
 import type { CellMasks } from '../../spaces/space.js';
-import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
+import { describeBackendChoice as describeChoice } from '../shared/backend-choice.js';
+import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
+import { showNotice } from '../shared/notices.js';
+import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { renderCellGraph } from './cell-graph.js';
 import { copyText, downloadText, timestampForFilename } from './export.js';
 import { decodeImageFiles, drawPreview } from './images.js';
@@ -99,12 +102,7 @@ function setState(state: PageState): void {
 }
 
 function notice(kind: 'error' | 'warning' | 'info', text: string): HTMLElement {
-  const note = element('p', { class: `notice ${kind}`, ...(kind === 'error' ? { role: 'alert' } : {}) }, [text]);
-  const dismiss = element('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss this message' }, ['×']);
-  dismiss.addEventListener('click', () => note.remove());
-  note.appendChild(dismiss);
-  ui.notices.appendChild(note);
-  return note;
+  return showNotice(ui.notices, kind, text);
 }
 
 function selectedRadio(name: string): string {
@@ -176,25 +174,9 @@ async function useFiles(fileList: FileList | null): Promise<void> {
 // Backend
 
 async function describeBackendChoice(): Promise<boolean> {
-  const choice = ui.backend.value;
-  if (choice === 'wasm') {
-    ui.backendStatus.textContent = 'Runs on the CPU with 128-bit SIMD kernels.';
-    return true;
-  }
-  const gpu = await webGpuAvailability();
-  if (choice === 'auto') {
-    ui.backendStatus.textContent = gpu.available
-      ? 'WebGPU on a hardware adapter that passes a self-check, else WebAssembly.'
-      : `WebAssembly (no WebGPU here: ${gpu.reason}).`;
-    return true;
-  }
-  if (!gpu.available) {
-    ui.backendStatus.textContent = `WebGPU is not available: ${gpu.reason}. Choose WebAssembly instead.`;
-    return false;
-  }
-  const adapter = gpu.adapter ?? {};
-  ui.backendStatus.textContent = `Adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ') || 'unnamed'}${adapter.fallback === 'true' ? ' (a software fallback: expect it to be slower than WebAssembly)' : ''}.`;
-  return true;
+  const { usable, text } = await describeChoice(ui.backend.value);
+  ui.backendStatus.textContent = text;
+  return usable;
 }
 
 function showBackendInfo(name: string, info: Readonly<Record<string, string>>): void {
@@ -443,19 +425,10 @@ function exportJson(): void {
 // ---------------------------------------------------------------------------------------------
 // Wiring
 
-/** `build-info.json` is written by scripts/build-web.mjs; it says whether the worker script was built. */
 async function checkWorkerScript(): Promise<void> {
-  try {
-    const response = await fetch(BUILD_INFO_URL);
-    workerScriptAvailable = response.ok && (await response.json()).worker === true;
-  } catch {
-    workerScriptAvailable = false;
-  }
+  workerScriptAvailable = await workerScriptBuilt(BUILD_INFO_URL);
   const cores = navigator.hardwareConcurrency || 1;
-  if (workerScriptAvailable && !workersFromQuery) {
-    // One core is left to the page itself; beyond 4 workers the rounds are too short to gain much.
-    ui.workers.value = String(Math.max(1, Math.min(4, cores - 1)));
-  }
+  if (workerScriptAvailable && !workersFromQuery) ui.workers.value = String(defaultWorkerCount());
   if (!workerScriptAvailable) ui.workers.value = '0';
   ui.workersHint.textContent = workerScriptAvailable
     ? `Module workers scoring candidates in parallel (this browser reports ${cores} logical cores); 0: on this page's thread.`

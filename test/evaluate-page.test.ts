@@ -1,0 +1,150 @@
+/**
+ * The Evaluate page in real headless Chromium (puppeteer-core): a small seeded sample scored in
+ * module workers with the real WebAssembly kernels, the τ/ρ table, the scatter plots and the
+ * exports, checked against the same scoring run in Node (`tenas correlate`'s code path).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
+import { loadEmbeddedCifar } from '../src/data/embedded.js';
+import { createBackend } from '../src/engine/create.js';
+import { ArchScorer } from '../src/evaluation/arch-scorer.js';
+import { selectArchs } from '../src/evaluation/selection.js';
+import { LinearAlgebra } from '../src/metrics/linalg.js';
+import { servePackage, type RunningServer } from '../src/server/serve.js';
+import { evaluationSettings, type EvaluationRequest } from '../src/web/evaluate/report.js';
+
+const chrome = findChromium();
+const root = join(import.meta.dirname, '..');
+
+let server: RunningServer;
+let chromium: LaunchedChromium;
+
+interface Download {
+  name: string;
+  text: string;
+}
+
+async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await chromium.browser.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  // Downloads are captured where the page starts them (an <a download> click on a blob URL).
+  await page.evaluateOnNewDocument(() => {
+    const downloads: { name: string; text: string }[] = [];
+    (window as unknown as { __DOWNLOADS__: typeof downloads }).__DOWNLOADS__ = downloads;
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+      if (this.download) {
+        const name = this.download;
+        void fetch(this.href)
+          .then((response) => response.text())
+          .then((text) => downloads.push({ name, text }));
+        return;
+      }
+      click.call(this);
+    };
+  });
+  await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+  return { page, errors };
+}
+
+async function waitForState(page: Page, states: readonly string[], timeout: number): Promise<void> {
+  await page.waitForFunction((wanted: readonly string[]) => wanted.includes(document.body.dataset.state ?? ''), { timeout, polling: 200 }, states);
+}
+
+async function downloadOf(page: Page, button: string, extension: string): Promise<Download> {
+  await page.click(button);
+  const handle = await page.waitForFunction(
+    (suffix: string) => (window as unknown as { __DOWNLOADS__: Download[] }).__DOWNLOADS__.find((download) => download.name.endsWith(suffix)),
+    { timeout: 10_000 },
+    extension,
+  );
+  return (await handle.jsonValue()) as Download;
+}
+
+describe.skipIf(!chrome)(chrome ? 'the Evaluate page in headless Chromium' : 'the Evaluate page (SKIPPED: no Chromium binary found; apt-get install -y chromium or set CHROME_PATH)', () => {
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'pipe' });
+    server = await servePackage();
+    chromium = await launchChromium({ chrome });
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+  });
+
+  test('scores a seeded sample in module workers on WebAssembly, shows τ/ρ and scatter plots, and exports them', async () => {
+    const request: EvaluationRequest = { indicators: ['ntk', 'regions'], sample: 5, seed: 3, dataset: 'cifar10', channels: 8, cells: 1, batch: 8 };
+    const query = `indicators=${request.indicators.join(',')}&sample=${request.sample}&seed=${request.seed}&channels=${request.channels}&cells=${request.cells}&batch=${request.batch}`;
+    const { page, errors } = await openPage(`evaluate/?${query}&backend=wasm&workers=2&autostart=1`);
+    await waitForState(page, ['done', 'error', 'cancelled'], 180_000);
+    const handle = await page.evaluate(() => {
+      const evaluate = window.__TENAS_EVALUATE__!;
+      return { state: evaluate.state, error: evaluate.error, rows: evaluate.outcome?.rows ?? [] };
+    });
+    expect(handle.error).toBeUndefined();
+    expect(handle.state).toBe('done');
+
+    // The rows are the ones Node scores for the same archs and settings: same code, same kernels.
+    const archs = selectArchs({ sample: request.sample, seed: request.seed });
+    expect(handle.rows.map((row) => row.archIndex)).toEqual(archs.map((arch) => arch.archIndex));
+    const [backend, linalg, images] = await Promise.all([createBackend('wasm'), LinearAlgebra.create(), loadEmbeddedCifar()]);
+    const scorer = new ArchScorer(backend, linalg, evaluationSettings(request), images);
+    for (const [position, arch] of archs.slice(0, 2).entries()) {
+      const { values } = await scorer.score(arch);
+      for (const [name, value] of Object.entries(values)) expect(handle.rows[position][name as keyof typeof values]).toBe(value);
+    }
+    backend.dispose();
+
+    const table = await page.$$eval('#correlation tbody tr', (rows) =>
+      rows.map((row) => ({ score: row.getAttribute('data-score'), tau: row.querySelector('.tau')?.textContent ?? '', rho: row.querySelector('.rho')?.textContent ?? '' })),
+    );
+    expect(table.map((row) => row.score)).toEqual(expect.arrayContaining(['ntk', 'regions', 'TE-NAS rank sum']));
+    for (const row of table) {
+      expect(row.tau).toMatch(/^(-?\d\.\d{3}|n\/a)$/);
+      expect(row.rho).toMatch(/^(-?\d\.\d{3}|n\/a)$/);
+    }
+    expect(table.filter((row) => row.tau !== 'n/a').length).toBeGreaterThan(0);
+    const panels = await page.$$eval('#scatter svg > rect[stroke]', (rects) => rects.length);
+    expect(panels).toBeGreaterThanOrEqual(2);
+    expect(await page.$$eval('#scatter circle', (circles) => circles.length)).toBeGreaterThan(request.sample);
+
+    const csv = await downloadOf(page, '#download-csv', '.csv');
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0]).toMatch(/^arch_index,arch,/);
+    expect(lines).toHaveLength(request.sample + 1);
+    const json = JSON.parse((await downloadOf(page, '#download-json', '.json')).text);
+    expect(json.rows).toHaveLength(request.sample);
+    expect(json.report.archs).toBe(request.sample);
+    expect((await downloadOf(page, '#download-svg', '.svg')).text).toMatch(/^<svg /);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('the same sample scored on the page thread gives the same rows; Cancel stops a run', async () => {
+    const { page, errors } = await openPage(`evaluate/?indicators=ntk&sample=3&seed=3&channels=8&cells=1&batch=8&backend=wasm&workers=0&autostart=1`);
+    await waitForState(page, ['done', 'error', 'cancelled'], 120_000);
+    expect(await page.evaluate(() => window.__TENAS_EVALUATE__!.error)).toBeUndefined();
+    const rows = await page.evaluate(() => window.__TENAS_EVALUATE__!.outcome!.rows.map((row) => row.archIndex));
+    expect(rows).toEqual(selectArchs({ sample: 3, seed: 3 }).map((arch) => arch.archIndex));
+
+    await page.$eval('#sample', (input) => ((input as HTMLInputElement).value = '400'));
+    await page.$eval('#workers', (input) => ((input as HTMLInputElement).value = '1'));
+    await page.click('#start');
+    await page.waitForFunction(() => Number((document.getElementById('progress') as HTMLProgressElement).value) >= 1, { timeout: 60_000, polling: 100 });
+    await page.click('#cancel');
+    await waitForState(page, ['cancelled', 'done', 'error'], 30_000);
+    expect(await page.evaluate(() => window.__TENAS_EVALUATE__!.state)).toBe('cancelled');
+    expect(await page.$eval('#start', (button) => (button as HTMLButtonElement).disabled)).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
