@@ -10,7 +10,7 @@ import { loadImageSet } from '../src/data/files.js';
 import { encodeNpy, parseNpy, type NdArray } from '../src/data/npy.js';
 import { Rng } from '../src/data/rng.js';
 import { encodeSafetensors, parseSafetensors, type NamedTensor } from '../src/data/safetensors.js';
-import { gaussianBatch, ntkBatch, regionPatches, writeAugmentedImage } from '../src/data/transforms.js';
+import { gaussianBatch, labelledBatch, ntkBatch, regionPatches, writeAugmentedImage } from '../src/data/transforms.js';
 import { loadNb201Table, parseNb201Table } from '../src/spaces/nb201/table.js';
 import { goldenRoot, repoRoot } from './support/golden.js';
 
@@ -110,6 +110,18 @@ describe('npy', () => {
     expect(theta.data[1]).toBeCloseTo(theta.data[8], 6); // symmetric
   });
 
+  it("reads int64 ('<i8') and int32 ('<i4') labels, refusing int64 beyond 2^53", () => {
+    const labels = new BigInt64Array([3n, 0n, 9n, 1n]);
+    const i8 = parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '<i8'), new Uint8Array(labels.buffer)));
+    expect(i8.dtype).toBe('int64');
+    expect(Array.from(i8.data)).toEqual([3, 0, 9, 1]);
+    expect(parseNpy(encodeNpy(i8))).toEqual(i8);
+    const i4 = parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '<i4'), new Uint8Array(new Int32Array([-1, 2, 3, 4]).buffer)));
+    expect(Array.from(i4.data)).toEqual([-1, 2, 3, 4]);
+    labels[2] = 2n ** 60n;
+    expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '<i8'), new Uint8Array(labels.buffer)), 'y.npy'), /y\.npy holds the int64 value 1152921504606846976 at flat index 2/);
+  });
+
   it('rejects malformed files with a message naming the problem', () => {
     const data = new Uint8Array(16);
     const good = rawNpy(1, HEADER_F4_2x2, data);
@@ -121,7 +133,7 @@ describe('npy', () => {
     expectInputError(() => parseNpy(rawNpy(4, HEADER_F4_2x2, data)), /version 4\.0/);
     expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2.replace('False', 'True'), data)), /Fortran order/);
     expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '>f4'), data)), /'>f4'.*big-endian/);
-    expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '<i4'), data)), /dtype '<i4'.*only float32/);
+    expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2.replace('<f4', '<i2'), data)), /dtype '<i2'.*only float32/);
     expectInputError(() => parseNpy(good.subarray(0, good.length - 1)), /truncated.*16 data bytes, found 15/);
     expectInputError(() => parseNpy(rawNpy(1, HEADER_F4_2x2, new Uint8Array(20))), /extra bytes/);
     expectInputError(() => parseNpy(good.subarray(0, 40)), /truncated inside its header/);
@@ -224,6 +236,7 @@ describe('CIFAR images', () => {
     const raw = new Uint8Array(await readFile(path.join(repoRoot, 'data/cifar10-test-1000/cifar10_test_first1000.bin')));
     const labels = Array.from({ length: 20 }, (_, i) => raw[i * 3073]);
     expect(labels).toEqual([3, 8, 8, 0, 6, 6, 1, 6, 3, 1, 0, 9, 5, 7, 9, 8, 5, 7, 8, 6]);
+    expect(Array.from(images.labels!.subarray(0, 20))).toEqual(labels);
     // The last blue byte of the last image is the last byte of the file.
     expect(images.pixels[images.pixels.length - 1]).toBe(raw[raw.length - 1]);
     expect(sameBytes(parseEmbeddedCifar(raw).pixels, images.pixels)).toBe(true);
@@ -237,6 +250,7 @@ describe('CIFAR images', () => {
     const images = parseCifarBinary(record, 'cifar100', 'one.bin');
     expect(images.count).toBe(1);
     expect(images.pixels[0]).toBe(200);
+    expect(Array.from(images.labels!)).toEqual([9]); // the fine label
     expectInputError(() => parseCifarBinary(record, 'cifar10', 'one.bin'), /one\.bin: 3074 bytes.*CIFAR-10 binary record size 3073/);
     expectInputError(() => parseCifarBinary(new Uint8Array(0), 'cifar100', 'e.bin'), /CIFAR-100 binary record size 3074/);
   });
@@ -301,6 +315,7 @@ describe('image files', () => {
       const batches = await loadImageSet(folder, 'cifar10');
       expect(batches.count).toBe(3);
       expect([batches.pixels[0], batches.pixels[3072], batches.pixels[2 * 3072]]).toEqual([10, 10, 20]);
+      expect(Array.from(batches.labels!)).toEqual([0, 0, 0]);
 
       const hundred = path.join(dir, 'c100.bin');
       await writeFile(hundred, cifarRecords(1, () => 99, 2));
@@ -512,6 +527,11 @@ describe('transforms', () => {
     const picked = ntkBatch(labelled, 50, noPadding, Rng.stream(4, 'ntk'));
     const indices = Array.from({ length: 50 }, (_, b) => Math.round(denormalise(picked[b * 3 * plane], spec, 0)) / 5);
     expect(new Set(indices).size).toBe(50);
+    // The labelled batch is the same draw, and carries the labels of the images it picked.
+    const withLabels = labelledBatch({ ...labelled, labels: Int32Array.from({ length: 50 }, (_, i) => i % 10) }, 50, noPadding, Rng.stream(4, 'ntk'));
+    expect(sameBytes(withLabels.input, picked)).toBe(true);
+    expect(Array.from(withLabels.labels!)).toEqual(indices.map((index) => index % 10));
+    expect(labelledBatch(labelled, 50, noPadding, Rng.stream(4, 'ntk')).labels).toBeUndefined();
     expectInputError(() => ntkBatch(labelled, 51, spec, Rng.stream(4)), /holds 50 images, fewer than the NTK batch size 51/);
     expectInputError(() => ntkBatch(labelled, 0, spec, Rng.stream(4)), /positive integer/);
   });

@@ -46,6 +46,7 @@ describe('image folders', () => {
     const secondRed = images.pixels.subarray(3 * 32 * 32, 4 * 32 * 32);
     expect(secondRed[10 * 32 + 2]).toBeLessThan(20);
     expect(secondRed[10 * 32 + 29]).toBeGreaterThan(235);
+    expect(Array.from(images.labels!)).toEqual([0, 1]); // the class sub-folders in sorted order
   });
 
   it('refuses a mix of sizes where the dataset does not resize', async () => {
@@ -53,6 +54,14 @@ describe('image folders', () => {
     writePng(join(folder, 'a.png'), 32, 32, () => [1, 2, 3]);
     writePng(join(folder, 'b.png'), 16, 16, () => [1, 2, 3]);
     await expect(loadImageSet(folder, 'cifar10')).rejects.toThrow(/a\.png is 32×32 but b\.png is 16×16/);
+  });
+
+  it('has no labels when images lie at the top level', async () => {
+    folder = mkdtempSync(join(tmpdir(), 'tenas-images-'));
+    writePng(join(folder, 'a.png'), 32, 32, () => [1, 2, 3]);
+    mkdirSync(join(folder, 'cat'));
+    writePng(join(folder, 'cat', 'b.png'), 32, 32, () => [1, 2, 3]);
+    expect((await loadImageSet(folder, 'cifar10')).labels).toBeUndefined();
   });
 
   it('names an image that does not decode', async () => {

@@ -1,13 +1,19 @@
 import { TenasInputError } from '../errors.js';
 import type { NdArray } from './npy.js';
 
-/** A set of RGB images, uint8, stored N×3×H×W (planar, row-major). Labels are not kept: TE-NAS never uses them. */
+/** A set of RGB images, uint8, stored N×3×H×W (planar, row-major), with their class labels when the source has them. */
 export interface ImageSet {
   count: number;
   channels: 3;
   height: number;
   width: number;
   pixels: Uint8Array;
+  /**
+   * One class number per image, when the source carries them (CIFAR records: the CIFAR-10 label or
+   * the CIFAR-100 fine label; an image folder with one sub-folder per class). TE-NAS never uses
+   * them; the proxies with a loss (snip, grasp, ...) do.
+   */
+  labels?: Int32Array;
   /** Where the images came from, for messages. */
   source: string;
 }
@@ -40,11 +46,13 @@ export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, sourc
   const count = bytes.length / recordBytes;
   requireCifarLabels(bytes, variant, count, source);
   const pixels = new Uint8Array(count * CIFAR_PIXEL_BYTES);
+  const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const start = i * recordBytes + labelBytes;
+    labels[i] = bytes[start - 1]; // CIFAR-10: the label; CIFAR-100: the fine label (the second byte)
     pixels.set(bytes.subarray(start, start + CIFAR_PIXEL_BYTES), i * CIFAR_PIXEL_BYTES);
   }
-  return { count, channels: 3, height: CIFAR_SIDE, width: CIFAR_SIDE, pixels, source };
+  return { count, channels: 3, height: CIFAR_SIDE, width: CIFAR_SIDE, pixels, labels, source };
 }
 
 /** Label ranges per label byte: CIFAR-10 class 0–9; CIFAR-100 coarse class 0–19, then fine class 0–99. */

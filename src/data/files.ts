@@ -66,8 +66,9 @@ async function readCifarFolder(folder: string, variant: CifarVariant): Promise<I
     pixels.set(part.pixels, offset);
     offset += part.pixels.length;
   }
+  const labels = parts.every((part) => part.labels) ? Int32Array.from(parts.flatMap((part) => Array.from(part.labels!))) : undefined;
   const source = `${folder} (${names.length} file${names.length > 1 ? 's' : ''}: ${names.join(', ')})`;
-  return { count, channels: 3, height: parts[0].height, width: parts[0].width, pixels, source };
+  return { count, channels: 3, height: parts[0].height, width: parts[0].width, pixels, labels, source };
 }
 
 /** A folder holds either CIFAR binary batches or JPEG/PNG images. */

@@ -141,6 +141,19 @@ export async function loadImageFolder(folder: string, options: { resizeTo?: numb
     height: size!.height,
     width: size!.width,
     pixels: pixels!,
+    labels: classLabels(folder, files),
     source: `${folder} (${files.length} image${files.length > 1 ? 's' : ''})`,
   };
+}
+
+/**
+ * Labels from class sub-folders (torchvision's `ImageFolder` rule): every image lies in a
+ * first-level sub-folder, and the classes are those sub-folders' names in sorted order. A folder
+ * with images at its top level has no labels.
+ */
+function classLabels(folder: string, files: readonly string[]): Int32Array | undefined {
+  const classOf = files.map((file) => relative(folder, file).split(/[\\/]/));
+  if (classOf.some((parts) => parts.length < 2)) return undefined;
+  const classes = [...new Set(classOf.map((parts) => parts[0]))].sort();
+  return Int32Array.from(classOf, (parts) => classes.indexOf(parts[0]));
 }

@@ -2,9 +2,10 @@ import { TenasInputError } from '../errors.js';
 
 /** A dense row-major (C order) array read from or written to a NumPy `.npy` file. */
 export interface NdArray {
-  dtype: 'float32' | 'float64' | 'uint8';
+  dtype: 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
   shape: number[];
-  data: Float32Array | Float64Array | Uint8Array;
+  /** int64 arrays are read as float64 (exact up to 2⁵³; larger magnitudes are refused). */
+  data: Float32Array | Float64Array | Uint8Array | Int32Array;
 }
 
 type DType = NdArray['dtype'];
@@ -12,15 +13,15 @@ type DType = NdArray['dtype'];
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const HEADER_ALIGNMENT = 64;
 
-const DESCR_TO_DTYPE: Record<string, DType> = { '<f4': 'float32', '<f8': 'float64', '|u1': 'uint8', '<u1': 'uint8' };
-const DTYPE_TO_DESCR: Record<DType, string> = { float32: '<f4', float64: '<f8', uint8: '|u1' };
-const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, uint8: 1 };
+const DESCR_TO_DTYPE: Record<string, DType> = { '<f4': 'float32', '<f8': 'float64', '|u1': 'uint8', '<u1': 'uint8', '<i4': 'int32', '<i8': 'int64' };
+const DTYPE_TO_DESCR: Record<DType, string> = { float32: '<f4', float64: '<f8', uint8: '|u1', int32: '<i4', int64: '<i8' };
+const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, uint8: 1, int32: 4, int64: 8 };
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, dim) => product * dim, 1);
 }
 
-/** Parses a `.npy` file (format 1.0, 2.0 or 3.0; little-endian float32/float64 or uint8, C order). */
+/** Parses a `.npy` file (format 1.0, 2.0 or 3.0; little-endian float32/float64, int32/int64 or uint8, C order). */
 export function parseNpy(bytes: Uint8Array, what = 'the .npy file'): NdArray {
   const { header, dataOffset } = readHeader(bytes, what);
   const fields = parseHeaderDict(header, what);
@@ -28,7 +29,7 @@ export function parseNpy(bytes: Uint8Array, what = 'the .npy file'): NdArray {
   if (dtype === undefined) {
     const hint = fields.descr.startsWith('>') ? ' (big-endian data: save it little-endian, e.g. `a.astype("<f4")`)' : '';
     throw new TenasInputError(
-      `${what} has dtype '${fields.descr}'${hint}; only float32 ('<f4'), float64 ('<f8') and uint8 ('|u1') are supported`,
+      `${what} has dtype '${fields.descr}'${hint}; only float32 ('<f4'), float64 ('<f8'), int32 ('<i4'), int64 ('<i8') and uint8 ('|u1') are supported`,
     );
   }
   if (fields.fortranOrder) {
@@ -44,8 +45,19 @@ export function parseNpy(bytes: Uint8Array, what = 'the .npy file'): NdArray {
   }
   // Copying gives the typed array its own, correctly aligned buffer.
   const raw = copyBytes(bytes, dataOffset, dataOffset + expectedBytes);
-  const data = dtype === 'float32' ? new Float32Array(raw) : dtype === 'float64' ? new Float64Array(raw) : new Uint8Array(raw);
+  const data =
+    dtype === 'float32' ? new Float32Array(raw) : dtype === 'float64' ? new Float64Array(raw) : dtype === 'int32' ? new Int32Array(raw) : dtype === 'int64' ? int64Values(raw, what) : new Uint8Array(raw);
   return { dtype, shape: fields.shape, data };
+}
+
+function int64Values(raw: ArrayBuffer, what: string): Float64Array {
+  const wide = new BigInt64Array(raw);
+  const values = new Float64Array(wide.length);
+  for (let i = 0; i < wide.length; i++) {
+    values[i] = Number(wide[i]);
+    if (!Number.isSafeInteger(values[i])) throw new TenasInputError(`${what} holds the int64 value ${wide[i]} at flat index ${i}, beyond ±2^53; store smaller integers`);
+  }
+  return values;
 }
 
 function readHeader(bytes: Uint8Array, what: string): { header: string; dataOffset: number } {
@@ -119,7 +131,8 @@ export function encodeNpy(array: NdArray): Uint8Array {
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((HEADER_ALIGNMENT - (unpadded % HEADER_ALIGNMENT)) % HEADER_ALIGNMENT) + '\n';
   if (header.length > 0xffff) throw new TenasInputError('cannot encode .npy: the shape is too long for a version 1.0 header');
-  const dataBytes = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  const stored = array.dtype === 'int64' ? BigInt64Array.from(array.data, (value) => BigInt(value)) : array.data;
+  const dataBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
   const out = new Uint8Array(10 + header.length + dataBytes.length);
   out.set(MAGIC, 0);
   out[6] = 1;

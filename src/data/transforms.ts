@@ -97,6 +97,19 @@ function randomDistinct(n: number, count: number, rng: Rng): number[] {
  * zero-padded and randomly cropped back, normalised. Returns NCHW float32 `[batch, 3, S, S]`.
  */
 export function ntkBatch(images: ImageSet, batch: number, spec: DatasetSpec, rng: Rng): Float32Array {
+  return labelledBatch(images, batch, spec, rng).input;
+}
+
+/** A batch of images and the labels of the images chosen. */
+export interface LabelledBatch {
+  /** NCHW float32 `[batch, 3, S, S]`. */
+  readonly input: Float32Array;
+  /** The class of each image, when the image set has labels. */
+  readonly labels: Int32Array | undefined;
+}
+
+/** `ntkBatch` with the labels of the images it chose (the same draws, so the same input). */
+export function labelledBatch(images: ImageSet, batch: number, spec: DatasetSpec, rng: Rng): LabelledBatch {
   requireCount(batch, 'the NTK batch size');
   if (images.count < batch) {
     throw new TenasInputError(
@@ -114,7 +127,8 @@ export function ntkBatch(images: ImageSet, batch: number, spec: DatasetSpec, rng
     const cropX = rng.int(2 * spec.cropPadding + 1);
     writeAugmentedImage(images, chosen[b], { flip, cropY, cropX }, spec, out, b * imageFloats);
   }
-  return out;
+  const labels = images.labels;
+  return { input: out, labels: labels && Int32Array.from(chosen, (index) => labels[index]) };
 }
 
 /** `count` image indices in random order: every image once per pass, reshuffled for each further pass. */

@@ -4,9 +4,10 @@ import type { Backend } from '../engine/backend.js';
 import { initialiseWeights, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
-import type { ScoredNetwork } from '../metrics/indicator.js';
-import { INDICATORS, type IndicatorSeries, type IndicatorValues } from '../metrics/indicators.js';
-import { SCORED_NETWORKS } from '../search/scorer.js';
+import type { Indicator, ScoredNetwork } from '../metrics/indicator.js';
+import { randomDraws } from '../metrics/draws.js';
+import { resolveIndicators } from '../metrics/registry.js';
+import { measureGroup, measurementGroups, sampleShape, SCORED_NETWORKS } from '../search/scorer.js';
 import type { SearchSettings } from '../search/settings.js';
 import { nb201Space } from '../spaces/nb201/space.js';
 import { mean } from './statistics.js';
@@ -25,9 +26,9 @@ export function hasZeroNtk(kappa: number): boolean {
 }
 
 export interface ArchScore {
-  /** Per indicator, the mean over repeats (κ of the NTK net, R of the thin net, ...). */
-  readonly values: IndicatorValues;
-  readonly repeats: IndicatorSeries;
+  /** Per indicator of the settings, by its key, the mean over repeats (`kappa`: κ of the NTK net, `regions`: R of the thin net, ...). */
+  readonly values: Readonly<Record<string, number>>;
+  readonly repeats: Readonly<Record<string, number[]>>;
 }
 
 /** Mean over repeats; a repeat at the largest finite value (a zero NTK) keeps the arch there. */
@@ -37,9 +38,10 @@ function aggregate(values: readonly number[]): number {
 
 /**
  * Scores single-path NB201 architectures with the search's measurement setup (CandidateScorer):
- * every indicator on its network with that network's weights and data (κ of the NTK network on a
- * batch of augmented images, R of the thin network on region batches of 1×3×3 patches), the same
- * weight schemes per protocol. Random streams are named by (seed, 'correlate', arch index,
+ * every indicator of the settings on its network with that network's weights and data (κ of the
+ * NTK network on a batch of augmented images, R of the thin network on region batches of 1×3×3
+ * patches, the proxies on NB201's evaluation network on a labelled image batch), the same weight
+ * schemes per protocol; indicators on one network share its weights, data, draws and passes. Random streams are named by (seed, 'correlate', arch index,
  * purpose[, repeat]), so an arch's score depends on nothing but the arch and the settings: not on
  * which other archs are scored, in which order, or in which shard.
  *
@@ -53,27 +55,31 @@ export class ArchScorer {
     private readonly linalg: LinearAlgebra,
     private readonly settings: SearchSettings,
     private readonly images: ImageSet,
-  ) {}
+  ) {
+    this.indicators = resolveIndicators(settings.indicators);
+  }
+
+  private readonly indicators: Indicator[];
 
   async score({ archIndex, arch }: IndexedArch): Promise<ArchScore> {
     const { settings } = this;
     const mask = nb201Space.parseArchitecture(arch);
-    const values: Record<string, number> = {};
-    const repeats: Record<string, number[]> = {};
-    for (const indicator of INDICATORS) {
-      const scored = SCORED_NETWORKS[indicator.network];
+    const repeats: Record<string, number[]> = Object.fromEntries(this.indicators.map((indicator) => [indicator.key, []]));
+    for (const group of measurementGroups(this.indicators, settings)) {
+      const scored = SCORED_NETWORKS[group.network];
       const network = scored.build(nb201Space, mask, settings);
-      const measured: number[] = [];
+      const batch = scored.batch(settings);
       for (let repeat = 0; repeat < settings.repeats; repeat++) {
-        const weights = this.weights(network, archIndex, indicator.network, repeat);
-        const rng = Rng.stream(settings.seed, 'correlate', archIndex, `${scored.stream}-data`, repeat);
-        const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
-        measured.push((await indicator.measure({ backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings })).value);
+        const weights = this.weights(network, archIndex, group.network, repeat);
+        const stream = (purpose: string) => Rng.stream(settings.seed, 'correlate', archIndex, `${scored.stream}-${purpose}`, repeat);
+        const data = scored.inputs(settings, group.data === 'samples' ? this.images : undefined, stream('data'));
+        const draws = randomDraws(network, sampleShape(network, batch), stream);
+        const values = await measureGroup(group.indicators, { backend: this.backend, linalg: this.linalg, settings, network, weights, data, batch, draws });
+        group.indicators.forEach((indicator, i) => repeats[indicator.key].push(values[i]));
       }
-      values[indicator.key] = aggregate(measured);
-      repeats[indicator.key] = measured;
     }
-    return { values: values as IndicatorValues, repeats: repeats as IndicatorSeries };
+    const values = Object.fromEntries(Object.entries(repeats).map(([key, measured]) => [key, aggregate(measured)]));
+    return { values, repeats };
   }
 
   private weights(network: Network, archIndex: number, kind: ScoredNetwork, repeat: number): Weights {

@@ -1,8 +1,9 @@
 import { appendFileSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TenasInputError } from '../errors.js';
+import type { Indicator } from '../metrics/indicator.js';
 import { enumerateNb201Archs } from '../spaces/nb201/arch.js';
-import { CSV_HEADER, formatRow, parseRows, rowFormatOf, type CorrelationRow, type ParsedRows, type RowFormat, type SourcedRow } from './rows.js';
+import { csvHeader, formatRow, parseRows, rowFormatOf, type CorrelationRow, type ParsedRows, type RowFormat, type SourcedRow } from './rows.js';
 
 let archList: string[] | undefined;
 
@@ -45,10 +46,11 @@ export interface RowAppender {
 
 /**
  * Opens `path` for resuming: reads the rows already there, cuts off a last line left incomplete by
- * a crash (it is rescored), writes the CSV header to a new file, and appends each new row with a
- * single write of the whole line, so a row is in the file completely or not at all.
+ * a crash (it is rescored), writes the CSV header of rows of `indicators` (and the evaluation
+ * network's columns when `evalNetwork`) to a new file, and appends each new row with a single write
+ * of the whole line, so a row is in the file completely or not at all.
  */
-export function openRowFile(path: string): RowAppender {
+export function openRowFile(path: string, indicators: readonly Indicator[], evalNetwork: boolean): RowAppender {
   const format = rowFormatOf(path);
   const text = readText(path) ?? '';
   const sources = (parsed: ParsedRows) => parsed.lines.map((line) => `${path} line ${line}`);
@@ -63,7 +65,7 @@ export function openRowFile(path: string): RowAppender {
   );
   try {
     if (parsed.truncatedTail) truncateSync(path, Buffer.byteLength(text.slice(0, parsed.completeLength), 'utf8'));
-    if (format === 'csv' && !parsed.hasHeader) appendFileSync(path, CSV_HEADER);
+    if (format === 'csv' && !parsed.hasHeader) appendFileSync(path, csvHeader(indicators, evalNetwork));
     else if (text === '') appendFileSync(path, '');
   } catch (error) {
     throw new TenasInputError(`cannot write ${path}: ${(error as Error).message}`);

@@ -1,9 +1,7 @@
 import { TenasInputError } from '../errors.js';
-import type { BackendName } from '../engine/backend.js';
-import { INDICATORS, type IndicatorValues } from '../metrics/indicators.js';
-import type { SearchSettings } from '../search/settings.js';
-import type { ArchScore } from './arch-scorer.js';
-import type { IndexedArch } from './selection.js';
+import type { Indicator } from '../metrics/indicator.js';
+import { INDICATORS } from '../metrics/indicators.js';
+import { ALL_INDICATORS } from '../metrics/registry.js';
 
 /** The settings a score depends on; rows with different settings cannot be compared or merged. */
 export interface ScoringKey {
@@ -13,35 +11,57 @@ export interface ScoringKey {
   readonly batch: number;
   readonly repeats: number;
   readonly patches: number;
+  /** NB201's evaluation network (`channels`, `cells`, `evalBatch`): only in rows with indicators measured on it. */
+  readonly channels?: number;
+  readonly cells?: number;
+  readonly evalBatch?: number;
 }
 
-/** One scored architecture, as written to the CSV / JSONL output: each indicator's mean over repeats (`kappa`, `regions`, ...). */
-export type CorrelationRow = ScoringKey &
-  IndicatorValues & {
-    /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
-    readonly archIndex: number;
-    readonly arch: string;
-    /** Informational: not compared when merging (backends may differ in the last bits). */
-    readonly backend: string;
-    readonly seconds: number;
-  };
-
-export function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
-  return { dataset: settings.dataset, protocol: settings.protocol, seed: settings.seed, batch: settings.ntkBatch, repeats: settings.repeats, patches: settings.regionPatches };
-}
-
-/** The row of one scored architecture. */
-export function correlationRow(key: ScoringKey, { archIndex, arch }: IndexedArch, score: ArchScore, backend: BackendName, seconds: number): CorrelationRow {
-  return { ...key, archIndex, arch, ...score.values, backend, seconds };
-}
+/**
+ * One scored architecture, as written to the CSV / JSONL output: each indicator's mean over
+ * repeats under its key (`kappa`, `regions`, `nwot`, ...). Which indicators a row holds is which
+ * registry keys it has (`rowIndicators`).
+ */
+export type CorrelationRow = ScoringKey & {
+  /** Position in `enumerateNb201Archs()` (not the NAS-Bench-201 API index). */
+  readonly archIndex: number;
+  readonly arch: string;
+  /** Informational: not compared when merging (backends may differ in the last bits). */
+  readonly backend: string;
+  readonly seconds: number;
+} & { readonly [indicatorKey: string]: number | string | undefined };
 
 export type RowFormat = 'csv' | 'jsonl';
 
 const SETTING_COLUMNS = ['dataset', 'protocol', 'seed', 'batch', 'repeats', 'patches', 'backend', 'seconds'] as const;
-const INDICATOR_COLUMNS = INDICATORS.map((indicator) => indicator.key);
-const COLUMNS = ['arch_index', 'arch', ...INDICATOR_COLUMNS, ...SETTING_COLUMNS];
+const EVAL_COLUMNS = ['channels', 'cells', 'eval_batch'] as const;
 
-export const CSV_HEADER = `${COLUMNS.join(',')}\n`;
+/** The registry indicators whose values a row holds, in registry order. */
+export function rowIndicators(row: object): Indicator[] {
+  return ALL_INDICATORS.filter((indicator) => typeof (row as Record<string, unknown>)[indicator.key] === 'number');
+}
+
+/** An indicator's value in a row. */
+export function indicatorValue(row: CorrelationRow, indicator: Pick<Indicator, 'key'>): number {
+  return row[indicator.key] as number;
+}
+
+function columnsOf(indicators: readonly Pick<Indicator, 'key'>[], evalNetwork: boolean): string[] {
+  return ['arch_index', 'arch', ...indicators.map((indicator) => indicator.key), ...SETTING_COLUMNS, ...(evalNetwork ? EVAL_COLUMNS : [])];
+}
+
+/** The CSV header of rows with these indicators (and the evaluation network's settings when `evalNetwork`). */
+export function csvHeader(indicators: readonly Pick<Indicator, 'key'>[], evalNetwork: boolean): string {
+  return `${columnsOf(indicators, evalNetwork).join(',')}\n`;
+}
+
+/** The header of TE-NAS's rows (κ and R). */
+export const CSV_HEADER = csvHeader(INDICATORS, false);
+
+/** The header a file of these rows starts with. */
+export function csvHeaderOf(row: CorrelationRow): string {
+  return csvHeader(rowIndicators(row), row.channels !== undefined);
+}
 
 /** The format of an output file, from its extension. */
 export function rowFormatOf(path: string): RowFormat {
@@ -55,7 +75,8 @@ function columnValues(row: CorrelationRow): Record<string, string | number> {
   return {
     arch_index: row.archIndex,
     arch: row.arch,
-    ...Object.fromEntries(INDICATOR_COLUMNS.map((key) => [key, row[key]])),
+    // JSON has no ±Infinity (AZ-NAS's −∞), so non-finite values are written as text, as in CSV.
+    ...Object.fromEntries(rowIndicators(row).map((indicator) => [indicator.key, finiteOrText(indicatorValue(row, indicator))])),
     dataset: row.dataset,
     protocol: row.protocol,
     seed: row.seed,
@@ -64,14 +85,17 @@ function columnValues(row: CorrelationRow): Record<string, string | number> {
     patches: row.patches,
     backend: row.backend,
     seconds: Number(row.seconds.toFixed(3)),
+    ...(row.channels !== undefined && { channels: row.channels, cells: row.cells!, eval_batch: row.evalBatch! }),
   };
 }
+
+const finiteOrText = (value: number): number | string => (Number.isFinite(value) ? value : String(value));
 
 /** One complete line, newline included (numbers in their shortest round-trip form). */
 export function formatRow(row: CorrelationRow, format: RowFormat): string {
   const values = columnValues(row);
   if (format === 'jsonl') return `${JSON.stringify(values)}\n`;
-  return `${COLUMNS.map((column) => String(values[column])).join(',')}\n`;
+  return `${Object.values(values).map(String).join(',')}\n`;
 }
 
 /**
@@ -79,7 +103,7 @@ export function formatRow(row: CorrelationRow, format: RowFormat): string {
  * as input, and a value no scoring could produce (κ < 1, a fractional region count) means the file
  * was edited or was not written by tenas.
  */
-function rowFromColumns(get: (column: string) => unknown, where: string): CorrelationRow {
+function rowFromColumns(get: (column: string) => unknown, indicators: readonly Indicator[], evalNetwork: boolean, where: string): CorrelationRow {
   const fail = (column: string, expected: string): never => {
     throw new TenasInputError(`${where}: column ${column} holds '${String(get(column))}', expected ${expected}`);
   };
@@ -96,12 +120,13 @@ function rowFromColumns(get: (column: string) => unknown, where: string): Correl
     return value;
   };
   const repeats = number('repeats', true, 1);
-  const indicatorValue = (indicator: (typeof INDICATORS)[number]): number => {
-    const value = get(indicator.key) === 'Infinity' ? Infinity : number(indicator.key, false, -Infinity);
+  const readIndicator = (indicator: Indicator): number => {
+    const raw = get(indicator.key);
+    const value = raw === 'Infinity' ? Infinity : raw === '-Infinity' ? -Infinity : number(indicator.key, false, -Infinity);
     const expected = indicator.invalidMean(value, repeats);
     return expected === undefined ? value : fail(indicator.key, expected);
   };
-  const indicatorValues = Object.fromEntries(INDICATORS.map((indicator) => [indicator.key, indicatorValue(indicator)])) as IndicatorValues;
+  const indicatorValues = Object.fromEntries(indicators.map((indicator) => [indicator.key, readIndicator(indicator)]));
   const protocol = text('protocol');
   if (protocol !== 'reference' && protocol !== 'paper') fail('protocol', 'reference or paper');
   return {
@@ -116,10 +141,20 @@ function rowFromColumns(get: (column: string) => unknown, where: string): Correl
     patches: number('patches', true, 2),
     backend: text('backend'),
     seconds: number('seconds', false, 0),
+    ...(evalNetwork && { channels: number('channels', true, 1), cells: number('cells', true, 1), evalBatch: number('eval_batch', true, 2) }),
   };
 }
 
-export function parseRow(line: string, format: RowFormat, where: string): CorrelationRow {
+/** The indicators and evaluation-network columns of a CSV header line, or undefined when it is not a tenas correlate header. */
+function parseCsvHeader(line: string): { indicators: Indicator[]; evalNetwork: boolean } | undefined {
+  const columns = line.split(',');
+  const indicators = ALL_INDICATORS.filter((indicator) => columns.includes(indicator.key));
+  const evalNetwork = columns.includes(EVAL_COLUMNS[0]);
+  return `${line}\n` === csvHeader(indicators, evalNetwork) && indicators.length > 0 ? { indicators, evalNetwork } : undefined;
+}
+
+/** One row; CSV lines need the columns their file's header names. */
+export function parseRow(line: string, format: RowFormat, where: string, header: { indicators: Indicator[]; evalNetwork: boolean } = { indicators: [...INDICATORS], evalNetwork: false }): CorrelationRow {
   if (format === 'jsonl') {
     let value: unknown;
     try {
@@ -129,11 +164,14 @@ export function parseRow(line: string, format: RowFormat, where: string): Correl
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TenasInputError(`${where}: not a JSON object`);
     const record = value as Record<string, unknown>;
-    return rowFromColumns((column) => record[column], where);
+    const indicators = ALL_INDICATORS.filter((indicator) => indicator.key in record);
+    if (indicators.length === 0) throw new TenasInputError(`${where}: no indicator values (${ALL_INDICATORS.map((indicator) => indicator.key).join(', ')})`);
+    return rowFromColumns((column) => record[column], indicators, 'channels' in record, where);
   }
+  const columns = columnsOf(header.indicators, header.evalNetwork);
   const fields = line.split(',');
-  if (fields.length !== COLUMNS.length) throw new TenasInputError(`${where}: ${fields.length} columns, expected ${COLUMNS.length} (${COLUMNS.join(',')})`);
-  return rowFromColumns((column) => fields[COLUMNS.indexOf(column)], where);
+  if (fields.length !== columns.length) throw new TenasInputError(`${where}: ${fields.length} columns, expected ${columns.length} (${columns.join(',')})`);
+  return rowFromColumns((column) => fields[columns.indexOf(column)], header.indicators, header.evalNetwork, where);
 }
 
 export interface ParsedRows {
@@ -156,41 +194,60 @@ export function parseRows(text: string, format: RowFormat, source: string): Pars
   const completeLength = text.lastIndexOf('\n') + 1;
   const lines = text.slice(0, completeLength).split('\n');
   lines.pop();
-  let hasHeader = false;
+  let header: ReturnType<typeof parseCsvHeader>;
   const rows: CorrelationRow[] = [];
   const rowLines: number[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    if (format === 'csv' && !hasHeader && rows.length === 0) {
-      if (`${line}\n` !== CSV_HEADER) {
-        throw new TenasInputError(`${source} line ${i + 1} is not the header of a tenas correlate CSV (${CSV_HEADER.trim()}), so the file was not written by tenas correlate`);
+    if (format === 'csv' && !header && rows.length === 0) {
+      header = parseCsvHeader(line);
+      if (!header) {
+        throw new TenasInputError(
+          `${source} line ${i + 1} is not the header of a tenas correlate CSV (arch_index,arch, the indicators' columns, ${SETTING_COLUMNS.join(',')}), so the file was not written by tenas correlate`,
+        );
       }
-      hasHeader = true;
       return;
     }
-    rows.push(parseRow(line, format, `${source} line ${i + 1}`));
+    rows.push(parseRow(line, format, `${source} line ${i + 1}`, header));
     rowLines.push(i + 1);
   });
+  const hasHeader = header !== undefined;
   return { rows, lines: rowLines, completeLength, truncatedTail: completeLength < text.length, hasHeader };
 }
 
 export function scoringKeyOf(row: ScoringKey): ScoringKey {
-  const { dataset, protocol, seed, batch, repeats, patches } = row;
-  return { dataset, protocol, seed, batch, repeats, patches };
+  const { dataset, protocol, seed, batch, repeats, patches, channels, cells, evalBatch } = row;
+  return { dataset, protocol, seed, batch, repeats, patches, ...(channels !== undefined && { channels, cells, evalBatch }) };
 }
 
-export function describeScoringKey(key: ScoringKey): string {
-  return `dataset ${key.dataset}, ${key.protocol} protocol, seed ${key.seed}, batch ${key.batch}, ${key.repeats} repeat(s), ${key.patches} patches per LR batch`;
+const indicatorKeysOf = (key: ScoringKey) => rowIndicators(key).map((indicator) => indicator.key);
+
+/** The settings of rows or of a run, with its indicators (`indicators`: their keys, when `key` holds no values). */
+export function describeScoringKey(key: ScoringKey, indicators: readonly string[] = indicatorKeysOf(key)): string {
+  const evalNetwork = key.channels === undefined ? '' : `, eval net C ${key.channels} N ${key.cells} batch ${key.evalBatch}`;
+  return `indicators ${indicators.join(',')}, dataset ${key.dataset}, ${key.protocol} protocol, seed ${key.seed}, batch ${key.batch}, ${key.repeats} repeat(s), ${key.patches} patches per LR batch${evalNetwork}`;
 }
 
-export function sameScoringKey(a: ScoringKey, b: ScoringKey): boolean {
-  return a.dataset === b.dataset && a.protocol === b.protocol && a.seed === b.seed && a.batch === b.batch && a.repeats === b.repeats && a.patches === b.patches;
+/** Same settings; `bIndicators` gives b's indicator keys when b is a run's settings rather than a row. */
+export function sameScoringKey(a: ScoringKey, b: ScoringKey, bIndicators: readonly string[] = indicatorKeysOf(b)): boolean {
+  return (
+    a.dataset === b.dataset &&
+    a.protocol === b.protocol &&
+    a.seed === b.seed &&
+    a.batch === b.batch &&
+    a.repeats === b.repeats &&
+    a.patches === b.patches &&
+    a.channels === b.channels &&
+    a.cells === b.cells &&
+    a.evalBatch === b.evalBatch &&
+    indicatorKeysOf(a).join(',') === bIndicators.join(',')
+  );
 }
 
-const describeScores = (row: CorrelationRow) => INDICATOR_COLUMNS.map((key) => `${key} ${row[key]}`).join(', ');
+const describeScores = (row: CorrelationRow) => rowIndicators(row).map((indicator) => `${indicator.key} ${indicatorValue(row, indicator)}`).join(', ');
 
 function sameScores(a: CorrelationRow, b: CorrelationRow): boolean {
-  return a.arch === b.arch && INDICATOR_COLUMNS.every((key) => a[key] === b[key]) && sameScoringKey(a, b);
+  return a.arch === b.arch && rowIndicators(a).every((indicator) => a[indicator.key] === b[indicator.key]) && sameScoringKey(a, b);
 }
 
 /** Rows tagged with the file (and line) they came from, for error messages. */

@@ -31,7 +31,8 @@ export function sampleStd(values: ArrayLike<number>): number {
 /** 1-based ranks in ascending order; tied values share the mean of the ranks they span. */
 export function averageRanks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  // Compared, not subtracted: −∞ − (−∞) is NaN, and −∞ values (AZ-NAS's) must tie.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
   const ranks = new Float64Array(n);
   for (let start = 0; start < n; ) {
     let end = start + 1;
@@ -64,6 +65,22 @@ export function spearmanRho(x: ArrayLike<number>, y: ArrayLike<number>): number 
   requirePairs(x, y);
   if (x.length < 2) return Number.NaN;
   return pearson(averageRanks(x), averageRanks(y));
+}
+
+/**
+ * AZ-NAS's rank aggregation (its `tss_general.ipynb`): Σ_m ln(rank_m / n) with rank_m the ascending,
+ * 1-based, tie-averaged rank of score m (`scipy.stats.rankdata`), summed in the order given; NaN
+ * counts as −∞ (as the reference stores it), and every −∞ ties. Each score and the aggregate are
+ * higher-is-better; the best under every score gets 0.
+ */
+export function rankAggregate(scores: readonly ArrayLike<number>[]): Float64Array {
+  const n = scores[0]?.length ?? 0;
+  const total = new Float64Array(n);
+  for (const score of scores) {
+    const ranks = averageRanks(Array.from(score, (value) => (Number.isNaN(value) ? -Infinity : value)));
+    for (let i = 0; i < n; i++) total[i] += Math.log(ranks[i] / n);
+  }
+  return total;
 }
 
 /** Pairs within runs of equal values of a sorted sequence: Σ t(t−1)/2. */

@@ -9,9 +9,10 @@ export type Weights = Float32Array[];
 /**
  * `pytorch-default` is what the released code runs (its Kaiming helper never matches, docs/algorithm.md §5.2):
  * conv/linear weights and linear bias ~ U(±1/√fan_in), BN γ = 1, β = 0. The `kaiming-normal-*`
- * schemes are the paper's: N(0, 2/fan), biases 0.
+ * schemes are the paper's: N(0, 2/fan), biases 0. `gaussian` is Zen-NAS's re-initialisation: conv and
+ * linear weights N(0, 1), linear bias 0, BN γ = 1, β = 0.
  */
-export type InitScheme = 'pytorch-default' | 'kaiming-normal-fan-in' | 'kaiming-normal-fan-out';
+export type InitScheme = 'pytorch-default' | 'kaiming-normal-fan-in' | 'kaiming-normal-fan-out' | 'gaussian';
 
 function fans(spec: ParamSpec): { fanIn: number; fanOut: number } {
   const [out, inPerGroup, ...kernel] = spec.shape;
@@ -34,6 +35,8 @@ export function initialiseWeights(network: Network, scheme: InitScheme, rng: Rng
         if (scheme === 'pytorch-default') {
           const bound = 1 / Math.sqrt(fanIn);
           for (let i = 0; i < values.length; i++) values[i] = (2 * rng.uniform() - 1) * bound;
+        } else if (scheme === 'gaussian') {
+          for (let i = 0; i < values.length; i++) values[i] = rng.normal();
         } else {
           const std = Math.sqrt(2 / (scheme === 'kaiming-normal-fan-in' ? fanIn : fanOut));
           for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;

@@ -6,9 +6,11 @@ import type { KappaPolicy } from './ntk.js';
 
 /**
  * The networks a search space builds for scoring: `ntk` is the full supernet (κ's), `thin` the
- * 1-channel, 3×3-input one (R's). Each comes with its own weight draws and data (see `search/scorer.ts`).
+ * 1-channel, 3×3-input one (R's), `eval` the network the zero-cost proxies score: NAS-Bench-201's
+ * evaluation network (C, N) in `correlate` and `score`, the supernet at NTK settings in a search.
+ * Each comes with its own weight draws and data (see `search/scorer.ts`).
  */
-export type ScoredNetwork = 'ntk' | 'thin';
+export type ScoredNetwork = 'ntk' | 'thin' | 'eval';
 
 /**
  * The data an indicator is measured on: `samples` are the scored network's samples (images of the

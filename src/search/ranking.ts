@@ -5,6 +5,7 @@
 import { INDICATORS } from '../metrics/indicators.js';
 import type { Indicator } from '../metrics/indicator.js';
 import { roundTo } from './rounding.js';
+import { averageRanks, rankAggregate } from '../evaluation/statistics.js';
 
 /** One "remove this op" candidate with its indicators' deltas (means over the repeats). */
 export interface ScoredCandidate {
@@ -88,6 +89,21 @@ export const teNasCombination: Combination = (deltas, indicators) => {
   const rankSums = enumerationOrder.map((index) => ranks.reduce((sum, rank) => sum + rank[index], 0));
   const order = count === 0 ? [] : stableSortIndices(sorted[0], rankSums, false);
   return { ranks, order };
+};
+
+/**
+ * AZ-NAS's aggregation (Lee & Ham, CVPR 2024) over the candidates of a round. Each indicator's
+ * "removal hurts least" score (−Δ when higher is better, +Δ when lower is better) is ranked
+ * ascending, 1-based, ties averaged (`scipy.stats.rankdata`), so the candidate whose removal hurts
+ * that indicator least gets n; the aggregate Σ ln(rank / n) is then highest for the most prunable
+ * candidate. The order is by aggregate, descending; ties keep enumeration order. `ranks` holds these
+ * 1-based ranks (higher = more prunable), not TE-NAS's dense ranks.
+ */
+export const azCombination: Combination = (deltas, indicators) => {
+  const prunable = indicators.map((indicator, i) => deltas.map((d) => (indicator.higherIsBetter ? -d[i] : d[i])));
+  const aggregate = Array.from(rankAggregate(prunable));
+  const enumerationOrder = deltas.map((_, index) => index);
+  return { ranks: prunable.map((score) => Array.from(averageRanks(score))), order: stableSortIndices(enumerationOrder, aggregate, true) };
 };
 
 /**

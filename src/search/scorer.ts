@@ -1,16 +1,22 @@
 import type { ImageSet } from '../data/cifar.js';
 import { datasetSpec } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
-import { gaussianBatch, ntkBatch, regionPatches } from '../data/transforms.js';
+import { gaussianBatch, labelledBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
 import { initialiseWeights, type InitScheme, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
-import type { ScoredNetwork } from '../metrics/indicator.js';
-import { indicatorFields, INDICATORS, type IndicatorMeasurements } from '../metrics/indicators.js';
+import { SharedPasses, type Indicator, type IndicatorDraws, type ScoredNetwork } from '../metrics/indicator.js';
+import { indicatorFields } from '../metrics/indicators.js';
+import { resolveIndicators } from '../metrics/registry.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
-import { yieldThenCheck } from '../errors.js';
+import { randomDraws } from '../metrics/draws.js';
+import { TenasInputError, yieldThenCheck } from '../errors.js';
 import type { CellMasks, SearchSpace } from '../spaces/space.js';
+import { nb201EvalNetwork } from '../spaces/nb201/networks.js';
 import type { SearchSettings } from './settings.js';
+
+/** The networks a search builds per candidate: `eval` indicators are measured on the `ntk` one (the supernet at NTK settings). */
+export type SearchNetwork = Exclude<ScoredNetwork, 'eval'>;
 
 /** One unit of search work: the origin/candidate masks of one candidate of one round, per scored network. */
 export interface CandidateTask {
@@ -22,23 +28,32 @@ export interface CandidateTask {
    * builds that stage's NTK origin network once, docs/algorithm.md §5.3).
    */
   readonly ntkDrawRound: number;
-  readonly masks: { readonly [N in ScoredNetwork]: { readonly origin: CellMasks; readonly candidate: CellMasks } };
+  readonly masks: { readonly [N in SearchNetwork]: { readonly origin: CellMasks; readonly candidate: CellMasks } };
 }
 
-/** Per-repeat measurements of one candidate, per indicator (deltas are derived by the search). */
-export type CandidateMeasurement = IndicatorMeasurements;
+/**
+ * Per-repeat measurements of one candidate, per indicator of the run: `${key}Origin` and
+ * `${key}Candidate` (`kappaOrigin`, `regionsCandidate`, ...); deltas are derived by the search.
+ */
+export type CandidateMeasurement = { readonly [field: string]: number[] };
+
+/** One or more batches of a scored network's data, with their labels when the images have them. */
+export interface ScoredInputs {
+  readonly inputs: Float32Array[];
+  readonly labels?: Int32Array[];
+}
 
 /** How each scored network is built, and the weights and data every indicator on it is measured with. */
 export const SCORED_NETWORKS: {
   readonly [N in ScoredNetwork]: {
     /** Random streams `${stream}-weights` and `${stream}-data`. */
-    readonly stream: 'ntk' | 'lr';
+    readonly stream: 'ntk' | 'lr' | 'eval';
     /** The paper protocol's weights (the reference protocol's are PyTorch's default). */
     readonly paperInit: InitScheme;
     build(space: SearchSpace, mask: CellMasks, settings: SearchSettings): Network;
     batch(settings: SearchSettings): number;
     /** A batch of images (N(0, 1) without images), or the thin net's region batches of patches. */
-    inputs(settings: SearchSettings, images: ImageSet | undefined, rng: Rng): Float32Array[];
+    inputs(settings: SearchSettings, images: ImageSet | undefined, rng: Rng): ScoredInputs;
   };
 } = {
   ntk: {
@@ -46,10 +61,7 @@ export const SCORED_NETWORKS: {
     paperInit: 'kaiming-normal-fan-out',
     build: (space, mask, settings) => space.ntkNetwork(mask, datasetSpec(settings.dataset).classes, datasetSpec(settings.dataset).inputSize),
     batch: (settings) => settings.ntkBatch,
-    inputs: (settings, images, rng) => {
-      const spec = datasetSpec(settings.dataset);
-      return [images ? ntkBatch(images, settings.ntkBatch, spec, rng) : gaussianBatch(settings.ntkBatch, 3, spec.inputSize, rng)];
-    },
+    inputs: (settings, images, rng) => imageBatch(settings, settings.ntkBatch, images, rng),
   },
   thin: {
     stream: 'lr',
@@ -58,17 +70,98 @@ export const SCORED_NETWORKS: {
     batch: (settings) => settings.regionPatches,
     inputs: (settings, images, rng) => {
       const spec = datasetSpec(settings.dataset);
-      return Array.from({ length: settings.regionBatches }, () =>
-        images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
-      );
+      return {
+        inputs: Array.from({ length: settings.regionBatches }, () =>
+          images ? regionPatches(images, settings.regionPatches, spec, rng) : gaussianBatch(settings.regionPatches, 1, 3, rng),
+        ),
+      };
     },
   },
+  // NB201's evaluation network; only with `settings.evalNetwork` (a search measures `eval` indicators on `ntk`).
+  eval: {
+    stream: 'eval',
+    // The proxies are defined on PyTorch-default weights; the paper protocol does not change them.
+    paperInit: 'pytorch-default',
+    build: (space, mask, settings) => {
+      const spec = datasetSpec(settings.dataset);
+      const { channels, cells } = requireEvalNetwork(settings);
+      if (space.name !== 'nb201') throw new TenasInputError('the evaluation network exists for NAS-Bench-201 only; use --space nb201');
+      return nb201EvalNetwork({ mask: mask[0], classes: spec.classes, inputSize: spec.inputSize, channels, cells });
+    },
+    batch: (settings) => requireEvalNetwork(settings).batch,
+    inputs: (settings, images, rng) => imageBatch(settings, requireEvalNetwork(settings).batch, images, rng),
+  },
 };
+
+function requireEvalNetwork(settings: SearchSettings): NonNullable<SearchSettings['evalNetwork']> {
+  if (!settings.evalNetwork) throw new Error('the eval network needs settings.evalNetwork (a search measures eval indicators on the ntk network)');
+  return settings.evalNetwork;
+}
+
+function imageBatch(settings: SearchSettings, batch: number, images: ImageSet | undefined, rng: Rng): ScoredInputs {
+  const spec = datasetSpec(settings.dataset);
+  if (!images) return { inputs: [gaussianBatch(batch, 3, spec.inputSize, rng)] };
+  const { input, labels } = labelledBatch(images, batch, spec, rng);
+  return { inputs: [input], labels: labels && [labels] };
+}
+
+/** The network an indicator is measured on under these settings: `eval` is the `ntk` network in a search. */
+export function scoredNetworkOf(indicator: Indicator, settings: SearchSettings): ScoredNetwork {
+  return indicator.network === 'eval' && !settings.evalNetwork ? 'ntk' : indicator.network;
+}
+
+/** Indicators measured on the same network with the same data, so they share weights, inputs, draws and passes. */
+export interface MeasurementGroup {
+  readonly network: ScoredNetwork;
+  readonly data: Indicator['data'];
+  readonly indicators: Indicator[];
+}
+
+export function measurementGroups(indicators: readonly Indicator[], settings: SearchSettings): MeasurementGroup[] {
+  const groups: MeasurementGroup[] = [];
+  for (const indicator of indicators) {
+    const network = scoredNetworkOf(indicator, settings);
+    const group = groups.find((candidate) => candidate.network === network && candidate.data === indicator.data);
+    if (group) group.indicators.push(indicator);
+    else groups.push({ network, data: indicator.data, indicators: [indicator] });
+  }
+  return groups;
+}
+
+/** What the indicators of one group are measured with, for one network of it. */
+export interface GroupMeasurement {
+  readonly backend: Backend;
+  readonly linalg: LinearAlgebra;
+  readonly settings: SearchSettings;
+  readonly network: Network;
+  readonly weights: Weights;
+  readonly data: ScoredInputs;
+  readonly batch: number;
+  readonly draws: IndicatorDraws;
+}
+
+/** Measures every indicator of a group on one network, with one `SharedPasses`, so they share passes. */
+export async function measureGroup(indicators: readonly Indicator[], m: GroupMeasurement, signal?: AbortSignal): Promise<number[]> {
+  const shared = new SharedPasses();
+  const values: number[] = [];
+  for (const indicator of indicators) {
+    await yieldThenCheck(signal);
+    const context = { backend: m.backend, linalg: m.linalg, network: m.network, weights: m.weights, inputs: m.data.inputs, labels: m.data.labels, batch: m.batch, draws: m.draws, shared, ...m.settings };
+    values.push((await indicator.measure(context)).value);
+  }
+  return values;
+}
+
+/** `[B, C, H, W]` of one batch of a network's data. */
+export function sampleShape(network: Network, batch: number): number[] {
+  return [batch, network.input.channels, network.input.height, network.input.width];
+}
 
 /**
  * Measures candidates with random streams named by (seed, round, candidate, repeat, purpose), so a
  * measurement depends on nothing but its task: not on the worker, nor on what ran before. Each
- * indicator of `INDICATORS` is measured on its network with that network's weights and data.
+ * indicator of the settings is measured on its network with that network's weights and data;
+ * indicators on the same network and data share them, their extra draws and their passes.
  *
  * Weight schedules (docs/algorithm.md §5.3): `reference` draws PyTorch-default weights once per round for the
  * NTK net (shared by all candidates and repeats) and once per candidate for the thin net;
@@ -82,36 +175,48 @@ export class CandidateScorer {
     private readonly settings: SearchSettings,
     /** Images to sample from; `undefined` means synthetic N(0, 1) inputs. */
     private readonly images: ImageSet | undefined,
-  ) {}
+  ) {
+    this.indicators = resolveIndicators(settings.indicators);
+  }
+
+  private readonly indicators: Indicator[];
 
   async score(task: CandidateTask, signal?: AbortSignal): Promise<CandidateMeasurement> {
     const { settings } = this;
     const measurement: Record<string, number[]> = {};
-    for (const indicator of INDICATORS) {
-      const scored = SCORED_NETWORKS[indicator.network];
-      const { origin, candidate } = task.masks[indicator.network];
-      const networks = [scored.build(this.space, origin, settings), scored.build(this.space, candidate, settings)];
+    for (const indicator of this.indicators) {
       const fields = indicatorFields(indicator);
-      const values: [number[], number[]] = [[], []];
-      [measurement[fields.origin], measurement[fields.candidate]] = values;
+      measurement[fields.origin] = [];
+      measurement[fields.candidate] = [];
+    }
+    for (const group of measurementGroups(this.indicators, settings)) {
+      const kind = group.network as SearchNetwork;
+      const scored = SCORED_NETWORKS[kind];
+      const { origin, candidate } = task.masks[kind];
+      const networks = [scored.build(this.space, origin, settings), scored.build(this.space, candidate, settings)];
+      const batch = scored.batch(settings);
       for (let repeat = 0; repeat < settings.repeats; repeat++) {
-        const weights = this.weights(indicator.network, networks[0], task, repeat);
+        const weights = this.weights(kind, networks[0], task, repeat);
         const rng = Rng.stream(settings.seed, `${scored.stream}-data`, task.round, task.index, repeat);
-        const inputs = scored.inputs(settings, indicator.data === 'samples' ? this.images : undefined, rng);
+        const data = scored.inputs(settings, group.data === 'samples' ? this.images : undefined, rng);
+        // Origin and candidate see the same extra draws, as they see the same weights and data.
+        const draws = randomDraws(networks[0], sampleShape(networks[0], batch), (purpose) => Rng.stream(settings.seed, `${scored.stream}-${purpose}`, task.round, task.index, repeat));
         for (const [which, network] of networks.entries()) {
-          await yieldThenCheck(signal);
-          const context = { backend: this.backend, linalg: this.linalg, network, weights, inputs, batch: scored.batch(settings), ...settings };
-          values[which].push((await indicator.measure(context)).value);
+          const values = await measureGroup(group.indicators, { backend: this.backend, linalg: this.linalg, settings, network, weights, data, batch, draws }, signal);
+          group.indicators.forEach((indicator, i) => {
+            const fields = indicatorFields(indicator);
+            measurement[which === 0 ? fields.origin : fields.candidate].push(values[i]);
+          });
         }
       }
     }
-    return measurement as CandidateMeasurement;
+    return measurement;
   }
 
   /** The reference protocol's one NTK draw per round (`ntkDrawRound`), shared by every candidate and repeat of it. */
   private roundWeights: { round: number; weights: Weights } | undefined;
 
-  private weights(kind: ScoredNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
+  private weights(kind: SearchNetwork, network: Network, task: CandidateTask, repeat: number): Weights {
     const { seed, protocol } = this.settings;
     const { stream, paperInit } = SCORED_NETWORKS[kind];
     if (protocol === 'paper') return initialiseWeights(network, paperInit, Rng.stream(seed, `${stream}-weights`, task.round, task.index, repeat));

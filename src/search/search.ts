@@ -1,8 +1,9 @@
 import { AbortError, TenasInputError, throwIfAborted } from '../errors.js';
 import { aliveCount, cloneMasks, type CellMasks, type SearchSpace } from '../spaces/space.js';
-import { rankCandidates, selectGroupPruned, selectPruned, teNasCombination, type Combination, type PrunedChoice, type ScoredCandidate } from './ranking.js';
-import { field, indicatorFields, INDICATORS, type IndicatorRanks } from '../metrics/indicators.js';
+import { azCombination, rankCandidates, selectGroupPruned, selectPruned, teNasCombination, type Combination, type PrunedChoice, type ScoredCandidate } from './ranking.js';
+import { field, indicatorFields, INDICATORS } from '../metrics/indicators.js';
 import type { Indicator } from '../metrics/indicator.js';
+import { resolveIndicators } from '../metrics/registry.js';
 import type { CandidateMeasurement, CandidateTask } from './scorer.js';
 import type { SearchSettings } from './settings.js';
 
@@ -25,13 +26,15 @@ export interface SearchProgress {
   readonly etaSeconds: number | undefined;
 }
 
-/** One candidate of a round: its measurements, and per indicator its delta and rank (`deltaKappa`, `rankKappa`, ...). */
-export type CandidateRecord = CandidateMeasurement &
-  IndicatorRanks & {
-    readonly cell: string;
-    readonly edge: number;
-    readonly op: string;
-  };
+/**
+ * One candidate of a round: where it is, then per indicator of the run its measurements
+ * (`kappaOrigin`, `kappaCandidate`: one per repeat), its delta and its rank (`deltaKappa`, `rankKappa`).
+ */
+export type CandidateRecord = {
+  readonly cell: string;
+  readonly edge: number;
+  readonly op: string;
+} & { readonly [field: string]: string | number | number[] };
 
 export interface RoundRecord {
   readonly round: number;
@@ -53,7 +56,7 @@ export interface SearchOutcome {
 }
 
 export interface SearchRunOptions {
-  /** How the indicators' deltas become a pruning order (default: TE-NAS's rank sum). */
+  /** How the indicators' deltas become a pruning order (default: the settings' `combine`). */
   readonly combination?: Combination;
   readonly onProgress?: (progress: SearchProgress) => void;
   readonly signal?: AbortSignal;
@@ -71,13 +74,22 @@ export function numpyMean(values: readonly number[]): number {
   return sum / n;
 }
 
-/** Each indicator's delta: the mean over repeats of the rounded relative change (origin − candidate) / origin. */
-export function candidateDeltas(m: CandidateMeasurement, indicators: readonly Indicator[] = INDICATORS): number[] {
+/**
+ * Each indicator's delta: the mean over repeats of the rounded relative change (origin − candidate) / |origin|.
+ * (κ and R are positive, so this is TE-NAS's (origin − candidate) / origin; the |·| keeps the sign
+ * meaningful for proxies with negative values, e.g. grasp.)
+ */
+export function candidateDeltas(m: CandidateMeasurement | CandidateRecord, indicators: readonly Indicator[] = INDICATORS): number[] {
   return indicators.map((indicator) => {
     const { origin, candidate } = indicatorFields(indicator);
     const candidates = field<number[]>(m, candidate);
-    return numpyMean(field<number[]>(m, origin).map((value, r) => indicator.roundDelta((value - candidates[r]) / value)));
+    return numpyMean(field<number[]>(m, origin).map((value, r) => indicator.roundDelta((value - candidates[r]) / Math.abs(value))));
   });
+}
+
+/** The combination a search's settings name. */
+export function combinationOf(method: SearchSettings['combine']): Combination {
+  return method === 'az' ? azCombination : teNasCombination;
 }
 
 interface Candidate {
@@ -135,6 +147,8 @@ export async function runSearch(
   options: SearchRunOptions = {},
 ): Promise<SearchOutcome> {
   const { signal, onProgress } = options;
+  const indicators = resolveIndicators(settings.indicators);
+  const combination = options.combination ?? combinationOf(settings.combine);
   const started = performance.now();
   const total = plannedCandidateCount(space, settings);
   let done = 0;
@@ -168,17 +182,15 @@ export async function runSearch(
       signal,
     );
     throwIfAborted(signal);
-    const scored: ScoredCandidate[] = candidates.map((c, i) => ({ ...c, deltas: candidateDeltas(measurements[i]) }));
+    const scored: ScoredCandidate[] = candidates.map((c, i) => ({ ...c, deltas: candidateDeltas(measurements[i], indicators) }));
     for (const candidate of scored) {
       if (!candidate.deltas.every(Number.isFinite)) {
-        const scores = INDICATORS.map((indicator, i) => `Δ${indicator.symbol}=${candidate.deltas[i]}`).join(', ');
-        throw new TenasInputError(
-          `round ${round}: candidate ${describe(space, candidate)} has a non-finite score (${scores}); ` +
-            'the NTK is numerically singular for this data: try a smaller --batch',
-        );
+        const scores = indicators.map((indicator, i) => `Δ${indicator.symbol}=${candidate.deltas[i]}`).join(', ');
+        const hint = indicators.some((indicator) => indicator.name === 'ntk') ? 'the NTK is numerically singular for this data: try a smaller --batch' : 'an indicator is zero or not finite on the supernet: choose other --indicators';
+        throw new TenasInputError(`round ${round}: candidate ${describe(space, candidate)} has a non-finite score (${scores}); ${hint}`);
       }
     }
-    const ranking = rankCandidates(scored, INDICATORS, options.combination ?? teNasCombination);
+    const ranking = rankCandidates(scored, indicators, combination);
     return { scored, ranking, measurements };
   };
 
@@ -194,9 +206,9 @@ export async function runSearch(
     stage,
     pruneNumber,
     candidates: candidates.map((c, i) => {
-      const fields = INDICATORS.map(indicatorFields);
+      const fields = indicators.map(indicatorFields);
       const ranks = [...fields.map((f, k) => [f.delta, scores.scored[i].deltas[k]]), ...fields.map((f, k) => [f.rank, scores.ranking.ranks[k][i]])];
-      return { cell: space.cellTypes[c.cellType], edge: c.edge, op: space.ops[c.op], ...scores.measurements[i], ...(Object.fromEntries(ranks) as IndicatorRanks) };
+      return { cell: space.cellTypes[c.cellType], edge: c.edge, op: space.ops[c.op], ...scores.measurements[i], ...Object.fromEntries(ranks) };
     }),
     pruned: pruned.map((p) => ({ cell: space.cellTypes[p.cellType], edge: p.edge, op: space.ops[p.op] })),
     seconds: (performance.now() - roundStarted) / 1000,

@@ -3,6 +3,7 @@ import { datasetSpec, type DatasetName } from '../data/datasets.js';
 import type { GramPrecision } from '../metrics/linalg.js';
 import type { KappaPolicy } from '../metrics/ntk.js';
 import { SPACE_NAMES, type SpaceName } from '../spaces/index.js';
+import { DEFAULT_INDICATOR_NAMES, resolveIndicators } from '../metrics/registry.js';
 
 /**
  * `reference` reproduces the released code (docs/algorithm.md §11); `paper` follows the
@@ -10,6 +11,22 @@ import { SPACE_NAMES, type SpaceName } from '../spaces/index.js';
  * DARTS edge pruning).
  */
 export type Protocol = 'reference' | 'paper';
+
+/**
+ * How a search combines its indicators into a pruning order: `ranksum` is TE-NAS's rank sum of the
+ * deltas; `az` is AZ-NAS's aggregation Σ ln(rank / n) over the candidates of a round.
+ */
+export type CombineMethod = 'ranksum' | 'az';
+export const COMBINE_METHODS: readonly CombineMethod[] = ['ranksum', 'az'];
+
+/** NAS-Bench-201's evaluation network, the `eval` network of `correlate` (C = 16, N = 5, B = 64 by default). */
+export interface EvalNetworkSettings {
+  readonly channels: number;
+  readonly cells: number;
+  readonly batch: number;
+}
+
+export const DEFAULT_EVAL_NETWORK: EvalNetworkSettings = { channels: 16, cells: 5, batch: 64 };
 
 export interface SearchSettings {
   readonly space: SpaceName;
@@ -24,6 +41,14 @@ export interface SearchSettings {
   readonly regionBatches: number;
   readonly gramPrecision: GramPrecision;
   readonly kappaPolicy: KappaPolicy;
+  /** Registry names of the indicators measured (metrics/registry.ts), in registry order; default `ntk`, `regions`. */
+  readonly indicators: readonly string[];
+  readonly combine: CombineMethod;
+  /**
+   * The `eval` network as NB201's evaluation network (`correlate`); absent in a search, where
+   * `eval` indicators are measured on the supernet at NTK settings (its weights, batch and images).
+   */
+  readonly evalNetwork?: EvalNetworkSettings;
 }
 
 export type SearchSettingsInput = Partial<SearchSettings> & { space?: SpaceName };
@@ -66,5 +91,14 @@ export function resolveSettings(input: SearchSettingsInput = {}): SearchSettings
     regionBatches: requireInteger('region batches', input.regionBatches ?? 3, 1, 100),
     gramPrecision: requireChoice('gram precision', input.gramPrecision ?? 'float64', ['float64', 'float32'] as const),
     kappaPolicy: requireChoice('kappa policy', input.kappaPolicy ?? 'floor', ['floor', 'faithful'] as const),
+    indicators: resolveIndicators(input.indicators ?? DEFAULT_INDICATOR_NAMES, 'indicators').map((indicator) => indicator.name),
+    combine: requireChoice('combine', input.combine ?? 'ranksum', COMBINE_METHODS),
+    ...(input.evalNetwork && {
+      evalNetwork: {
+        channels: requireInteger('channels', input.evalNetwork.channels, 1, 256),
+        cells: requireInteger('cells', input.evalNetwork.cells, 1, 20),
+        batch: requireInteger('eval batch', input.evalNetwork.batch, 2, 1024),
+      },
+    }),
   };
 }

@@ -4,14 +4,16 @@ import { BACKEND_CHOICES } from '../../engine/create.js';
 import { TenasInputError, throwIfAborted, unlessAborted } from '../../errors.js';
 import { hasZeroNtk } from '../../evaluation/arch-scorer.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
-import { correlationReport, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
+import { correlationReport, correlationReportJson, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
-import { CSV_HEADER, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
+import { csvHeaderOf, describeScoringKey, formatRow, mergeRows, rowFormatOf, rowIndicators, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
+import type { ScatterPanel } from '../../evaluation/scatter-svg.js';
+import { DEFAULT_INDICATOR_NAMES, indicatorNames, parseIndicatorList, resolveIndicators } from '../../metrics/registry.js';
 import { scatterSvg } from '../../evaluation/scatter-svg.js';
 import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
 import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
 import { startArchScoringWorker } from '../../pool/index.js';
-import { resolveSettings, type SearchSettings } from '../../search/settings.js';
+import { DEFAULT_EVAL_NETWORK, resolveSettings, type SearchSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
@@ -21,9 +23,10 @@ import { prepareOutputFile, writeOutputFile, type OutputFile } from '../output-f
 import { SPACE_NAMES } from '../../spaces/index.js';
 
 const MAX_SEED = 2 ** 31 - 1;
-const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend'] as const;
+const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'indicators', 'channels', 'cells'] as const;
 
 function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
+  const { evalNetwork } = settings;
   return {
     dataset: settings.dataset,
     protocol: settings.protocol,
@@ -31,34 +34,37 @@ function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
     batch: settings.ntkBatch,
     repeats: settings.repeats,
     patches: settings.regionPatches,
+    ...(evalNetwork && { channels: evalNetwork.channels, cells: evalNetwork.cells, evalBatch: evalNetwork.batch }),
   };
 }
 
+/** One scatter panel per indicator: κ on a log scale (zero-NTK archs left out), the others as they are. */
 async function writeScatterPlot(plot: OutputFile, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
   const table = await loadNb201Table();
   const points = scoredAccuracy(rows, table, report.dataset);
-  const kappaShown = points.kappa.map((kappa) => !hasZeroNtk(kappa));
-  const kappaNote = report.zeroNtkArchs > 0 ? `; ${report.zeroNtkArchs} with a zero NTK (κ = ∞) not shown` : '';
-  const svg = scatterSvg(
-    [
-      {
-        title: 'NTK condition number',
-        xLabel: `log10 κ (lower is better${kappaNote})`,
-        x: points.kappa.map((kappa) => Math.log10(kappa)),
-        shown: kappaShown,
-        correlation: report.kappa,
-      },
-      { title: 'Linear regions', xLabel: 'R (higher is better)', x: points.regions, correlation: report.regions },
-    ],
-    points.accuracy,
-    `${DATASET_LABELS[report.dataset]} test accuracy (%)`,
-  );
+  const panels = (rows.length > 0 ? rowIndicators(rows[0]) : []).map((indicator): ScatterPanel => {
+    const values = points.scores[indicator.key];
+    const correlation = report.scores.find((score) => score.id === indicator.key)!;
+    const direction = indicator.higherIsBetter ? 'higher is better' : 'lower is better';
+    if (indicator.name === 'ntk') {
+      const kappaNote = report.zeroNtkArchs > 0 ? `; ${report.zeroNtkArchs} with a zero NTK (κ = ∞) not shown` : '';
+      return { title: indicator.title, xLabel: `log10 κ (${direction}${kappaNote})`, x: values.map((kappa) => Math.log10(kappa)), shown: values.map((kappa) => !hasZeroNtk(kappa)), correlation };
+    }
+    return { title: indicator.title, xLabel: `${indicator.symbol} (${direction})`, x: values, shown: values.map(Number.isFinite), correlation };
+  });
+  const svg = scatterSvg(panels, points.accuracy, `${DATASET_LABELS[report.dataset]} test accuracy (%)`);
   await writeOutputFile(plot, svg);
 }
 
-async function printReport(io: CliIO, rows: readonly CorrelationRow[], dataset: BenchmarkDataset, json: boolean, extra: Record<string, unknown>): Promise<CorrelationReport> {
-  const report = correlationReport(rows, await loadNb201Table(), dataset);
-  io.stdout.write(json ? toJson({ ...report, ...extra }) : formatCorrelationTable(report));
+/** `--combine a,b,c`: the indicators of one extra rank sum. */
+function combineOption(options: ParsedOptions): string[][] {
+  const text = stringOption(options, 'combine');
+  return text === undefined ? [] : [resolveIndicators(text.split(',').map((name) => name.trim()), '--combine').map((indicator) => indicator.name)];
+}
+
+async function printReport(io: CliIO, rows: readonly CorrelationRow[], dataset: BenchmarkDataset, options: ParsedOptions, extra: Record<string, unknown>): Promise<CorrelationReport> {
+  const report = correlationReport(rows, await loadNb201Table(), dataset, combineOption(options));
+  io.stdout.write(flagOption(options, 'json') ? toJson({ ...correlationReportJson(report), ...extra }) : formatCorrelationTable(report));
   return report;
 }
 
@@ -80,10 +86,10 @@ async function runMerge(options: ParsedOptions, io: CliIO, mergeList: string): P
     throw new TenasInputError(`--dataset ${requested} does not match the rows, which were scored for ${dataset}; leave out --dataset`);
   }
   io.stderr.write(`merged ${rows.length} architectures from ${sourced.length} rows in ${files.length} file(s)\n`);
-  const report = await printReport(io, rows, dataset, flagOption(options, 'json'), { files, out: out ?? null });
+  const report = await printReport(io, rows, dataset, options, { files, out: out ?? null });
   if (out !== undefined && outFiles !== undefined) {
     const format = rowFormatOf(out);
-    const text = (format === 'csv' ? CSV_HEADER : '') + rows.map((row) => formatRow(row, format)).join('');
+    const text = (format === 'csv' ? csvHeaderOf(rows[0]) : '') + rows.map((row) => formatRow(row, format)).join('');
     await writeOutputFile(outFiles.rows, text);
     await writeScatterPlot(outFiles.plot, rows, report);
     if (!flagOption(options, 'quiet')) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
@@ -98,7 +104,7 @@ function selectionOptions(options: ParsedOptions): { sample: number | undefined 
 }
 
 function runStatusReport(options: ParsedOptions, io: CliIO, folder: string): number {
-  const stray = ['merge', 'out', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'dataset', 'space'].filter((name) => options.has(name));
+  const stray = ['merge', 'out', 'shard', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'dataset', 'space', 'indicators', 'channels', 'cells', 'combine'].filter((name) => options.has(name));
   if (stray.length > 0) throw new TenasInputError(`--status reads the shard files and needs only --shards and --sample N or --all; leave out ${stray.map((name) => `--${name}`).join(', ')}`);
   const shards = requireOption(integerOption(options, 'shards', 1, MAX_SHARDS), 'shards', 'the number of shards of the run (N of --shard K/N)');
   const { sample } = selectionOptions(options);
@@ -114,21 +120,39 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const { sample } = selectionOptions(options);
   if (options.has('shards')) throw new TenasInputError('--shards goes with --status; to score one shard use --shard K/N');
   const dataset = choiceOption(options, 'dataset', BENCHMARK_DATASETS) ?? 'cifar10';
+  const indicatorsText = stringOption(options, 'indicators');
+  const indicators = indicatorsText === undefined ? [...DEFAULT_INDICATOR_NAMES] : parseIndicatorList(indicatorsText);
+  const onEvalNetwork = resolveIndicators(indicators).some((indicator) => indicator.network === 'eval');
+  const batch = integerOption(options, 'batch', 2, 1024);
+  const channels = integerOption(options, 'channels', 1, 256);
+  const cells = integerOption(options, 'cells', 1, 20);
+  if (!onEvalNetwork && (channels !== undefined || cells !== undefined)) {
+    throw new TenasInputError(`--channels and --cells size NB201's evaluation network, which none of the indicators ${indicators.join(',')} uses; leave them out or add a proxy to --indicators`);
+  }
   const settings = resolveSettings({
     space: 'nb201',
     dataset,
     protocol: choiceOption(options, 'protocol', ['reference', 'paper'] as const),
     seed: integerOption(options, 'seed', 0, MAX_SEED),
-    ntkBatch: integerOption(options, 'batch', 2, 1024),
+    ntkBatch: batch,
     repeats: integerOption(options, 'repeats', 1, 100) ?? 1,
     regionPatches: integerOption(options, 'patches', 2, 100_000),
+    indicators,
+    ...(onEvalNetwork && {
+      evalNetwork: { channels: channels ?? DEFAULT_EVAL_NETWORK.channels, cells: cells ?? DEFAULT_EVAL_NETWORK.cells, batch: batch ?? DEFAULT_EVAL_NETWORK.batch },
+    }),
   });
+  const indicatorKeys = resolveIndicators(settings.indicators).map((indicator) => indicator.key);
+  // Checked before any scoring: a --combine of indicators this run does not measure would only fail at the end.
+  for (const list of combineOption(options)) {
+    const missing = list.filter((name) => !settings.indicators.includes(name));
+    if (missing.length > 0) throw new TenasInputError(`--combine names ${missing.join(', ')}, which --indicators does not measure; add it to --indicators`);
+  }
   const shardText = stringOption(options, 'shard');
   const shard = shardText === undefined ? WHOLE_SELECTION : parseShard(shardText);
   const out = requireOption(stringOption(options, 'out'), 'out', 'the CSV or JSONL file that receives one row per architecture (and is resumed from)');
   const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
   const quiet = flagOption(options, 'quiet');
-  const json = flagOption(options, 'json');
 
   rowFormatOf(out);
   // The rows are appended and read back on resume, so they must go to a regular file.
@@ -136,11 +160,11 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const plot = await prepareOutputFile(`${out}.svg`, '--out');
   const key = scoringKeyOfSettings(settings);
   const archs = shardOf(selectArchs({ sample, seed: settings.seed }), shard);
-  const file = openRowFile(out);
-  const mismatch = file.existing.find((entry) => !sameScoringKey(entry.row, key));
+  const file = openRowFile(out, resolveIndicators(settings.indicators), settings.evalNetwork !== undefined);
+  const mismatch = file.existing.find((entry) => !sameScoringKey(entry.row, key, indicatorKeys));
   if (mismatch !== undefined) {
     throw new TenasInputError(
-      `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key)}; use the same options or another --out`,
+      `${out} holds rows scored with ${describeScoringKey(mismatch.row)} but this run uses ${describeScoringKey(key, indicatorKeys)}; use the same options or another --out`,
     );
   }
   // Conflicting duplicates would only fail the report at the end, after hours of scoring.
@@ -193,7 +217,7 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
   const rows = mergeRows([...file.existing, ...newRows.map((row) => ({ row, source: `${out} (this run)` }))]).filter((row) => selected.has(row.archIndex));
   const outside = done.size - [...done].filter((index) => selected.has(index)).length;
   if (outside > 0 && !quiet) io.stderr.write(`${outside} row(s) of ${out} lie outside this selection and are not in the report\n`);
-  const report = await printReport(io, rows, dataset, json, { file: out, shard, scored: newRows.length, skipped: archs.length - todo.length });
+  const report = await printReport(io, rows, dataset, options, { file: out, shard, scored: newRows.length, skipped: archs.length - todo.length });
   await writeScatterPlot(plot, rows, report);
   if (!quiet) io.stderr.write(`wrote ${out} and ${out}.svg\n`);
   return 0;
@@ -208,7 +232,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
 
 export const correlateCommand: Command = {
   name: 'correlate',
-  summary: 'rank-correlate kappa, R and their rank sum with NAS-Bench-201 accuracies',
+  summary: 'rank-correlate kappa, R, the zero-cost proxies and their combinations with NAS-Bench-201 accuracies',
   description: `Usage: tenas correlate --space nb201 (--sample N | --all) --out FILE [options]
        tenas correlate --merge FILES [--out FILE] [--json]
        tenas correlate --status DIR --shards N (--sample N | --all) [--json]
@@ -216,7 +240,10 @@ export const correlateCommand: Command = {
 Scores single-path NAS-Bench-201 architectures with the search's measurements (kappa of the NTK
 network, R of the thin network; reference protocol: PyTorch-default weights) and reports Kendall
 tau-b and Spearman rho of kappa, R and rank(kappa) + rank(R) against the benchmark's test accuracy
-(lower kappa and higher R are better). Rows are appended to FILE (.csv or .jsonl) as they finish;
+(lower kappa and higher R are better). --indicators adds or chooses the zero-cost proxies, measured
+on NB201's evaluation network (--channels, --cells, --batch), all of one architecture in one pass
+over its network; with AZ-NAS's four proxies their aggregation is reported too, and --combine a,b,c
+adds a rank sum. Rows are appended to FILE (.csv or .jsonl) as they finish;
 rerunning with the same FILE skips the architectures already there. A scatter plot is written to
 FILE.svg. The random streams of an architecture depend only on (seed, its index), so scores do not
 depend on the sample, the sharding or the order.
@@ -233,7 +260,15 @@ per architecture, the shards that have not written for a while, and an ETA for t
     all: { type: 'boolean', description: 'score all 15,625 architectures' },
     seed: { type: 'string', value: 'S', description: `seed of the sample and of every random stream, 0 to ${MAX_SEED} (default 0)` },
     dataset: { type: 'string', value: 'NAME', description: `${BENCHMARK_DATASETS.join(', ')} (default cifar10): normalisation, input size, classes and the accuracy column` },
-    batch: { type: 'string', value: 'B', description: 'NTK batch size, 2 to 1024 (default 72; 32 with --protocol paper)' },
+    indicators: {
+      type: 'string',
+      value: 'LIST|all',
+      description: `indicators to score, comma-separated, or all: ${indicatorNames().join(', ')} (default ${DEFAULT_INDICATOR_NAMES.join(',')})`,
+    },
+    channels: { type: 'string', value: 'C', description: "base width of NB201's evaluation network (the proxies' network), 1 to 256 (default 16)" },
+    cells: { type: 'string', value: 'N', description: 'cells per stage of the evaluation network, 1 to 20 (default 5)' },
+    combine: { type: 'string', value: 'a,b,c', description: 'also report the rank sum of these indicators (all among --indicators)' },
+    batch: { type: 'string', value: 'B', description: 'NTK and evaluation-network batch size, 2 to 1024 (default 72 for the NTK, 32 with --protocol paper; 64 for the evaluation network)' },
     repeats: { type: 'string', value: 'N', description: 'measurements per architecture, averaged, 1 to 100 (default 1)' },
     patches: { type: 'string', value: 'N', description: 'patches per linear-region batch (3 batches), 2 to 100000 (default 1000; smaller only for quick tests)' },
     protocol: { type: 'string', value: 'reference|paper', description: 'weight init: reference = PyTorch default, paper = Kaiming normal per repeat (default reference)' },
