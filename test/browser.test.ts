@@ -10,6 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
 import { formatBrowserBenchReport, runBrowserBench, withUnfinished } from '../src/browser-bench/run.js';
+import { PROXY_INDICATORS } from '../src/metrics/proxies/index.js';
 import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
 import { servePackage, type RunningServer } from '../src/server/serve.js';
 
@@ -207,7 +208,7 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
   });
 
   test('the benchmark page reports valid JSON through runBrowserBench; a software adapter is measured at a small batch', async () => {
-    const report = await runBrowserBench({ chrome, runs: 1, timeoutMs: 300_000 });
+    const report = await runBrowserBench({ chrome, runs: 1, timeoutMs: 300_000, proxies: { channels: 8, cells: 1, batch: 16 } });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     expect(report.crossOriginIsolated).toBe(true);
     expect(report.userAgent).toMatch(/Chrome\//);
@@ -219,6 +220,12 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
       expect(wasm.ntkPairSeconds).toBeGreaterThan(0);
       expect(wasm.lrPairSeconds).toBeGreaterThan(0);
       expect(wasm.gflops).toBeGreaterThan(0);
+      // A row per registered proxy, all of them together, and the passes they are made of (with GFLOP/s).
+      const proxies = wasm.proxies!;
+      expect(proxies).toMatchObject({ channels: 8, cells: 1, batch: 16 });
+      expect(proxies.proxies.map((row) => row.name)).toEqual(PROXY_INDICATORS.map((indicator) => indicator.name));
+      for (const row of [proxies.forward, proxies.forwardBackward]) expect(row.gflops).toBeGreaterThan(0);
+      expect(proxies.allTogether.seconds).toBeGreaterThan(0);
     }
     const webgpu = report.results.find((result) => result.backend === 'webgpu');
     expect(webgpu).toBeDefined();
@@ -227,6 +234,7 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
       expect(webgpu.batch).toBe(8);
       expect(webgpu.note).toMatch(/software \(fallback\) adapter: measured at NTK batch 8/);
       expect(formatBrowserBenchReport(report)).toMatch(/\nwebgpu .*NTK batch 8.*\[software \(fallback\) adapter/);
+      expect(webgpu.proxies).toMatchObject({ channels: 8, cells: 1, batch: 16 });
     }
     expect(formatBrowserBenchReport(report)).toMatch(/^browser: .*\nwasm .*NTK batch 72/);
   });
@@ -242,7 +250,7 @@ describe('browser-bench time limit', () => {
       userAgent: 'HeadlessChrome/156',
       crossOriginIsolated: true,
       hardwareConcurrency: 2,
-      settings: { space: 'nb201' as const, runs: 2, data: 'embedded' as const },
+      settings: { space: 'nb201' as const, runs: 2, data: 'embedded' as const, proxies: false as const },
     };
     const outcome = withUnfinished(progress, 90_000);
     expect(outcome.results[0]).toEqual(finished);

@@ -9,6 +9,7 @@ import type { Network } from '../graph/ir.js';
 import { initialiseWeights } from '../graph/weights.js';
 import { searchSpace, type SpaceName } from '../spaces/index.js';
 import { cloneMasks } from '../spaces/space.js';
+import { benchProxies, type ProxyBenchOptions, type ProxyBenchReport } from './proxies.js';
 
 export interface BenchOptions {
   space?: SpaceName;
@@ -20,6 +21,8 @@ export interface BenchOptions {
   images?: ImageSet;
   /** Peak resident memory of the process in MiB, where the platform can tell. */
   peakRssMb?: () => number | undefined;
+  /** Also time every zero-cost proxy on NAS-Bench-201's evaluation network (default C = 16, N = 5, B = 64). */
+  proxies?: ProxyBenchOptions | false;
 }
 
 export interface BenchReport {
@@ -41,6 +44,22 @@ export interface BenchReport {
   /** GPU backends: compute dispatches and buffer read-backs of one NTK pair. */
   dispatchesPerNtkPair?: number;
   readbacksPerNtkPair?: number;
+  /** A row per zero-cost proxy, and all of them together (when asked for). */
+  proxies?: ProxyBenchReport;
+}
+
+/**
+ * A software WebGPU adapter (SwiftShader) is a CPU running the shaders: one forward pass of the
+ * C = 16, N = 5 network at batch 64 takes about two minutes there. Unless a size is asked for, the
+ * proxies are measured there at the small size of the proxy goldens, and the report says so.
+ */
+const SOFTWARE_ADAPTER_PROXY_SIZE = { channels: 8, cells: 1, batch: 16 } as const;
+
+function proxySize(info: Readonly<Record<string, string>>, asked: ProxyBenchOptions): ProxyBenchOptions {
+  const sized = asked.channels !== undefined || asked.cells !== undefined || asked.batch !== undefined;
+  if (info.isFallbackAdapter !== 'true' || sized) return asked;
+  const { channels, cells, batch } = SOFTWARE_ADAPTER_PROXY_SIZE;
+  return { ...asked, ...SOFTWARE_ADAPTER_PROXY_SIZE, note: `software (fallback) adapter: proxies measured at C = ${channels}, N = ${cells}, B = ${batch} so that they finish in minutes, not hours` };
 }
 
 async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
@@ -91,6 +110,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const lrPairSeconds = await best(runs, async () => {
       for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
     });
+    const proxies = options.proxies ? await benchProxies(engine.backend, engine.linalg, { images: options.images, ...proxySize(engine.backend.info, options.proxies) }) : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
     const lrPairGflop = (regionFlops(thin[0], 3000) + regionFlops(thin[1], 3000)) / 1e9;
     return {
@@ -107,6 +127,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       peakRssMb: options.peakRssMb?.() ?? null,
       runs,
       ...(engine.backend.lastStats ? { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks } : {}),
+      ...(proxies && { proxies }),
     };
   } finally {
     engine.dispose();

@@ -4,7 +4,8 @@
  */
 import { AbortError, TenasInputError, throwIfAborted, unlessAborted } from '../errors.js';
 import { servePackage, type RunningServer } from '../server/serve.js';
-import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress } from '../web/bench/outcome.js';
+import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress, ProxyBenchSize } from '../web/bench/outcome.js';
+import { formatProxyBenchReport } from '../bench/proxies.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
 import type { SpaceName } from '../spaces/index.js';
 
@@ -22,6 +23,8 @@ export interface BrowserBenchOptions {
   runs?: number;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
+  /** The zero-cost proxy rows: false leaves them out; default C = 16, N = 5, B = 64 (a smaller size on a software adapter). */
+  proxies?: ProxyBenchSize | false;
   /** Stops the run (AbortError) and closes the browser and the server. */
   signal?: AbortSignal;
 }
@@ -39,6 +42,8 @@ export function benchPageQuery(options: BrowserBenchOptions): string {
   if (options.batch !== undefined) params.set('batch', String(options.batch));
   if (options.runs !== undefined) params.set('runs', String(options.runs));
   if (options.backends) params.set('backends', options.backends.join(','));
+  if (options.proxies === false) params.set('proxies', '0');
+  else if (options.proxies) params.set('proxies', [options.proxies.channels ?? 16, options.proxies.cells ?? 5, options.proxies.batch ?? 64].join(','));
   const query = params.toString();
   return query ? `?${query}` : '';
 }
@@ -118,6 +123,7 @@ export function formatBrowserBenchReport(report: BrowserBenchReport): string {
         `NTK pair ${result.ntkPairSeconds.toFixed(3)} s (${result.gflops.toFixed(1)} GFLOP/s), linear-region pair ${result.lrPairSeconds.toFixed(3)} s` +
         (result.note ? ` [${result.note}]` : ''),
     );
+    if (result.proxies) lines.push(formatProxyBenchReport(result.proxies).trimEnd());
   }
   if (report.consoleErrors.length > 0) lines.push(`console errors: ${report.consoleErrors.join(' | ')}`);
   return `${lines.join('\n')}\n`;

@@ -1,10 +1,11 @@
 import type { BenchReport } from '../../bench/bench.js';
+import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
 import { Engine } from '../../api.js';
 import type { BackendName } from '../../engine/backend.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/create.js';
-import { unlessAborted } from '../../errors.js';
+import { TenasInputError, unlessAborted } from '../../errors.js';
 import { startScoringWorker } from '../../pool/index.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
@@ -24,7 +25,8 @@ function summary(report: BenchReport): string {
     `${report.space} on ${report.dataset}, NTK batch ${report.batch}, best of ${report.runs} runs\n` +
     `NTK pair:           ${report.ntkPairSeconds.toFixed(3)} s (${report.ntkPairGflop.toFixed(2)} GFLOP, ${report.gflops.toFixed(1)} GFLOP/s)\n` +
     `linear-region pair: ${report.lrPairSeconds.toFixed(3)} s (${report.lrPairGflop.toFixed(2)} GFLOP)\n` +
-    `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n`
+    `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n` +
+    (report.proxies ? formatProxyBenchReport(report.proxies) : '')
   );
 }
 
@@ -47,7 +49,10 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
   const runs = integerOption(options, 'runs', 1, 100);
   const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
-  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images };
+  const proxySize = stringOption(options, 'proxy-size');
+  if (proxySize !== undefined && flagOption(options, 'no-proxies')) throw new TenasInputError('--proxy-size and --no-proxies exclude each other: give one');
+  const proxies = flagOption(options, 'no-proxies') ? false : proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size');
+  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
   // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
@@ -76,7 +81,10 @@ export const benchCommand: Command = {
 
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
-Reports the best of several runs after one warm-up.`,
+Reports the best of several runs after one warm-up. Then times each zero-cost proxy once on one
+architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64; C = 8, N = 1, batch 16
+on a software WebGPU adapter), on its own and all of them together with shared passes
+(--no-proxies leaves them out).`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -84,6 +92,8 @@ Reports the best of several runs after one warm-up.`,
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
+    'proxy-size': { type: 'string', value: 'C,N,B', description: 'size of the evaluation network the proxies are timed on (default 16,5,64; 8,1,16 on a software WebGPU adapter)' },
+    'no-proxies': { type: 'boolean', description: 'leave out the zero-cost proxy rows (each proxy on NB201\'s evaluation network, C = 16, N = 5, batch 64)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },

@@ -2,18 +2,17 @@ import { Engine } from '../../api.js';
 import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
 import { TenasInputError, throwIfAborted, unlessAborted } from '../../errors.js';
-import { hasZeroNtk } from '../../evaluation/arch-scorer.js';
-import { BENCHMARK_DATASETS, DATASET_LABELS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
-import { correlationReport, correlationReportJson, formatCorrelationTable, requireBenchmarkDataset, scoredAccuracy, type CorrelationReport } from '../../evaluation/correlation-report.js';
+import { BENCHMARK_DATASETS, type BenchmarkDataset } from '../../evaluation/benchmark.js';
+import { correlationReport, correlationReportJson, formatCorrelationTable, requireBenchmarkDataset, type CorrelationReport } from '../../evaluation/correlation-report.js';
 import { expandFileList, openRowFile, readRowFiles } from '../../evaluation/row-files.js';
-import { csvHeaderOf, describeScoringKey, formatRow, mergeRows, rowFormatOf, rowIndicators, sameScoringKey, type CorrelationRow, type ScoringKey } from '../../evaluation/rows.js';
-import type { ScatterPanel } from '../../evaluation/scatter-svg.js';
+import { csvHeaderOf, describeScoringKey, formatRow, mergeRows, rowFormatOf, sameScoringKey, type CorrelationRow } from '../../evaluation/rows.js';
 import { DEFAULT_INDICATOR_NAMES, indicatorNames, parseIndicatorList, resolveIndicators } from '../../metrics/registry.js';
-import { scatterSvg } from '../../evaluation/scatter-svg.js';
+import { correlationScatterSvg } from '../../evaluation/correlation-scatter.js';
+import { correlationRow, scoringKeyOfSettings } from '../../evaluation/scored-rows.js';
 import { MAX_SHARDS, WHOLE_SELECTION, parseShard, selectArchs, shardOf } from '../../evaluation/selection.js';
 import { formatRunStatus, readShardFiles, runStatus } from '../../evaluation/shard-status.js';
 import { startArchScoringWorker } from '../../pool/index.js';
-import { DEFAULT_EVAL_NETWORK, resolveSettings, type SearchSettings } from '../../search/settings.js';
+import { DEFAULT_EVAL_NETWORK, resolveSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
@@ -25,35 +24,8 @@ import { SPACE_NAMES } from '../../spaces/index.js';
 const MAX_SEED = 2 ** 31 - 1;
 const SCORING_ONLY_OPTIONS = ['sample', 'all', 'shard', 'shards', 'seed', 'batch', 'repeats', 'patches', 'protocol', 'backend', 'indicators', 'channels', 'cells'] as const;
 
-function scoringKeyOfSettings(settings: SearchSettings): ScoringKey {
-  const { evalNetwork } = settings;
-  return {
-    dataset: settings.dataset,
-    protocol: settings.protocol,
-    seed: settings.seed,
-    batch: settings.ntkBatch,
-    repeats: settings.repeats,
-    patches: settings.regionPatches,
-    ...(evalNetwork && { channels: evalNetwork.channels, cells: evalNetwork.cells, evalBatch: evalNetwork.batch }),
-  };
-}
-
-/** One scatter panel per indicator: κ on a log scale (zero-NTK archs left out), the others as they are. */
 async function writeScatterPlot(plot: OutputFile, rows: readonly CorrelationRow[], report: CorrelationReport): Promise<void> {
-  const table = await loadNb201Table();
-  const points = scoredAccuracy(rows, table, report.dataset);
-  const panels = (rows.length > 0 ? rowIndicators(rows[0]) : []).map((indicator): ScatterPanel => {
-    const values = points.scores[indicator.key];
-    const correlation = report.scores.find((score) => score.id === indicator.key)!;
-    const direction = indicator.higherIsBetter ? 'higher is better' : 'lower is better';
-    if (indicator.name === 'ntk') {
-      const kappaNote = report.zeroNtkArchs > 0 ? `; ${report.zeroNtkArchs} with a zero NTK (κ = ∞) not shown` : '';
-      return { title: indicator.title, xLabel: `log10 κ (${direction}${kappaNote})`, x: values.map((kappa) => Math.log10(kappa)), shown: values.map((kappa) => !hasZeroNtk(kappa)), correlation };
-    }
-    return { title: indicator.title, xLabel: `${indicator.symbol} (${direction})`, x: values, shown: values.map(Number.isFinite), correlation };
-  });
-  const svg = scatterSvg(panels, points.accuracy, `${DATASET_LABELS[report.dataset]} test accuracy (%)`);
-  await writeOutputFile(plot, svg);
+  await writeOutputFile(plot, correlationScatterSvg(rows, await loadNb201Table(), report));
 }
 
 /** `--combine a,b,c`: the indicators of one extra rank sum. */
@@ -191,7 +163,7 @@ async function runScoring(options: ParsedOptions, io: CliIO): Promise<number> {
         throwIfAborted(controller.signal);
         const started = performance.now();
         const score = await unlessAborted(worker.score(arch), controller.signal);
-        const row: CorrelationRow = { ...key, archIndex: arch.archIndex, arch: arch.arch, ...score.values, backend, seconds: (performance.now() - started) / 1000 };
+        const row = correlationRow(key, arch, score, backend, (performance.now() - started) / 1000);
         file.append(row);
         newRows.push(row);
         if (!quiet) {

@@ -13,6 +13,9 @@ export interface QuerySettings {
   patches?: number;
   seed?: number;
   workers?: number;
+  /** Registry names, checked by the page against its registry. */
+  indicators?: string[];
+  combine?: 'ranksum' | 'az';
   autostart: boolean;
 }
 
@@ -20,6 +23,7 @@ const CHOICES = {
   space: SPACE_NAMES,
   protocol: ['reference', 'paper'],
   backend: ['wasm', 'webgpu', 'auto'],
+  combine: ['ranksum', 'az'],
 } as const;
 
 const NUMBERS = ['batch', 'repeats', 'patches', 'seed', 'workers'] as const;
@@ -42,10 +46,12 @@ export function readQuery(search: string): { settings: QuerySettings; problems: 
     if (value.trim() !== '' && Number.isSafeInteger(number) && number >= 0) settings[key] = number;
     else problems.push(`URL parameter ${key}=${value} is not a non-negative integer`);
   }
+  const indicators = params.get('indicators');
+  if (indicators !== null) settings.indicators = indicators.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const autostart = params.get('autostart');
   settings.autostart = autostart === '1' || autostart === 'true';
   for (const key of params.keys()) {
-    if (!(key in CHOICES) && !(NUMBERS as readonly string[]).includes(key) && key !== 'autostart') problems.push(`unknown URL parameter '${key}'`);
+    if (!(key in CHOICES) && !(NUMBERS as readonly string[]).includes(key) && key !== 'autostart' && key !== 'indicators') problems.push(`unknown URL parameter '${key}'`);
   }
   return { settings, problems };
 }

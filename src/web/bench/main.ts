@@ -5,13 +5,14 @@
  * `{error}` when the page itself fails; `tenas browser-bench` reads it through Puppeteer.
  */
 import { runBenchmarks } from '../../bench/bench.js';
+import { parseProxySize, type ProxyBenchReport } from '../../bench/proxies.js';
 import type { ImageSet } from '../../data/cifar.js';
 import { parseEmbeddedCifar } from '../../data/embedded.js';
 import type { BackendName } from '../../engine/backend.js';
 import { TenasInputError } from '../../errors.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
-import type { BackendResult, BrowserBenchOutcome } from './outcome.js';
+import type { BackendResult, BrowserBenchOutcome, ProxyBenchSize } from './outcome.js';
 
 /**
  * A software adapter is a CPU running the shaders: at the reference batch the NB201 NTK pair takes
@@ -23,6 +24,7 @@ const EMBEDDED_CIFAR_URL = '/data/cifar10-test-1000/cifar10_test_first1000.bin';
 
 const statusLine = byId('status', HTMLParagraphElement);
 const tableBody = byId('results', HTMLTableElement).tBodies[0];
+const proxyTableBody = byId('proxy-results', HTMLTableElement).tBodies[0];
 const environment = byId('environment', HTMLDListElement);
 
 function positiveInteger(params: URLSearchParams, name: string): number | undefined {
@@ -41,7 +43,13 @@ function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: 
   if (data !== 'embedded' && data !== 'synthetic') throw new TenasInputError(`URL parameter data=${data} must be embedded or synthetic`);
   const backends = (params.get('backends') ?? 'wasm,webgpu').split(',').map((name) => name.trim());
   for (const name of backends) if (name !== 'wasm' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm and/or webgpu`);
-  return { settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data }, backends: backends as BackendName[] };
+  return { settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data, proxies: proxySize(params.get('proxies')) }, backends: backends as BackendName[] };
+}
+
+/** `proxies=0` leaves the proxy rows out; `proxies=C,N,B` sets the network size; absent: C = 16, N = 5, B = 64. */
+function proxySize(text: string | null): ProxyBenchSize | false {
+  if (text === null) return {};
+  return text === '0' ? false : parseProxySize(text, `URL parameter proxies=${text}: 0 (no proxy rows) or`);
 }
 
 async function loadImages(): Promise<ImageSet> {
@@ -63,6 +71,17 @@ function addRow(result: BackendResult): void {
       ]
     : [result.backend, '–', '–', '–', '–', '–', `unavailable: ${result.reason}`];
   tableBody.appendChild(element('tr', result.available ? {} : { class: 'pruned' }, cells.map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text]))));
+  if (result.available && result.proxies) addProxyRows(result.backend, result.proxies);
+}
+
+function addProxyRows(backend: string, report: ProxyBenchReport): void {
+  const size = `C = ${report.channels}, N = ${report.cells}, B = ${report.batch}${report.note ? ` (${report.note})` : ''}`;
+  const rows = [report.forward, report.forwardBackward, ...report.proxies, report.allTogether];
+  for (const row of rows) {
+    const ratio = row === report.allTogether && report.allOverMostExpensive !== null ? `${formatNumber(report.allOverMostExpensive)} × ${report.mostExpensive}` : '';
+    const cells = [backend, row.name, formatSeconds(row.seconds), row.gflops === null ? '–' : formatNumber(row.gflops), ratio, size];
+    proxyTableBody.appendChild(element('tr', { 'data-proxy': row.name }, cells.map((text, index) => element(index === 1 ? 'th' : 'td', index === 1 ? { scope: 'row' } : {}, [text]))));
+  }
 }
 
 /** Lets the page paint the status line before a long synchronous measurement starts. */
@@ -83,7 +102,7 @@ async function benchmarkBackend(backend: BackendName, settings: BrowserBenchOutc
   statusLine.textContent = `Measuring ${backend}…`;
   await nextFrame();
   try {
-    const report = await runBenchmarks({ backend, space: settings.space, batch: measured.batch, runs: measured.runs, images });
+    const report = await runBenchmarks({ backend, space: settings.space, batch: measured.batch, runs: measured.runs, images, proxies: settings.proxies });
     return { available: true, ...adapterNotes, ...report };
   } catch (error) {
     // WebGPU may be missing from this build or fail on this adapter: report it, keep the others.

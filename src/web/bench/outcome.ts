@@ -1,5 +1,6 @@
 /** What the benchmark page reports in `window.__TENAS_BENCH__` (plain JSON). */
 import type { BenchReport } from '../../bench/bench.js';
+import type { ProxyBenchOptions } from '../../bench/proxies.js';
 import type { BackendName } from '../../engine/backend.js';
 import type { SpaceName } from '../../spaces/index.js';
 
@@ -13,12 +14,22 @@ export type BackendResult =
     } & BenchReport)
   | { readonly available: false; readonly backend: BackendName; readonly reason: string; readonly timedOut?: boolean };
 
+/** The size of NAS-Bench-201's evaluation network the proxies are timed on. */
+export type ProxyBenchSize = Pick<ProxyBenchOptions, 'channels' | 'cells' | 'batch'>;
+
 export interface BrowserBenchOutcome {
   readonly results: BackendResult[];
   readonly userAgent: string;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
-  readonly settings: { space: SpaceName; batch?: number; runs: number; data: 'embedded' | 'synthetic' };
+  readonly settings: {
+    space: SpaceName;
+    batch?: number;
+    runs: number;
+    data: 'embedded' | 'synthetic';
+    /** The zero-cost proxy rows: false to leave them out, else the network size (default C = 16, N = 5, B = 64). */
+    proxies: ProxyBenchSize | false;
+  };
 }
 
 /** What the page has finished so far, updated as each backend starts and ends. */

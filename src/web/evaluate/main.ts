@@ -9,7 +9,6 @@ import type { ImageSet } from '../../data/cifar.js';
 import { fetchEmbeddedCifar, fetchNb201Table } from '../../data/fetch.js';
 import type { BackendChoice } from '../../engine/create.js';
 import { AbortError, TenasInputError } from '../../errors.js';
-import { BENCHMARK_DATASETS } from '../../evaluation/benchmark.js';
 import { requireBenchmarkDataset } from '../../evaluation/correlation-report.js';
 import { selectArchs } from '../../evaluation/selection.js';
 import type { Nb201Table } from '../../spaces/nb201/table.js';
@@ -20,7 +19,7 @@ import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
 import { showNotice } from '../shared/notices.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { readEvaluateQuery } from './query.js';
-import { evaluationSettings, evaluationOutcome, EVALUATION_INDICATORS, renderCorrelationTable, type EvaluationOutcome } from './report.js';
+import { evaluationSettings, evaluationOutcome, EVALUATION_INDICATORS, renderCorrelationTable, type EvaluationOutcome, type EvaluationRequest } from './report.js';
 import { scoreSample } from './sample-scoring.js';
 
 /** The package's data/ folder is served at /data/, the browser build (with the pool's worker) at /lib/ (src/server/serve.ts). */
@@ -145,7 +144,7 @@ async function evaluate(): Promise<void> {
   if (running) return;
   const controller = new AbortController();
   let backendChoice: BackendChoice;
-  let request: { indicators: string[]; sample: number; seed: number; dataset: string; channels: number; cells: number; batch: number; workers: number };
+  let request: EvaluationRequest & { workers: number };
   try {
     request = {
       indicators: chosenIndicators(),
@@ -209,7 +208,7 @@ async function evaluate(): Promise<void> {
         ui.status.textContent = `Scored ${done} of ${total} architectures · ${formatSeconds(elapsed)} elapsed · about ${formatSeconds((elapsed / done) * (total - done))} left`;
       },
     });
-    const outcome = evaluationOutcome(scored, settings, backend, await table, request.dataset as (typeof BENCHMARK_DATASETS)[number]);
+    const outcome = evaluationOutcome(scored, settings, backend, await table, request.dataset);
     page.outcome = outcome;
     showOutcome(outcome);
     ui.status.textContent = `Done: ${archs.length} architectures in ${formatSeconds((performance.now() - started) / 1000)}.`;
@@ -238,7 +237,7 @@ function download(kind: 'csv' | 'json' | 'svg'): void {
   if (kind === 'csv') downloadText(`${stem}.csv`, outcome.csv, 'text/csv');
   if (kind === 'svg') downloadText(`${stem}.svg`, outcome.svg, 'image/svg+xml');
   if (kind === 'json') {
-    const document = { tool: 'tenas-web', exportedAt: new Date().toISOString(), userAgent: navigator.userAgent, report: outcome.report, rows: outcome.rows };
+    const document = { tool: 'tenas-web', exportedAt: new Date().toISOString(), userAgent: navigator.userAgent, report: outcome.reportJson, rows: outcome.rows };
     downloadText(`${stem}.json`, `${JSON.stringify(document, null, 2)}\n`, 'application/json');
   }
 }
