@@ -10,13 +10,15 @@ import type { BackendChoice } from '../../engine/create.js';
 import { AbortError, TenasInputError } from '../../errors.js';
 import { env } from '../../env.js';
 import type { SearchProgress } from '../../search/search.js';
-import { resolveSettings } from '../../search/settings.js';
+import { ALL_INDICATORS, DEFAULT_INDICATOR_NAMES, resolveIndicators } from '../../metrics/registry.js';
+import { resolveSettings, type CombineMethod } from '../../search/settings.js';
 import { searchSpace, type SpaceName } from '../../spaces/index.js';
 import { parseNb201Table, type BenchmarkEntry, type Nb201Table } from '../../spaces/nb201/table.js';
 import type { CellMasks } from '../../spaces/space.js';
 import { describeBackendChoice as describeChoice } from '../shared/backend-choice.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
+import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { renderCellGraph } from './cell-graph.js';
@@ -56,6 +58,8 @@ const ui = {
   dropZone: byId('drop-zone', HTMLDivElement),
   dataStatus: byId('data-status', HTMLParagraphElement),
   preview: byId('preview', HTMLCanvasElement),
+  indicatorList: byId('indicator-list', HTMLDivElement),
+  combine: byId('combine', HTMLSelectElement),
   protocol: byId('protocol', HTMLSelectElement),
   backend: byId('backend', HTMLSelectElement),
   backendStatus: byId('backend-status', HTMLParagraphElement),
@@ -219,6 +223,8 @@ function buildRequest(): { request: SearchRequest; backend: BackendChoice } {
   }
   const request: SearchRequest = {
     space,
+    indicators: chosenIndicators(ui.indicatorList),
+    combine: ui.combine.value as CombineMethod,
     protocol: ui.protocol.value as 'reference' | 'paper',
     ntkBatch: integerField(ui.batch, 'NTK batch'),
     repeats: integerField(ui.repeats, 'Repeats'),
@@ -343,7 +349,8 @@ function showRound(index: number): void {
   const round = shown.result.history[index];
   if (!round) return;
   ui.roundSelect.value = String(index);
-  renderRoundTable(ui.roundTable, shown.space, round);
+  const { indicators, combine } = shown.result.settings;
+  renderRoundTable(ui.roundTable, shown.space, round, resolveIndicators(indicators), combine);
 }
 
 function stopReplay(): void {
@@ -378,7 +385,8 @@ function showResult(result: SearchResult): void {
   ui.step.disabled = false;
   ui.roundSelect.replaceChildren(...result.history.map((round, index) => element('option', { value: String(index) }, [roundLabel(round)])));
   ui.roundSelect.disabled = result.history.length === 0;
-  renderTrajectory(ui.trajectory, trajectoryPoints(result.history));
+  if (DEFAULT_INDICATOR_NAMES.every((name) => result.settings.indicators.includes(name))) renderTrajectory(ui.trajectory, trajectoryPoints(result.history));
+  else ui.trajectory.replaceChildren(`The κ–R trajectory needs the indicators ${DEFAULT_INDICATOR_NAMES.join(' and ')}; this search measured ${result.settings.indicators.join(', ')}.`);
   showStep(states.length - 1);
   for (const button of [ui.copyArch, ui.downloadArch, ui.downloadJson, ui.replay]) button.disabled = false;
 }
@@ -439,6 +447,10 @@ function applyQuery(): boolean {
   const { settings, problems } = readQuery(location.search);
   for (const problem of problems) notice('warning', problem);
   if (settings.space) setRadio('space', settings.space);
+  const warning = unknownIndicatorsWarning(settings.indicators ?? [], ALL_INDICATORS);
+  if (warning) notice('warning', warning);
+  renderIndicatorChoices(ui.indicatorList, ALL_INDICATORS, settings.indicators ?? DEFAULT_INDICATOR_NAMES);
+  if (settings.combine) ui.combine.value = settings.combine;
   if (settings.protocol) ui.protocol.value = settings.protocol;
   if (settings.backend) ui.backend.value = settings.backend;
   if (settings.batch !== undefined) ui.batch.value = String(settings.batch);

@@ -1,9 +1,11 @@
-/** The candidates of one round: κ and R of origin and candidate, Δκ, ΔR and their ranks; pruned rows marked. */
+/** The candidates of one round: each indicator of the search on origin and candidate, its delta and rank, the combination; pruned rows marked. */
 import type { CandidateRecord, RoundRecord } from '../../search/search.js';
 import { DARTS_EDGES } from '../../spaces/darts/arch.js';
 import { NB201_EDGES } from '../../spaces/nb201/arch.js';
 import type { SpaceName } from '../../spaces/index.js';
-import { field, indicatorFields, INDICATORS } from '../../metrics/indicators.js';
+import type { Indicator } from '../../metrics/indicator.js';
+import { field, indicatorFields } from '../../metrics/indicators.js';
+import type { CombineMethod } from '../../search/settings.js';
 import { element, formatNumber } from '../shared/dom.js';
 
 function mean(values: readonly number[]): number {
@@ -24,16 +26,34 @@ export function roundLabel(round: RoundRecord): string {
   return `Round ${round.round} (${what}, ${round.candidates.length} candidates)`;
 }
 
-export function renderRoundTable(container: HTMLElement, space: SpaceName, round: RoundRecord): void {
+/**
+ * How the ranks combine: TE-NAS's rank sum (rank 0 most prunable, the lowest sum pruned) or AZ-NAS's
+ * Σ ln(rank / n) (rank n most prunable, the highest aggregate pruned).
+ */
+const COMBINATIONS: Record<CombineMethod, { header: string; value: (ranks: readonly number[], candidates: number) => number; caption: string }> = {
+  ranksum: {
+    header: 'rank sum',
+    value: (ranks) => ranks.reduce((sum, rank) => sum + rank, 0),
+    caption: 'Rank 0 is the most prunable on each score; the lowest rank sum is pruned (ties broken as in the released code).',
+  },
+  az: {
+    header: 'Σ ln(rank/n)',
+    value: (ranks, candidates) => ranks.reduce((sum, rank) => sum + Math.log(rank / candidates), 0),
+    caption: 'Rank n is the most prunable on each score (ties share the mean rank); the highest Σ ln(rank/n) is pruned (AZ-NAS).',
+  },
+};
+
+export function renderRoundTable(container: HTMLElement, space: SpaceName, round: RoundRecord, indicators: readonly Indicator[], combine: CombineMethod): void {
   const showCell = space === 'darts';
-  const fields = INDICATORS.map((indicator) => ({ indicator, ...indicatorFields(indicator) }));
+  const combination = COMBINATIONS[combine];
+  const fields = indicators.map((indicator) => ({ indicator, ...indicatorFields(indicator) }));
   const headers = [
     ...(showCell ? ['Cell'] : []),
     'Edge',
     'Op removed',
     ...fields.flatMap(({ indicator: { symbol } }) => [`${symbol} origin`, `${symbol} candidate`, `Δ${symbol}`]),
     ...fields.map(({ indicator }) => `rank ${indicator.symbol}`),
-    'rank sum',
+    combination.header,
     'Result',
   ];
   const rows = round.candidates.map((candidate) => {
@@ -44,8 +64,8 @@ export function renderRoundTable(container: HTMLElement, space: SpaceName, round
       edgeName(space, candidate.edge),
       candidate.op,
       ...fields.flatMap((f) => [mean(field<number[]>(candidate, f.origin)), mean(field<number[]>(candidate, f.candidate)), field<number>(candidate, f.delta)].map(formatNumber)),
-      ...ranks.map(String),
-      String(ranks.reduce((sum, rank) => sum + rank, 0)),
+      ...ranks.map(formatNumber),
+      formatNumber(combination.value(ranks, round.candidates.length)),
       pruned ? 'pruned' : 'kept',
     ];
     return element(
@@ -57,8 +77,8 @@ export function renderRoundTable(container: HTMLElement, space: SpaceName, round
   const table = element('table', { class: 'rounds' }, [
     element('caption', {}, [
       `${roundLabel(round)}, ${round.seconds.toFixed(1)} s. `,
-      `${INDICATORS.map((indicator) => `Δ${indicator.symbol}`).join(' and ')}: relative change when the op is removed, mean over repeats. `,
-      'Rank 0 is the most prunable on each score; the lowest rank sum is pruned (ties broken as in the released code).',
+      `${indicators.map((indicator) => `Δ${indicator.symbol}`).join(', ')}: relative change when the op is removed, mean over repeats. `,
+      combination.caption,
     ]),
     element('thead', {}, [element('tr', {}, headers.map((header) => element('th', { scope: 'col' }, [header])))]),
     element('tbody', {}, rows),

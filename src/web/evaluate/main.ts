@@ -16,6 +16,7 @@ import { downloadText, timestampForFilename } from '../app/export.js';
 import { describeBackendChoice } from '../shared/backend-choice.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
+import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { readEvaluateQuery } from './query.js';
@@ -92,22 +93,6 @@ function integerField(input: HTMLInputElement, label: string, min: number, max: 
   return value;
 }
 
-function chosenIndicators(): string[] {
-  return [...ui.indicatorList.querySelectorAll<HTMLInputElement>('input[type="checkbox"]:checked')].map((box) => box.value);
-}
-
-function renderIndicatorChoices(checked: readonly string[]): void {
-  ui.indicatorList.replaceChildren(
-    ...EVALUATION_INDICATORS.map((indicator) =>
-      element('label', {}, [
-        element('input', { type: 'checkbox', name: 'indicator', value: indicator.name, ...(checked.includes(indicator.name) ? { checked: '' } : {}) }),
-        ` ${indicator.name} `,
-        element('span', { class: 'hint' }, [`${indicator.symbol}: ${indicator.title}`]),
-      ]),
-    ),
-  );
-}
-
 function setRunning(isRunning: boolean): void {
   ui.start.disabled = isRunning;
   ui.cancel.disabled = !isRunning;
@@ -147,7 +132,7 @@ async function evaluate(): Promise<void> {
   let request: EvaluationRequest & { workers: number };
   try {
     request = {
-      indicators: chosenIndicators(),
+      indicators: chosenIndicators(ui.indicatorList),
       sample: integerField(ui.sample, 'Architectures', 2, 15_625),
       seed: integerField(ui.seed, 'Seed', 0, 2 ** 31 - 1),
       dataset: requireBenchmarkDataset(ui.dataset.value),
@@ -245,10 +230,9 @@ function download(kind: 'csv' | 'json' | 'svg'): void {
 function applyQuery(): boolean {
   const { query, problems } = readEvaluateQuery(location.search);
   for (const problem of problems) notice('warning', problem);
-  const known = EVALUATION_INDICATORS.map((indicator) => indicator.name);
-  const unknown = (query.indicators ?? []).filter((name) => !known.includes(name));
-  if (unknown.length > 0) notice('warning', `URL parameter indicators names unknown indicator(s) ${unknown.join(', ')}; the indicators are ${known.join(', ')}`);
-  renderIndicatorChoices(query.indicators ?? known);
+  const warning = unknownIndicatorsWarning(query.indicators ?? [], EVALUATION_INDICATORS);
+  if (warning) notice('warning', warning);
+  renderIndicatorChoices(ui.indicatorList, EVALUATION_INDICATORS, query.indicators ?? EVALUATION_INDICATORS.map((indicator) => indicator.name));
   const fields: [HTMLInputElement, number | undefined][] = [
     [ui.sample, query.sample],
     [ui.seed, query.seed],

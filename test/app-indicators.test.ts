@@ -1,7 +1,8 @@
 /**
- * The Evaluate page in real headless Chromium (puppeteer-core): a small seeded sample scored in
- * module workers with the real WebAssembly kernels, the τ/ρ table, the scatter plots and the
- * exports, checked against the same scoring run in Node (`tenas correlate`'s code path).
+ * Indicators in the web app, in real headless Chromium (puppeteer-core): a search driven by chosen
+ * indicators and AZ-NAS's aggregation, and the Evaluate page (a small seeded sample scored in module
+ * workers with the real WebAssembly kernels, the τ/ρ table, the scatter plots and the exports,
+ * checked against the same scoring run in Node: `tenas correlate`'s code path).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,9 +15,12 @@ import { ArchScorer } from '../src/evaluation/arch-scorer.js';
 import { selectArchs } from '../src/evaluation/selection.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
 import { servePackage, type RunningServer } from '../src/server/serve.js';
+import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
 import { evaluationSettings, type EvaluationRequest } from '../src/web/evaluate/report.js';
 
 const chrome = findChromium();
+/** The indicators of the app's search test, combined by AZ-NAS's aggregation (TE-NAS's two until the proxies are registered). */
+const SEARCH_INDICATORS = ['ntk', 'regions'];
 const root = join(import.meta.dirname, '..');
 
 let server: RunningServer;
@@ -69,7 +73,7 @@ async function downloadOf(page: Page, button: string, extension: string): Promis
   return (await handle.jsonValue()) as Download;
 }
 
-describe.skipIf(!chrome)(chrome ? 'the Evaluate page in headless Chromium' : 'the Evaluate page (SKIPPED: no Chromium binary found; apt-get install -y chromium or set CHROME_PATH)', () => {
+describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' : 'indicators in the app (SKIPPED: no Chromium binary found; apt-get install -y chromium or set CHROME_PATH)', () => {
   beforeAll(async () => {
     execFileSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'pipe' });
     server = await servePackage();
@@ -79,6 +83,27 @@ describe.skipIf(!chrome)(chrome ? 'the Evaluate page in headless Chromium' : 'th
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
+  });
+
+  test('the search app runs a search on chosen indicators combined by AZ-NAS, in a module worker', async () => {
+    const indicators = SEARCH_INDICATORS;
+    const { page, errors } = await openPage(`app/?batch=8&repeats=1&patches=200&workers=1&backend=wasm&indicators=${indicators.join(',')}&combine=az&autostart=1`);
+    await waitForState(page, ['done', 'error', 'cancelled'], 180_000);
+    const app = await page.evaluate(() => {
+      const handle = (window as unknown as { __TENAS_APP__: { state: string; error?: string; result?: { arch: string; settings: { indicators: string[]; combine: string } } } }).__TENAS_APP__;
+      return { state: handle.state, error: handle.error, arch: handle.result?.arch ?? '', settings: handle.result?.settings };
+    });
+    expect(app.error).toBeUndefined();
+    expect(app.state).toBe('done');
+    expect(app.settings).toMatchObject({ indicators, combine: 'az' });
+    expect(parseNb201Mask(app.arch).every((edge) => edge.filter(Boolean).length === 1)).toBe(true);
+    const ticked = await page.$$eval('#indicator-list input:checked', (boxes) => boxes.map((box) => (box as HTMLInputElement).value));
+    expect(ticked).toEqual(indicators);
+    const headers = await page.$$eval('#round-table thead th', (cells) => cells.map((cell) => cell.textContent ?? ''));
+    expect(headers).toContain('Σ ln(rank/n)');
+    expect(await page.$$eval('#round-table tr.pruned', (rows) => rows.length)).toBe(6);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   test('scores a seeded sample in module workers on WebAssembly, shows τ/ρ and scatter plots, and exports them', async () => {
