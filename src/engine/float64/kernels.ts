@@ -1,0 +1,378 @@
+import type { ConvLayer, TensorShape } from '../../graph/ir.js';
+
+/**
+ * Float64 kernels of the host executor (`executor.ts`), NCHW. Every kernel accumulates into its
+ * output (`+=`), so the tangent rules of bilinear layers are sums of two calls of the same kernel.
+ * The loops are written for V8: typed arrays, the innermost loop runs along a contiguous row with
+ * its bounds worked out beforehand (no per-element branch), and no closure per element.
+ */
+
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly input: TensorShape;
+  readonly output: TensorShape;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly groups: number;
+}
+
+export function convGeometry(layer: ConvLayer, input: TensorShape, batch: number): ConvGeometry {
+  const { kernel, stride, padding, dilation, groups } = layer;
+  return { batch, input, output: layer.shape, kernel, stride, padding, dilation, groups };
+}
+
+/** Per tap k, the outputs o in [lo[k], hi[k]) whose input o·stride − padding + k·dilation is inside [0, size). */
+function tapRanges(kernel: number, size: number, outSize: number, stride: number, padding: number, dilation: number): { lo: Int32Array; hi: Int32Array } {
+  const lo = new Int32Array(kernel);
+  const hi = new Int32Array(kernel);
+  for (let k = 0; k < kernel; k++) {
+    const shift = padding - k * dilation;
+    lo[k] = Math.max(0, Math.ceil(shift / stride));
+    hi[k] = Math.max(lo[k], Math.min(outSize, Math.floor((size - 1 + shift) / stride) + 1));
+  }
+  return { lo, hi };
+}
+
+/**
+ * The three products of a conv, y = W ∗ x: `forward` adds W ∗ x to y, `inputGradient` adds Wᵀ ∗ gy
+ * to gx, `weightGradient` adds x ⋆ gy to gW. One loop nest serves all three: for each (n, co, ci,
+ * ky, kx) it walks the output rows where the tap is inside the input.
+ */
+type ConvProduct = 'forward' | 'inputGradient' | 'weightGradient';
+
+function convLoops(product: ConvProduct, g: ConvGeometry, x: Float64Array, w: Float64Array, y: Float64Array): void {
+  const { batch, kernel: K, stride: S, padding: P, dilation: D, groups } = g;
+  const { channels: Ci, height: Hi, width: Wi } = g.input;
+  const { channels: Co, height: Ho, width: Wo } = g.output;
+  const inPerGroup = Ci / groups;
+  const outPerGroup = Co / groups;
+  const planeIn = Hi * Wi;
+  const planeOut = Ho * Wo;
+  const rows = tapRanges(K, Hi, Ho, S, P, D);
+  const cols = tapRanges(K, Wi, Wo, S, P, D);
+  for (let n = 0; n < batch; n++) {
+    for (let co = 0; co < Co; co++) {
+      const group = (co / outPerGroup) | 0;
+      const yPlane = (n * Co + co) * planeOut;
+      for (let cig = 0; cig < inPerGroup; cig++) {
+        const xPlane = (n * Ci + group * inPerGroup + cig) * planeIn;
+        const wBase = (co * inPerGroup + cig) * K * K;
+        for (let ky = 0; ky < K; ky++) {
+          const oy0 = rows.lo[ky];
+          const oy1 = rows.hi[ky];
+          for (let kx = 0; kx < K; kx++) {
+            const ox0 = cols.lo[kx];
+            const ox1 = cols.hi[kx];
+            if (ox0 >= ox1) continue;
+            const wi = wBase + ky * K + kx;
+            const wv = w[wi];
+            let acc = 0;
+            for (let oy = oy0; oy < oy1; oy++) {
+              const yRow = yPlane + oy * Wo;
+              const xRow = xPlane + (oy * S - P + ky * D) * Wi - P + kx * D;
+              if (product === 'weightGradient') {
+                if (S === 1) for (let ox = ox0; ox < ox1; ox++) acc += y[yRow + ox] * x[xRow + ox];
+                else for (let ox = ox0; ox < ox1; ox++) acc += y[yRow + ox] * x[xRow + ox * S];
+              } else if (product === 'forward') {
+                if (wv === 0) break;
+                if (S === 1) for (let ox = ox0; ox < ox1; ox++) y[yRow + ox] += wv * x[xRow + ox];
+                else for (let ox = ox0; ox < ox1; ox++) y[yRow + ox] += wv * x[xRow + ox * S];
+              } else {
+                if (wv === 0) break;
+                if (S === 1) for (let ox = ox0; ox < ox1; ox++) x[xRow + ox] += wv * y[yRow + ox];
+                else for (let ox = ox0; ox < ox1; ox++) x[xRow + ox * S] += wv * y[yRow + ox];
+              }
+            }
+            if (product === 'weightGradient') w[wi] += acc;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y += W ∗ x. */
+export function convForward(g: ConvGeometry, x: Float64Array, w: Float64Array, y: Float64Array): void {
+  convLoops('forward', g, x, w, y);
+}
+
+/** gx += Wᵀ ∗ gy. */
+export function convInputGradient(g: ConvGeometry, gy: Float64Array, w: Float64Array, gx: Float64Array): void {
+  convLoops('inputGradient', g, gx, w, gy);
+}
+
+/** gW += x ⋆ gy (summed over the batch). */
+export function convWeightGradient(g: ConvGeometry, x: Float64Array, gy: Float64Array, gw: Float64Array): void {
+  convLoops('weightGradient', g, x, gw, gy);
+}
+
+/** y[n, o] += Σ_i W[o, i]·x[n, i]. */
+export function linearForward(batch: number, inFeatures: number, outFeatures: number, x: Float64Array, w: Float64Array, y: Float64Array): void {
+  for (let n = 0; n < batch; n++) {
+    for (let o = 0; o < outFeatures; o++) {
+      let acc = 0;
+      const wRow = o * inFeatures;
+      const xRow = n * inFeatures;
+      for (let i = 0; i < inFeatures; i++) acc += w[wRow + i] * x[xRow + i];
+      y[n * outFeatures + o] += acc;
+    }
+  }
+}
+
+/** gx[n, i] += Σ_o W[o, i]·gy[n, o]. */
+export function linearInputGradient(batch: number, inFeatures: number, outFeatures: number, gy: Float64Array, w: Float64Array, gx: Float64Array): void {
+  for (let n = 0; n < batch; n++) {
+    for (let o = 0; o < outFeatures; o++) {
+      const gv = gy[n * outFeatures + o];
+      const wRow = o * inFeatures;
+      const xRow = n * inFeatures;
+      for (let i = 0; i < inFeatures; i++) gx[xRow + i] += gv * w[wRow + i];
+    }
+  }
+}
+
+/** gW[o, i] += Σ_n gy[n, o]·x[n, i]. */
+export function linearWeightGradient(batch: number, inFeatures: number, outFeatures: number, x: Float64Array, gy: Float64Array, gw: Float64Array): void {
+  for (let n = 0; n < batch; n++) {
+    for (let o = 0; o < outFeatures; o++) {
+      const gv = gy[n * outFeatures + o];
+      const wRow = o * inFeatures;
+      const xRow = n * inFeatures;
+      for (let i = 0; i < inFeatures; i++) gw[wRow + i] += gv * x[xRow + i];
+    }
+  }
+}
+
+export interface PoolGeometry {
+  readonly planes: number;
+  readonly input: TensorShape;
+  readonly output: TensorShape;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+}
+
+/**
+ * Average pooling without the padding in the count (`count_include_pad=False`): y += pool(x), or
+ * with `transpose`, x += poolᵀ(y) (its gradient).
+ */
+export function avgPool(g: PoolGeometry, x: Float64Array, y: Float64Array, transpose: boolean): void {
+  const { planes, kernel: K, stride: S, padding: P } = g;
+  const { height: Hi, width: Wi } = g.input;
+  const { height: Ho, width: Wo } = g.output;
+  for (let p = 0; p < planes; p++) {
+    const xPlane = p * Hi * Wi;
+    const yPlane = p * Ho * Wo;
+    for (let oy = 0; oy < Ho; oy++) {
+      const iy0 = Math.max(0, oy * S - P);
+      const iy1 = Math.min(Hi, oy * S - P + K);
+      for (let ox = 0; ox < Wo; ox++) {
+        const ix0 = Math.max(0, ox * S - P);
+        const ix1 = Math.min(Wi, ox * S - P + K);
+        const scale = 1 / ((iy1 - iy0) * (ix1 - ix0));
+        const yi = yPlane + oy * Wo + ox;
+        if (transpose) {
+          const share = y[yi] * scale;
+          for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) x[xPlane + iy * Wi + ix] += share;
+        } else {
+          let acc = 0;
+          for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) acc += x[xPlane + iy * Wi + ix];
+          y[yi] += acc * scale;
+        }
+      }
+    }
+  }
+}
+
+/** Max pooling (padding never wins): y = max, and the index in x of each output's maximum (first on ties). */
+export function maxPool(g: PoolGeometry, x: Float64Array, y: Float64Array, argmax: Int32Array): void {
+  const { planes, kernel: K, stride: S, padding: P } = g;
+  const { height: Hi, width: Wi } = g.input;
+  const { height: Ho, width: Wo } = g.output;
+  for (let p = 0; p < planes; p++) {
+    const xPlane = p * Hi * Wi;
+    const yPlane = p * Ho * Wo;
+    for (let oy = 0; oy < Ho; oy++) {
+      const iy0 = Math.max(0, oy * S - P);
+      const iy1 = Math.min(Hi, oy * S - P + K);
+      for (let ox = 0; ox < Wo; ox++) {
+        const ix0 = Math.max(0, ox * S - P);
+        const ix1 = Math.min(Wi, ox * S - P + K);
+        let best = -Infinity;
+        let at = xPlane + iy0 * Wi + ix0;
+        for (let iy = iy0; iy < iy1; iy++) {
+          for (let ix = ix0; ix < ix1; ix++) {
+            const v = x[xPlane + iy * Wi + ix];
+            if (v > best) {
+              best = v;
+              at = xPlane + iy * Wi + ix;
+            }
+          }
+        }
+        y[yPlane + oy * Wo + ox] = best;
+        argmax[yPlane + oy * Wo + ox] = at;
+      }
+    }
+  }
+}
+
+/** y[i] += x[index[i]] (`scatter`: x[index[i]] += y[i]), the linear map a max pooling applies at its maxima. */
+export function gatherAt(index: Int32Array, x: Float64Array, y: Float64Array, scatter: boolean): void {
+  if (scatter) for (let i = 0; i < index.length; i++) x[index[i]] += y[i];
+  else for (let i = 0; i < index.length; i++) y[i] += x[index[i]];
+}
+
+/** y += scale·x. */
+export function axpy(scale: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += scale * x[i];
+}
+
+/** y += x where gate > 0 (ReLU's Jacobian, gated by its output). */
+export function gated(gate: Float64Array, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) if (gate[i] > 0) y[i] += x[i];
+}
+
+export const BATCH_NORM_EPS = 1e-5;
+
+/** The layout of a BN input: `batch` samples of `channels` planes of `plane` values. */
+export interface NormGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly plane: number;
+}
+
+/** Training-mode BatchNorm (batch mean, biased variance): y = γ·x̂ + β; keeps x̂ and 1/σ per channel. */
+export function batchNormForward(g: NormGeometry, x: Float64Array, gamma: Float64Array, beta: Float64Array, y: Float64Array, xhat: Float64Array, invStd: Float64Array): void {
+  const { batch, channels: C, plane } = g;
+  const count = batch * plane;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let n = 0; n < batch; n++) for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) sum += x[i];
+    const mean = sum / count;
+    let squares = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+        const d = x[i] - mean;
+        squares += d * d;
+      }
+    }
+    const s = 1 / Math.sqrt(squares / count + BATCH_NORM_EPS);
+    invStd[c] = s;
+    const gc = gamma[c];
+    const bc = beta[c];
+    for (let n = 0; n < batch; n++) {
+      for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+        const h = (x[i] - mean) * s;
+        xhat[i] = h;
+        y[i] = gc * h + bc;
+      }
+    }
+  }
+}
+
+/** Per channel c: the means over the batch and the plane of u and of u·x̂. */
+function channelMeans(g: NormGeometry, c: number, u: Float64Array, xhat: Float64Array): [number, number] {
+  const { batch, channels: C, plane } = g;
+  let m1 = 0;
+  let m2 = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+      m1 += u[i];
+      m2 += u[i] * xhat[i];
+    }
+  }
+  const count = batch * plane;
+  return [m1 / count, m2 / count];
+}
+
+/**
+ * out += s·(u − mean(u) − x̂·mean(u·x̂)) per channel: the Jacobian of x ↦ x̂ applied to u, which is
+ * both the tangent of x̂ (u = ẋ) and the input gradient (u = γ·gy).
+ */
+export function normalisedJacobian(g: NormGeometry, u: Float64Array, xhat: Float64Array, invStd: Float64Array, out: Float64Array, gamma?: Float64Array): void {
+  const { batch, channels: C, plane } = g;
+  for (let c = 0; c < C; c++) {
+    const scale = gamma ? gamma[c] : 1;
+    const [m1, m2] = channelMeans(g, c, u, xhat);
+    const s = invStd[c] * scale;
+    for (let n = 0; n < batch; n++) for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) out[i] += s * (u[i] - m1 - xhat[i] * m2);
+  }
+}
+
+/** d(1/σ) per channel along ẋ: −(1/σ)²·mean(x̂·ẋ). */
+export function invStdTangent(g: NormGeometry, xDot: Float64Array, xhat: Float64Array, invStd: Float64Array): Float64Array {
+  const out = new Float64Array(g.channels);
+  for (let c = 0; c < g.channels; c++) out[c] = -invStd[c] * invStd[c] * channelMeans(g, c, xDot, xhat)[1];
+  return out;
+}
+
+/**
+ * The tangent of BN's input gradient gx = s·(a − mean(a) − x̂·mean(a·x̂)), a = γ·gy, along (ẋ, γ̇,
+ * ġy): ġx += ṡ·(a − m₁ − x̂·m₂) + s·(ȧ − ṁ₁ − x̂̇·m₂ − x̂·ṁ₂) with ȧ = γ·ġy + γ̇·gy,
+ * ṁ₁ = mean(ȧ), ṁ₂ = mean(ȧ·x̂ + a·x̂̇). Absent tangents are zero.
+ */
+export function batchNormInputGradientTangent(
+  g: NormGeometry,
+  state: { xhat: Float64Array; invStd: Float64Array; gamma: Float64Array },
+  tangent: { xhatDot?: Float64Array; invStdDot?: Float64Array; gammaDot?: Float64Array },
+  gy: Float64Array,
+  gyDot: Float64Array | undefined,
+  out: Float64Array,
+): void {
+  const { batch, channels: C, plane } = g;
+  const { xhat, invStd, gamma } = state;
+  const { xhatDot, invStdDot, gammaDot } = tangent;
+  const count = batch * plane;
+  for (let c = 0; c < C; c++) {
+    const gc = gamma[c];
+    const gcDot = gammaDot ? gammaDot[c] : 0;
+    let m1 = 0;
+    let m2 = 0;
+    let m1Dot = 0;
+    let m2Dot = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+        const a = gc * gy[i];
+        const aDot = (gyDot ? gc * gyDot[i] : 0) + gcDot * gy[i];
+        m1 += a;
+        m2 += a * xhat[i];
+        m1Dot += aDot;
+        m2Dot += aDot * xhat[i] + (xhatDot ? a * xhatDot[i] : 0);
+      }
+    }
+    m1 /= count;
+    m2 /= count;
+    m1Dot /= count;
+    m2Dot /= count;
+    const s = invStd[c];
+    const sDot = invStdDot ? invStdDot[c] : 0;
+    for (let n = 0; n < batch; n++) {
+      for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+        const a = gc * gy[i];
+        const aDot = (gyDot ? gc * gyDot[i] : 0) + gcDot * gy[i];
+        const h = xhat[i];
+        const hDot = xhatDot ? xhatDot[i] : 0;
+        out[i] += sDot * (a - m1 - h * m2) + s * (aDot - m1Dot - hDot * m2 - h * m2Dot);
+      }
+    }
+  }
+}
+
+/** Per channel: dγ += Σ u·v, dβ += Σ u (with v = x̂ these are BN's parameter gradients for u = gy). */
+export function channelSums(g: NormGeometry, u: Float64Array, v: Float64Array, weighted: Float64Array, plain?: Float64Array): void {
+  const { batch, channels: C, plane } = g;
+  for (let c = 0; c < C; c++) {
+    let sw = 0;
+    let sp = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let i = (n * C + c) * plane, end = i + plane; i < end; i++) {
+        sw += u[i] * v[i];
+        sp += u[i];
+      }
+    }
+    weighted[c] += sw;
+    if (plain) plain[c] += sp;
+  }
+}
