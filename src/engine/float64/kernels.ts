@@ -93,19 +93,182 @@ function convLoops(product: ConvProduct, g: ConvGeometry, x: Float64Array, w: Fl
   }
 }
 
-/** y += W ∗ x. */
-export function convForward(g: ConvGeometry, x: Float64Array, w: Float64Array, y: Float64Array): void {
-  convLoops('forward', g, x, w, y);
+/**
+ * Stride-1 convs with taps inside the padding (every conv of the NB201 cells and most of DARTS's)
+ * take a faster route: each input plane is copied once into a zero-padded plane of width
+ * Wp = W + 2·padding, and the output is computed over rows of that width (the extra columns are
+ * discarded). Every (input channel, tap) pair is then one fixed offset into the padded planes, so
+ * the conv is a sum of shifted contiguous runs whose weights sit in registers, eight at a time.
+ */
+interface PaddedLayout {
+  /** Padded row width, rows per padded plane (one spare row for the discarded columns' overreach). */
+  readonly width: number;
+  readonly plane: number;
+  /** Output values per padded-width output plane. */
+  readonly run: number;
+  /** Offset of each (input channel of the group, ky, kx) tap into the padded planes. */
+  readonly offsets: Int32Array;
 }
 
-/** gx += Wᵀ ∗ gy. */
+function paddedLayout(inPerGroup: number, inWidth: number, outHeight: number, kernel: number, dilation: number, padding: number): PaddedLayout {
+  const width = inWidth + 2 * padding;
+  const plane = (outHeight + (kernel - 1) * dilation + 1) * width;
+  const offsets = new Int32Array(inPerGroup * kernel * kernel);
+  let t = 0;
+  for (let c = 0; c < inPerGroup; c++) for (let ky = 0; ky < kernel; ky++) for (let kx = 0; kx < kernel; kx++) offsets[t++] = c * plane + ky * dilation * width + kx * dilation;
+  return { width, plane, run: outHeight * width, offsets };
+}
+
+/** Copies `planes` planes of H × W starting at x[from] into `into`, each shifted by `padding` rows and columns. */
+function padPlanes(x: Float64Array, from: number, planes: number, height: number, width: number, padding: number, layout: PaddedLayout, into: Float64Array): void {
+  for (let p = 0; p < planes; p++) {
+    for (let row = 0; row < height; row++) {
+      const source = from + (p * height + row) * width;
+      into.set(x.subarray(source, source + width), p * layout.plane + (row + padding) * layout.width + padding);
+    }
+  }
+}
+
+/** acc[i] += Σ_t w[wo + t]·xp[xo + offsets[t] + i] for i < run. */
+function accumulateTaps(acc: Float64Array, xp: Float64Array, xo: number, run: number, w: Float64Array, wo: number, offsets: Int32Array): void {
+  const taps = offsets.length;
+  let t = 0;
+  for (; t + 8 <= taps; t += 8) {
+    const w0 = w[wo + t], w1 = w[wo + t + 1], w2 = w[wo + t + 2], w3 = w[wo + t + 3];
+    const w4 = w[wo + t + 4], w5 = w[wo + t + 5], w6 = w[wo + t + 6], w7 = w[wo + t + 7];
+    const o0 = xo + offsets[t], o1 = xo + offsets[t + 1], o2 = xo + offsets[t + 2], o3 = xo + offsets[t + 3];
+    const o4 = xo + offsets[t + 4], o5 = xo + offsets[t + 5], o6 = xo + offsets[t + 6], o7 = xo + offsets[t + 7];
+    for (let i = 0; i < run; i++) {
+      acc[i] += w0 * xp[o0 + i] + w1 * xp[o1 + i] + w2 * xp[o2 + i] + w3 * xp[o3 + i] + w4 * xp[o4 + i] + w5 * xp[o5 + i] + w6 * xp[o6 + i] + w7 * xp[o7 + i];
+    }
+  }
+  for (; t < taps; t++) {
+    const wt = w[wo + t];
+    const o = xo + offsets[t];
+    for (let i = 0; i < run; i++) acc[i] += wt * xp[o + i];
+  }
+}
+
+/** gw[wo + t] += Σ_i g[go + i]·xp[xo + offsets[t] + i] for i < run. */
+function dotTaps(gw: Float64Array, wo: number, g: Float64Array, go: number, xp: Float64Array, xo: number, run: number, offsets: Int32Array): void {
+  const taps = offsets.length;
+  let t = 0;
+  for (; t + 8 <= taps; t += 8) {
+    const o0 = xo + offsets[t], o1 = xo + offsets[t + 1], o2 = xo + offsets[t + 2], o3 = xo + offsets[t + 3];
+    const o4 = xo + offsets[t + 4], o5 = xo + offsets[t + 5], o6 = xo + offsets[t + 6], o7 = xo + offsets[t + 7];
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    for (let i = 0; i < run; i++) {
+      const v = g[go + i];
+      a0 += v * xp[o0 + i];
+      a1 += v * xp[o1 + i];
+      a2 += v * xp[o2 + i];
+      a3 += v * xp[o3 + i];
+      a4 += v * xp[o4 + i];
+      a5 += v * xp[o5 + i];
+      a6 += v * xp[o6 + i];
+      a7 += v * xp[o7 + i];
+    }
+    gw[wo + t] += a0;
+    gw[wo + t + 1] += a1;
+    gw[wo + t + 2] += a2;
+    gw[wo + t + 3] += a3;
+    gw[wo + t + 4] += a4;
+    gw[wo + t + 5] += a5;
+    gw[wo + t + 6] += a6;
+    gw[wo + t + 7] += a7;
+  }
+  for (; t < taps; t++) {
+    const o = xo + offsets[t];
+    let a = 0;
+    for (let i = 0; i < run; i++) a += g[go + i] * xp[o + i];
+    gw[wo + t] += a;
+  }
+}
+
+/** Whether a conv takes the padded stride-1 route, for its forward and (padding (K−1)·D − P) its input gradient. */
+function isPaddedStride1(g: ConvGeometry): boolean {
+  const reach = (g.kernel - 1) * g.dilation;
+  return g.stride === 1 && g.padding >= 0 && reach - g.padding >= 0 && g.output.height === g.input.height + 2 * g.padding - reach && g.output.width === g.input.width + 2 * g.padding - reach;
+}
+
+/** y += W ∗ x over the padded layout (stride 1). */
+function paddedForward(g: ConvGeometry, x: Float64Array, w: Float64Array, y: Float64Array): void {
+  const { batch, kernel, dilation, padding, groups } = g;
+  const { channels: Ci, height: Hi, width: Wi } = g.input;
+  const { channels: Co, height: Ho, width: Wo } = g.output;
+  const inPerGroup = Ci / groups;
+  const outPerGroup = Co / groups;
+  const layout = paddedLayout(inPerGroup, Wi, Ho, kernel, dilation, padding);
+  const { width, plane, run, offsets } = layout;
+  const xp = new Float64Array(Ci * plane);
+  const acc = new Float64Array(run);
+  for (let n = 0; n < batch; n++) {
+    padPlanes(x, n * Ci * Hi * Wi, Ci, Hi, Wi, padding, layout, xp);
+    for (let co = 0; co < Co; co++) {
+      acc.fill(0);
+      accumulateTaps(acc, xp, ((co / outPerGroup) | 0) * inPerGroup * plane, run, w, co * offsets.length, offsets);
+      const yPlane = (n * Co + co) * Ho * Wo;
+      for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) y[yPlane + oy * Wo + ox] += acc[oy * width + ox];
+    }
+  }
+}
+
+/** y += W ∗ x. */
+export function convForward(g: ConvGeometry, x: Float64Array, w: Float64Array, y: Float64Array): void {
+  if (isPaddedStride1(g)) paddedForward(g, x, w, y);
+  else convLoops('forward', g, x, w, y);
+}
+
+/** gx += Wᵀ ∗ gy: for stride 1, the forward conv of gy with the flipped, transposed kernel. */
 export function convInputGradient(g: ConvGeometry, gy: Float64Array, w: Float64Array, gx: Float64Array): void {
-  convLoops('inputGradient', g, gx, w, gy);
+  if (!isPaddedStride1(g)) {
+    convLoops('inputGradient', g, gx, w, gy);
+    return;
+  }
+  const { kernel: K, groups } = g;
+  const inPerGroup = g.input.channels / groups;
+  const outPerGroup = g.output.channels / groups;
+  const taps = K * K;
+  const flipped = new Float64Array(w.length);
+  for (let co = 0; co < g.output.channels; co++) {
+    const group = (co / outPerGroup) | 0;
+    for (let cig = 0; cig < inPerGroup; cig++) {
+      const ci = group * inPerGroup + cig;
+      const from = (co * inPerGroup + cig) * taps;
+      const to = (ci * outPerGroup + (co - group * outPerGroup)) * taps;
+      for (let t = 0; t < taps; t++) flipped[to + t] = w[from + taps - 1 - t];
+    }
+  }
+  const transposed: ConvGeometry = { ...g, input: g.output, output: g.input, padding: (K - 1) * g.dilation - g.padding };
+  paddedForward(transposed, gy, flipped, gx);
 }
 
 /** gW += x ⋆ gy (summed over the batch). */
 export function convWeightGradient(g: ConvGeometry, x: Float64Array, gy: Float64Array, gw: Float64Array): void {
-  convLoops('weightGradient', g, x, gw, gy);
+  if (!isPaddedStride1(g)) {
+    convLoops('weightGradient', g, x, gw, gy);
+    return;
+  }
+  const { batch, kernel, dilation, padding, groups } = g;
+  const { channels: Ci, height: Hi, width: Wi } = g.input;
+  const { channels: Co, height: Ho, width: Wo } = g.output;
+  const inPerGroup = Ci / groups;
+  const outPerGroup = Co / groups;
+  const layout = paddedLayout(inPerGroup, Wi, Ho, kernel, dilation, padding);
+  const { width, plane, run, offsets } = layout;
+  const xp = new Float64Array(Ci * plane);
+  // gy over rows of the padded width, zero in the discarded columns.
+  const gyWide = new Float64Array(Co * run);
+  for (let n = 0; n < batch; n++) {
+    padPlanes(x, n * Ci * Hi * Wi, Ci, Hi, Wi, padding, layout, xp);
+    for (let co = 0; co < Co; co++) {
+      for (let oy = 0; oy < Ho; oy++) {
+        const from = ((n * Co + co) * Ho + oy) * Wo;
+        gyWide.set(gy.subarray(from, from + Wo), co * run + oy * width);
+      }
+    }
+    for (let co = 0; co < Co; co++) dotTaps(gw, co * offsets.length, gyWide, co * run, xp, ((co / outPerGroup) | 0) * inPerGroup * plane, run, offsets);
+  }
 }
 
 /** y[n, o] += Σ_i W[o, i]·x[n, i]. */
