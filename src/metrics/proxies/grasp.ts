@@ -74,7 +74,7 @@ export const graspIndicator: Indicator<'grasp'> = {
   key: 'grasp',
   symbol: 'GraSP',
   title: 'gradient signal preservation (−W ⊙ Hg)',
-  network: 'ntk',
+  network: 'eval',
   data: 'samples',
   higherIsBetter: true,
   needsLabels: true,

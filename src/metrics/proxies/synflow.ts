@@ -35,7 +35,7 @@ export const synflowIndicator: Indicator<'synflow'> = {
   key: 'synflow',
   symbol: 'SynFlow',
   title: 'synaptic flow (BN removed, |θ|, all-ones input)',
-  network: 'ntk',
+  network: 'eval',
   data: 'samples',
   higherIsBetter: true,
   roundDelta: (delta) => delta,
