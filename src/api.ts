@@ -9,6 +9,13 @@ import { initialiseWeights, type InitScheme, type Weights } from './graph/weight
 import { LinearAlgebra, type GramPrecision } from './metrics/linalg.js';
 import { scoreNtk, type KappaPolicy, type NtkScore } from './metrics/ntk.js';
 import { scoreRegions, type RegionScore } from './metrics/regions.js';
+import type { IndicatorDraws, Measured } from './metrics/indicator.js';
+import { randomDraws } from './metrics/draws.js';
+import { resolveIndicators } from './metrics/registry.js';
+import { ArchScorer } from './evaluation/arch-scorer.js';
+import { measureGroup, sampleShape } from './search/scorer.js';
+import { nb201EvalNetwork } from './spaces/nb201/networks.js';
+import { DEFAULT_EVAL_NETWORK } from './search/settings.js';
 import type { WorkerPoolRunner } from './pool/index.js';
 import { InProcessRunner } from './search/in-process-runner.js';
 import { CandidateScorer } from './search/scorer.js';
@@ -20,15 +27,42 @@ import type { CellMasks } from './spaces/space.js';
 
 export interface NetworkRequest {
   space: SpaceName;
-  net: 'ntk' | 'thin';
+  /** `eval`: NAS-Bench-201's evaluation network (`TinyNetwork`), NB201 single-path archs only, sized by `channels` and `cells`. */
+  net: 'ntk' | 'thin' | 'eval';
   /** NB201 arch or extended mask string; DARTS JSON mask or genotype. Default: the round-0 supernet. */
   arch?: string;
   dataset?: DatasetName;
   /** Overrides the data set's class count. */
   classes?: number;
+  /** `eval` only: base width C (default 16) and cells per stage N (default 5). */
+  channels?: number;
+  cells?: number;
 }
 
-export interface SearchRequest extends SearchSettingsInput {
+/** What `Engine.measureIndicators` measures: one network, its weights and one batch of its data. */
+export interface IndicatorRequest {
+  /** Registry names (`indicatorNames()`), e.g. `['nwot', 'synflow']`. */
+  indicators: readonly string[];
+  network: Network;
+  weights: Weights;
+  /** One batch `[batch, C, H, W]`, float32, already normalised. */
+  input: Float32Array;
+  batch: number;
+  /** The class of each sample; required by the indicators with `needsLabels`. */
+  labels?: Int32Array;
+  /** Zen-NAS's and AZ-NAS's random draws; default: drawn from `Rng.stream(seed, 'eval-zen-weights')` etc. */
+  draws?: IndicatorDraws;
+  seed?: number;
+  gramPrecision?: GramPrecision;
+  kappaPolicy?: KappaPolicy;
+}
+
+/**
+ * A search's options. `indicators` (registry names, default `['ntk', 'regions']`) and `combine`
+ * (`'ranksum'` or `'az'`) choose what ranks the candidates; indicators of the `eval` network are
+ * measured on the supernet with the NTK network's weights, batch and images.
+ */
+export interface SearchRequest extends Omit<SearchSettingsInput, 'evalNetwork'> {
   /** Images to sample NTK batches and LR patches from; required unless `synthetic`. */
   images?: ImageSet;
   /** Use N(0, 1) inputs instead of images. */
@@ -86,7 +120,42 @@ export class Engine {
       throw new TenasInputError(`classes must be a positive integer, got ${classes}`);
     }
     const mask: CellMasks = request.arch === undefined ? space.supernetMask() : space.parseArchitecture(request.arch);
+    if (request.net === 'eval') {
+      if (request.space !== 'nb201') throw new TenasInputError('the evaluation network exists for NAS-Bench-201 only; use --space nb201');
+      if (request.arch === undefined || mask[0].some((edge) => edge.filter(Boolean).length !== 1)) {
+        throw new TenasInputError('the evaluation network needs a single-path NB201 arch (one op per edge), e.g. --arch "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"');
+      }
+      const { channels = DEFAULT_EVAL_NETWORK.channels, cells = DEFAULT_EVAL_NETWORK.cells } = request;
+      return nb201EvalNetwork({ mask: mask[0], classes, inputSize: spec.inputSize, channels, cells });
+    }
     return request.net === 'ntk' ? space.ntkNetwork(mask, classes, spec.inputSize) : space.thinNetwork(mask, classes);
+  }
+
+  /**
+   * Measures indicators on one network with one batch, sharing passes between them (all proxies of
+   * an architecture cost little more than the most expensive one). Returns each one's measurement
+   * (value, per-parameter contributions, diagnostics) by registry name.
+   */
+  async measureIndicators(request: IndicatorRequest): Promise<Record<string, Measured>> {
+    const indicators = resolveIndicators(request.indicators, 'indicators');
+    const { network, batch, seed = 0 } = request;
+    const draws = request.draws ?? randomDraws(network, sampleShape(network, batch), (purpose) => Rng.stream(seed, `eval-${purpose}`));
+    const data = { inputs: [request.input], labels: request.labels && [request.labels] };
+    const settings = { gramPrecision: request.gramPrecision ?? 'float64', kappaPolicy: request.kappaPolicy ?? 'floor' } as const;
+    const measured = await measureGroup(indicators, { backend: this.backend, linalg: this.linalg, settings, network, weights: request.weights, data, batch, draws });
+    return Object.fromEntries(indicators.map((indicator, i) => [indicator.name, measured[i]]));
+  }
+
+  /**
+   * Scores single-path NB201 architectures as `tenas correlate` does (on this thread): the
+   * settings' `indicators`, with `evalNetwork` sizing the proxies' network (default C 16, N 5, B 64
+   * when an indicator needs it). Random streams depend only on (seed, arch index).
+   */
+  archScorer(settings: SearchSettingsInput, images: ImageSet): ArchScorer {
+    const names = settings.indicators;
+    const needsEval = names !== undefined && resolveIndicators(names, 'indicators').some((indicator) => indicator.network === 'eval');
+    const resolved = resolveSettings({ ...settings, space: 'nb201', ...(needsEval && { evalNetwork: settings.evalNetwork ?? DEFAULT_EVAL_NETWORK }) });
+    return new ArchScorer(this.backend, this.linalg, resolved, images);
   }
 
   initialWeights(network: Network, scheme: InitScheme = 'pytorch-default', seed = 0): Weights {
@@ -102,6 +171,9 @@ export class Engine {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
+    if ((request as SearchSettingsInput).evalNetwork !== undefined) {
+      throw new TenasInputError('a search measures the eval-network indicators on its supernet; leave out evalNetwork');
+    }
     const settings = resolveSettings(request);
     const space = searchSpace(settings.space);
     if (!request.images && !request.synthetic) {

@@ -1,5 +1,5 @@
 // The browser-safe public API: everything except the Node file loaders (see `index.ts`).
-export { Engine, type NetworkRequest, type SearchRequest, type SearchResult } from './api.js';
+export { Engine, type IndicatorRequest, type NetworkRequest, type SearchRequest, type SearchResult } from './api.js';
 export { env, type TenasEnv } from './env.js';
 export { TenasInputError, AbortError } from './errors.js';
 export { fetchEmbeddedCifar, fetchNb201Table } from './data/fetch.js';
@@ -14,7 +14,34 @@ export type { RegionScore } from './metrics/regions.js';
 export type { GramPrecision, LinearAlgebra } from './metrics/linalg.js';
 export type { SearchProgress, RoundRecord, CandidateRecord, CandidateRunner } from './search/search.js';
 export type { CandidateTask, CandidateMeasurement } from './search/scorer.js';
-export { resolveSettings, type SearchSettings, type SearchSettingsInput, type Protocol } from './search/settings.js';
+export {
+  resolveSettings,
+  COMBINE_METHODS,
+  DEFAULT_EVAL_NETWORK,
+  type SearchSettings,
+  type SearchSettingsInput,
+  type Protocol,
+  type CombineMethod,
+  type EvalNetworkSettings,
+} from './search/settings.js';
+export { teNasCombination, azCombination, type Combination, type CandidateRanking } from './search/ranking.js';
+export { SharedPasses, type Indicator, type IndicatorDraws, type Measured, type MeasureContext, type ScoredNetwork } from './metrics/indicator.js';
+export { ALL_INDICATORS, AZ_INDICATOR_NAMES, DEFAULT_INDICATOR_NAMES, indicatorByName, indicatorNames, parseIndicatorList, resolveIndicators } from './metrics/registry.js';
+export { randomDraws, drawsWith } from './metrics/draws.js';
+export { ArchScorer, type ArchScore } from './evaluation/arch-scorer.js';
+export { selectArchs, type IndexedArch } from './evaluation/selection.js';
+export {
+  correlationReport,
+  correlationReportJson,
+  formatCorrelationTable,
+  combinedRankScore,
+  azAggregateScore,
+  type CorrelationReport,
+  type ReportedScore,
+  type RankCorrelation,
+} from './evaluation/correlation-report.js';
+export { csvHeaderOf, formatRow, rowIndicators, type CorrelationRow, type ScoringKey } from './evaluation/rows.js';
+export { kendallTau, spearmanRho, averageRanks, rankAggregate } from './evaluation/statistics.js';
 export type { SpaceName } from './spaces/index.js';
 export { parseNb201Mask, formatNb201Mask, enumerateNb201Archs, NB201_OPS } from './spaces/nb201/arch.js';
 export { parseGenotype, formatGenotype, parseDartsMask, formatDartsMask, DARTS_OPS, type Genotype } from './spaces/darts/arch.js';
@@ -25,4 +52,4 @@ export { parseNpy, encodeNpy, type NdArray } from './data/npy.js';
 export { parseSafetensors, encodeSafetensors, type NamedTensor } from './data/safetensors.js';
 export { datasetSpec, type DatasetName } from './data/datasets.js';
 export { Rng } from './data/rng.js';
-export { ntkBatch, regionPatches, gaussianBatch } from './data/transforms.js';
+export { ntkBatch, labelledBatch, regionPatches, gaussianBatch, type LabelledBatch } from './data/transforms.js';

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import { ZERO_NTK_KAPPA } from '../src/evaluation/arch-scorer.js';
 import { combinedRankScore } from '../src/evaluation/correlation-report.js';
-import { CSV_HEADER, formatRow, mergeRows, parseRows, type CorrelationRow } from '../src/evaluation/rows.js';
+import { CSV_HEADER, csvHeaderOf, formatRow, mergeRows, parseRows, type CorrelationRow } from '../src/evaluation/rows.js';
 import { parseShard, selectArchs, shardOf } from '../src/evaluation/selection.js';
-import { averageRanks, kendallTau, mean, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
+import { averageRanks, kendallTau, mean, rankAggregate, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
+import { proxyGoldenRoot } from './support/golden-proxies.js';
 import { enumerateNb201Archs } from '../src/spaces/nb201/arch.js';
 
 /** Reference values from scipy 1.17 (stats.kendalltau variant 'b', stats.spearmanr). */
@@ -92,6 +95,26 @@ describe('rank statistics', () => {
   });
 });
 
+describe("AZ-NAS's rank aggregation", () => {
+  interface AggregationExample {
+    scores: Record<string, (number | null)[]>;
+    aggregated: number[];
+    argmax: number;
+  }
+  const { proxy_order: order, examples } = JSON.parse(readFileSync(path.join(proxyGoldenRoot, 'az_aggregation_example.json'), 'utf8')) as {
+    proxy_order: string[];
+    examples: (AggregationExample & { name: string })[];
+  };
+  it.each(examples)('reproduces the worked example $name (ties averaged, −∞ tied, summed in its order)', ({ scores, aggregated, argmax }) => {
+    const aggregate = rankAggregate(order.map((name) => scores[name].map((value) => value ?? -Infinity)));
+    aggregate.forEach((value, i) => expect(value).toBeCloseTo(aggregated[i], 14));
+    expect(aggregate.indexOf(Math.max(...aggregate))).toBe(argmax);
+    // NaN counts as −∞, as the reference stores it.
+    const withNaN = order.map((name) => scores[name].map((value) => value ?? Number.NaN));
+    expect(Array.from(rankAggregate(withNaN))).toEqual(Array.from(aggregate));
+  });
+});
+
 describe('selection and sharding', () => {
   it('parses 1-based K/N shards', () => {
     expect(parseShard('2/5')).toEqual({ index: 2, count: 5 });
@@ -156,6 +179,26 @@ describe('rows', () => {
       expect(parsed.rows).toEqual(rows);
       expect(parsed.truncatedTail).toBe(false);
     }
+  });
+
+  it('round-trip rows of any indicators with the evaluation network columns', () => {
+    const withProxy = (archIndex: number, synflow: number) => ({ ...row(archIndex, 3, 4), synflow, channels: 8, cells: 1, evalBatch: 16 });
+    const rows: CorrelationRow[] = [withProxy(3, 1.5e42), withProxy(7, 0)];
+    expect(csvHeaderOf(rows[0])).toBe('arch_index,arch,kappa,regions,synflow,dataset,protocol,seed,batch,repeats,patches,backend,seconds,channels,cells,eval_batch\n');
+    for (const format of ['csv', 'jsonl'] as const) {
+      const text = (format === 'csv' ? csvHeaderOf(rows[0]) : '') + rows.map((r) => formatRow(r, format)).join('');
+      expect(parseRows(text, format, 'test').rows).toEqual(rows);
+    }
+    const proxyOnly: CorrelationRow = { ...withProxy(5, 2) };
+    delete (proxyOnly as Record<string, unknown>).kappa;
+    delete (proxyOnly as Record<string, unknown>).regions;
+    const text = csvHeaderOf(proxyOnly) + formatRow(proxyOnly, 'csv');
+    expect(text.startsWith('arch_index,arch,synflow,dataset')).toBe(true);
+    expect(parseRows(text, 'csv', 'test').rows).toEqual([proxyOnly]);
+    expect(() => parseRows(text.replace(',2,cifar10', ',-2,cifar10'), 'csv', 'test')).toThrow("test line 2: column synflow holds '-2', expected a finite synflow score ≥ 0");
+    // Rows of other indicators or another evaluation network do not merge.
+    expect(() => mergeRows([{ row: rows[0], source: 'a' }, { row: proxyOnly, source: 'b' }])).toThrow(/different settings: a has indicators kappa,regions,synflow, .* but b has indicators synflow, /);
+    expect(() => mergeRows([{ row: rows[0], source: 'a' }, { row: { ...rows[1], cells: 2 }, source: 'b' }])).toThrow(/eval net C 8 N 1 batch 16 but b has .*eval net C 8 N 2 batch 16/);
   });
 
   it('reject values no scoring produces, naming the line', () => {

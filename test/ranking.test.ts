@@ -10,6 +10,7 @@ import {
   roundTo,
 } from '../src/search/rounding.js';
 import {
+  azCombination,
   rankCandidates,
   selectGroupPruned,
   selectPruned,
@@ -419,5 +420,32 @@ describe('selectGroupPruned (docs/algorithm.md §10.2)', () => {
     expect(selectGroupPruned(candidates, ranking, 3)).toEqual([{ cellType: 0, edge: 8, op: 3 }]);
     expect(selectGroupPruned(candidates, ranking, 4)).toEqual([]);
     expect(() => selectGroupPruned(candidates, ranking, 0)).toThrow(RangeError);
+  });
+});
+
+describe("azCombination (AZ-NAS's aggregation over a round's candidates)", () => {
+  it('prunes first the candidate whose removal hurts least under every indicator', () => {
+    // κ: lower is better, so a larger Δκ = (κo − κc)/|κo| means removing the op helped; R: higher is better, a smaller ΔR helped.
+    const deltas = [
+      [0.3, -0.2], // helps both: most prunable
+      [-0.1, 0.4], // hurts both: least prunable
+      [0.1, 0.0],
+      [0.1, 0.1],
+    ];
+    const { ranks, order } = azCombination(deltas, INDICATORS);
+    expect(ranks).toEqual([
+      [4, 1, 2.5, 2.5],
+      [4, 1, 3, 2],
+    ]);
+    expect(order).toEqual([0, 2, 3, 1]);
+  });
+
+  it('breaks aggregate ties by enumeration order', () => {
+    const deltas = [
+      [0.1, 0.2],
+      [0.2, 0.3],
+    ];
+    // Each candidate is best under one indicator: both aggregate to ln(1/2).
+    expect(azCombination(deltas, INDICATORS).order).toEqual([0, 1]);
   });
 });

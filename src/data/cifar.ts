@@ -100,6 +100,9 @@ export function imageSetFromNpy(array: NdArray, source: string): ImageSet {
   if (array.shape.length !== 4) {
     throw new TenasInputError(`${source}: expected a 4-D image array [N,3,H,W] or [N,H,W,3], got shape ${shapeText}`);
   }
+  if (array.dtype === 'int32' || array.dtype === 'int64') {
+    throw new TenasInputError(`${source} holds ${array.dtype} values; images must be uint8 (0 to 255) or float32/float64 in [0, 1], e.g. a.astype("uint8")`);
+  }
   const [n, a, b, c] = array.shape;
   const channelsFirst = a === 3;
   if (!channelsFirst && c !== 3) {

@@ -75,7 +75,7 @@ export class ArchScorer {
         const data = scored.inputs(settings, group.data === 'samples' ? this.images : undefined, stream('data'));
         const draws = randomDraws(network, sampleShape(network, batch), stream);
         const values = await measureGroup(group.indicators, { backend: this.backend, linalg: this.linalg, settings, network, weights, data, batch, draws });
-        group.indicators.forEach((indicator, i) => repeats[indicator.key].push(values[i]));
+        group.indicators.forEach((indicator, i) => repeats[indicator.key].push(values[i].value));
       }
     }
     const values = Object.fromEntries(Object.entries(repeats).map(([key, measured]) => [key, aggregate(measured)]));

@@ -142,7 +142,7 @@ export function formatCorrelationTable(report: CorrelationReport): string {
   const rows = [header, ...body];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const lines = rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));
-  const settings = report.settings ? ` (${describeScoringKey(report.settings)})` : '';
+  const settings = report.settings ? ` (${describeScoringKey(report.settings, report.indicators.map((name) => indicatorByName(name).key))})` : '';
   const zeroNtk =
     report.zeroNtkArchs > 0 ? `${report.zeroNtkArchs} architecture(s) have a zero NTK (no path from the input to the output): κ = ∞, ranked worst\n` : '';
   const lowerBetter = report.scores.filter((score) => !score.higherIsBetter).map((score) => score.label);

@@ -5,7 +5,7 @@ import { gaussianBatch, labelledBatch, regionPatches } from '../data/transforms.
 import type { Backend } from '../engine/backend.js';
 import { initialiseWeights, type InitScheme, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
-import { SharedPasses, type Indicator, type IndicatorDraws, type ScoredNetwork } from '../metrics/indicator.js';
+import { SharedPasses, type Indicator, type IndicatorDraws, type Measured, type ScoredNetwork } from '../metrics/indicator.js';
 import { indicatorFields } from '../metrics/indicators.js';
 import { resolveIndicators } from '../metrics/registry.js';
 import type { LinearAlgebra } from '../metrics/linalg.js';
@@ -132,7 +132,7 @@ export function measurementGroups(indicators: readonly Indicator[], settings: Se
 export interface GroupMeasurement {
   readonly backend: Backend;
   readonly linalg: LinearAlgebra;
-  readonly settings: SearchSettings;
+  readonly settings: Pick<SearchSettings, 'gramPrecision' | 'kappaPolicy'>;
   readonly network: Network;
   readonly weights: Weights;
   readonly data: ScoredInputs;
@@ -141,15 +141,16 @@ export interface GroupMeasurement {
 }
 
 /** Measures every indicator of a group on one network, with one `SharedPasses`, so they share passes. */
-export async function measureGroup(indicators: readonly Indicator[], m: GroupMeasurement, signal?: AbortSignal): Promise<number[]> {
+export async function measureGroup(indicators: readonly Indicator[], m: GroupMeasurement, signal?: AbortSignal): Promise<Measured[]> {
   const shared = new SharedPasses();
-  const values: number[] = [];
+  const measured: Measured[] = [];
   for (const indicator of indicators) {
     await yieldThenCheck(signal);
-    const context = { backend: m.backend, linalg: m.linalg, network: m.network, weights: m.weights, inputs: m.data.inputs, labels: m.data.labels, batch: m.batch, draws: m.draws, shared, ...m.settings };
-    values.push((await indicator.measure(context)).value);
+    const { gramPrecision, kappaPolicy } = m.settings;
+    const context = { backend: m.backend, linalg: m.linalg, network: m.network, weights: m.weights, inputs: m.data.inputs, labels: m.data.labels, batch: m.batch, draws: m.draws, shared, gramPrecision, kappaPolicy };
+    measured.push(await indicator.measure(context));
   }
-  return values;
+  return measured;
 }
 
 /** `[B, C, H, W]` of one batch of a network's data. */
@@ -205,7 +206,7 @@ export class CandidateScorer {
           const values = await measureGroup(group.indicators, { backend: this.backend, linalg: this.linalg, settings, network, weights, data, batch, draws }, signal);
           group.indicators.forEach((indicator, i) => {
             const fields = indicatorFields(indicator);
-            measurement[which === 0 ? fields.origin : fields.candidate].push(values[i]);
+            measurement[which === 0 ? fields.origin : fields.candidate].push(values[i].value);
           });
         }
       }

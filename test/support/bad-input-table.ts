@@ -6,6 +6,9 @@ import path from 'node:path';
 import type { Command } from '../../src/cli/command.js';
 import { GOLDEN_NTK_ARCH, ROW_SETTINGS } from './bad-input-fixtures.js';
 
+/** A single-path NB201 arch, for the evaluation network. */
+const SINGLE_PATH_ARCH = '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+
 export interface BadInputRow {
   readonly argv: readonly string[];
   readonly exit: number;
@@ -127,7 +130,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     choiceRow(search, 'protocol', PROTOCOLS),
     choiceRow(search, 'backend', BACKENDS),
     choiceRow(score, 'space', SPACES),
-    choiceRow(['score'], 'net', 'ntk, thin'),
+    choiceRow(['score'], 'net', 'ntk, thin, eval'),
     choiceRow(score, 'dataset', DATASETS),
     choiceRow(['score', '--net', 'ntk'], 'backend', BACKENDS),
     choiceRow(bench, 'space', SPACES),
@@ -153,6 +156,25 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     row(['reproduce', '--seeds', '1', '--space', 'darts'], 'reproduce supports --space nb201 only'),
     ...['3/2', '0/2', '1/0', 'a/b', '1'].map((shard) => row([...correlate, '--shard', shard], `--shard must be K/N with 1 ≤ K ≤ N`)),
     row([...browserBench, '--chrome', at('no-such-browser')], 'the browser given by --chrome does not exist'),
+
+    // Indicators: names, combinations and the evaluation network's options.
+    row([...correlate, '--indicators', 'ntk,bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, synflow, .*\(or all\)/),
+    row([...correlate, '--indicators', 'ntk,ntk'], '--indicators names ntk twice; name each indicator once'),
+    row([...correlate, '--channels', '8'], '--channels and --cells size NB201\'s evaluation network, which none of the indicators ntk,regions uses'),
+    row([...correlate, '--combine', 'ntk,bogus'], "--combine: unknown indicator 'bogus'"),
+    row([...correlate, '--indicators', 'ntk', '--combine', 'ntk,regions'], '--combine names regions, which --indicators does not measure; add it to --indicators'),
+    ...integerRows([...correlate, '--indicators', 'synflow'], 'channels', 1, 256),
+    ...integerRows([...correlate, '--indicators', 'synflow'], 'cells', 1, 20),
+    row(['correlate', '--status', dir, '--shards', '2', '--sample', '3', '--indicators', 'ntk'], /--status reads the shard files .*; leave out --indicators/),
+    row([...resume('rows-ok.csv'), '--indicators', 'ntk,regions,synflow'], /rows-ok\.csv holds rows scored with indicators kappa,regions, .* but this run uses indicators kappa,regions,synflow, .*eval net C 16 N 5 batch 8/, [at('rows-ok.csv')]),
+    row([...search, '--indicators', 'bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, /),
+    choiceRow(search, 'combine', 'ranksum, az'),
+    row([...score, '--channels', '8'], '--channels goes with --net eval (the zero-cost proxies); leave it out with --net ntk'),
+    row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', SINGLE_PATH_ARCH, '--indicators', 'regions'], 'regions is measured on the thin network, not the evaluation network; score it with --net thin'),
+    row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', SINGLE_PATH_ARCH, '--labels', at('input-ok.npy')], '--labels gives the classes of the images of --input; pass --input X.npy too', [at('input-ok.npy')]),
+    row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', SINGLE_PATH_ARCH, '--input', at('input-ok.npy'), '--labels', at('input-ok.npy')], /labels file .*input-ok\.npy holds float32 values; labels must be integers/, [at('input-ok.npy')]),
+    row(['score', '--net', 'eval', '--backend', 'wasm', '--space', 'darts', '--arch', GOLDEN_NTK_ARCH], "--net eval is NAS-Bench-201's evaluation network; use --space nb201"),
+    row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', '|nor_conv_3x3,skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|'], 'the evaluation network needs a single-path NB201 arch (one op per edge)'),
 
     // Architectures.
     row([...score, '--arch', '|nor_conv_3x3~0|+|'], 'invalid NAS-Bench-201 arch string'),
@@ -184,7 +206,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     data('npy-as-bin', /images\.bin is a \.npy file named \.bin/),
     data('bad-bin-folder', /data_batch_2\.bin is not CIFAR-10 binary data: record 1 has label byte 200/),
     data('truncated.npy', /truncated\.npy is truncated: shape \[2, 3, 32, 32\]/),
-    data('int32.npy', /int32\.npy has dtype '<i4'; only float32/),
+    data('int32.npy', /int32\.npy holds int32 values; images must be uint8 \(0 to 255\) or float32\/float64 in \[0, 1\]/),
     data('fortran.npy', /fortran\.npy is stored in Fortran order/),
     data('big-endian.npy', /big-endian data: save it little-endian/),
     data('version9.npy', /format version 9\.0/),
@@ -247,7 +269,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     resumed('other-settings.csv', /other-settings\.csv holds rows scored with .*batch 9, .* but this run uses .*batch 8, .*; use the same options or another --out/),
     resumed('not-object.jsonl', 'line 2: not a JSON object'),
     resumed('not-json.jsonl', 'line 2: not a JSON object'),
-    resumed('no-kappa.jsonl', "line 2: column kappa holds 'undefined'"),
+    resumed('no-kappa.jsonl', /no-kappa\.jsonl holds rows scored with indicators regions, .* but this run uses indicators kappa,regions, /),
     resumed('kappa-text.jsonl', "line 2: column kappa holds 'abc'"),
     resumed('rows.txt', `${at('rows.txt')} has neither a .csv nor a .jsonl extension, so its row format is unknown; name it *.csv or *.jsonl`),
 

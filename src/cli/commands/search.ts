@@ -5,7 +5,8 @@ import { loadEmbeddedCifar } from '../../data/embedded.js';
 import { loadImageSet } from '../../data/files.js';
 import { BACKEND_CHOICES } from '../../engine/create.js';
 import { TenasInputError } from '../../errors.js';
-import { resolveSettings } from '../../search/settings.js';
+import { COMBINE_METHODS, resolveSettings } from '../../search/settings.js';
+import { DEFAULT_INDICATOR_NAMES, indicatorNames, parseIndicatorList } from '../../metrics/registry.js';
 import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201/table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, stringOption, type ParsedOptions } from '../args.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
@@ -29,6 +30,7 @@ function readSearchOptions(options: ParsedOptions): SearchOptions {
   const synthetic = flagOption(options, 'synthetic');
   const dataPath = stringOption(options, 'data');
   if (synthetic && dataPath !== undefined) throw new TenasInputError('--synthetic and --data exclude each other; pass one of them');
+  const indicatorsText = stringOption(options, 'indicators');
   const request: SearchRequest = {
     space: choiceOption(options, 'space', SPACE_NAMES),
     dataset: choiceOption(options, 'dataset', DATASET_NAMES),
@@ -38,6 +40,8 @@ function readSearchOptions(options: ParsedOptions): SearchOptions {
     repeats: integerOption(options, 'repeats', 1, 100),
     regionPatches: integerOption(options, 'patches', 2, 100_000),
     pruneNumber: integerOption(options, 'prune-number', 1, 7),
+    indicators: indicatorsText === undefined ? undefined : parseIndicatorList(indicatorsText),
+    combine: choiceOption(options, 'combine', COMBINE_METHODS),
     synthetic,
     workers: workersOption(options),
   };
@@ -129,7 +133,10 @@ export const searchCommand: Command = {
   description: `Usage: tenas search [options]
 
 Prunes the supernet op by op, ranking candidates by the NTK condition number and the number of
-linear regions, until one architecture is left. Progress goes to stderr, the result to stdout.`,
+linear regions, until one architecture is left. Progress goes to stderr, the result to stdout.
+--indicators chooses other registered indicators (the zero-cost proxies are measured on the
+supernet with the NTK's weights, batch and images) and --combine how their per-candidate deltas
+become a pruning order: TE-NAS's rank sum or AZ-NAS's aggregation Σ ln(rank/n).`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `dataset shapes and normalisation: ${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -140,6 +147,12 @@ linear regions, until one architecture is left. Progress goes to stderr, the res
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts; 32 with --protocol paper)' },
     repeats: { type: 'string', value: 'N', description: 'measurements per candidate, 1 to 100 (default 3)' },
     patches: { type: 'string', value: 'N', description: 'linear-region patches per batch (3 batches), 2 to 100000 (default 1000)' },
+    indicators: {
+      type: 'string',
+      value: 'LIST|all',
+      description: `indicators that rank the candidates, comma-separated, or all: ${indicatorNames().join(', ')} (default ${DEFAULT_INDICATOR_NAMES.join(',')}, TE-NAS)`,
+    },
+    combine: { type: 'string', value: COMBINE_METHODS.join('|'), description: "how the indicators' ranks combine: ranksum (TE-NAS) or az (AZ-NAS) (default ranksum)" },
     'prune-number': { type: 'string', value: 'N', description: 'ops pruned per edge per round, 1 to 7 (default: 1 for nb201, 3 for darts)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     workers: { type: 'string', value: 'N', description: WORKERS_HELP },

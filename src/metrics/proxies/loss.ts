@@ -1,18 +1,20 @@
 import { TenasInputError } from '../../errors.js';
 import type { MeasureContext } from '../indicator.js';
 
-export interface CrossEntropy {
+type Floats = Float32Array | Float64Array;
+
+export interface CrossEntropy<T extends Floats = Float32Array> {
   /** Mean over the batch of −log softmax(logits)[label]. */
   readonly loss: number;
-  /** ∂loss/∂logits, `batch × classes`: (softmax − one-hot) / batch. */
-  readonly gradient: Float32Array;
+  /** ∂loss/∂logits, `batch × classes`: (softmax − one-hot) / batch, in the logits' precision. */
+  readonly gradient: T;
 }
 
-/** PyTorch's `F.cross_entropy` (mean reduction), computed in float64 from float32 logits. */
-export function crossEntropy(logits: Float32Array, labels: Int32Array, classes: number): CrossEntropy {
+/** PyTorch's `F.cross_entropy` (mean reduction), computed in float64 from float32 (or float64) logits. */
+export function crossEntropy<T extends Floats = Float32Array>(logits: T, labels: Int32Array, classes: number): CrossEntropy<T> {
   const batch = labels.length;
   if (logits.length !== batch * classes) throw new RangeError(`cross-entropy: ${logits.length} logits for ${batch} labels × ${classes} classes`);
-  const gradient = new Float32Array(batch * classes);
+  const gradient = (logits instanceof Float64Array ? new Float64Array(batch * classes) : new Float32Array(batch * classes)) as T;
   let loss = 0;
   for (let n = 0; n < batch; n++) {
     const row = logits.subarray(n * classes, (n + 1) * classes);
