@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../src/data/rng.js';
-import { backward64, float64Params, forward64, tangent64, type Sparse } from '../src/engine/float64/executor.js';
+import { backward64, executorKernels, float64Params, forward64, tangent64, type Sparse } from '../src/engine/float64/executor.js';
 import { TenasInputError } from '../src/errors.js';
 import { NetworkBuilder } from '../src/graph/builder.js';
 import { tensorSize, type Network } from '../src/graph/ir.js';
@@ -25,8 +25,8 @@ describe.each(proxyGoldenCases())('$name', (golden) => {
   const weights = golden.weights(network);
   const expected = golden.expected.proxies;
 
-  it('float64 forward: the goldens float32 logits within float32 noise', () => {
-    const pass = forward64(network, float64Params(weights), Float64Array.from(golden.input()), golden.expected.batch);
+  it('float64 forward: the goldens float32 logits within float32 noise', async () => {
+    const pass = forward64(await executorKernels(), network, float64Params(weights), Float64Array.from(golden.input()), golden.expected.batch);
     const logits = pass.outputs[pass.outputs.length - 1];
     const reference = golden.array('logits.npy').data as Float32Array;
     const error = maxDiff(logits, reference) / maxAbs(reference);
@@ -34,8 +34,8 @@ describe.each(proxyGoldenCases())('$name', (golden) => {
     expect(error).toBeLessThanOrEqual(1e-5);
   });
 
-  it('synflow: value, per layer, R (relative 1e-6)', () => {
-    const { value, perParam, extra } = synflow(network, weights);
+  it('synflow: value, per layer, R (relative 1e-6)', async () => {
+    const { value, perParam, extra } = await synflow(network, weights);
     const want = expected.synflow;
     const relative = (got: number, wanted: number) => Math.abs(got - wanted) / Math.max(Math.abs(wanted), Number.MIN_VALUE);
     const layerErrors = golden.expected.weight_layer_names.map((name) => {
@@ -50,8 +50,8 @@ describe.each(proxyGoldenCases())('$name', (golden) => {
     expect(Math.abs((extra!.log10_value as number) - (want.extra!.log10_value as number))).toBeLessThanOrEqual(1e-6);
   });
 
-  it.skipIf(isLarge(golden) && !slow)('grasp: value and per layer within 1e-5 · abs_sum', () => {
-    const { value, perParam, extra } = grasp(network, weights, golden.input(), golden.labels());
+  it.skipIf(isLarge(golden) && !slow)('grasp: value and per layer within 1e-5 · abs_sum', async () => {
+    const { value, perParam, extra } = await grasp(network, weights, golden.input(), golden.labels());
     const want = expected.grasp;
     const scale = want.extra!.abs_sum as number;
     const layerError = Math.max(...golden.expected.weight_layer_names.map((name) => Math.abs(perParam![name]! - want.per_param![name]!)));
@@ -89,7 +89,8 @@ function everyKindNetwork(): Network {
   return b.build('test/every-kind', 3);
 }
 
-describe('float64 executor: gradients and tangents against central differences', () => {
+describe('float64 executor: gradients and tangents against central differences', async () => {
+  const kernels = await executorKernels();
   const network = everyKindNetwork();
   const batch = 3;
   const rng = Rng.stream(7, 'float64-executor');
@@ -103,7 +104,7 @@ describe('float64 executor: gradients and tangents against central differences',
 
   const logitsAt = (shift: number) => {
     const moved = params.map((values, p) => values.map((v, i) => v + shift * direction[p][i]));
-    const pass = forward64(network, moved, input, batch);
+    const pass = forward64(kernels, network, moved, input, batch);
     return { pass, logits: pass.outputs[pass.outputs.length - 1] };
   };
   const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((total, v, i) => total + v * b[i], 0);

@@ -1,15 +1,12 @@
 import { tensorSize, type Layer, type LayerId, type Network, type ParamId } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
+import { WasmKernels } from '../wasm/module.js';
 import {
   avgPool,
   axpy,
   batchNormForward,
   batchNormInputGradientTangent,
   channelSums,
-  convForward,
-  convGeometry,
-  convInputGradient,
-  convWeightGradient,
   gated,
   gatherAt,
   invStdTangent,
@@ -21,6 +18,7 @@ import {
   type NormGeometry,
   type PoolGeometry,
 } from './kernels.js';
+import { convForward, convGeometry, convInputGradient, convWeightGradient } from './conv.js';
 
 /**
  * A float64 executor of the network IR on the host: forward, reverse (gradients) and forward-mode
@@ -41,8 +39,17 @@ interface BatchNormState {
   readonly invStd: Float64Array;
 }
 
+let sharedKernels: Promise<WasmKernels> | undefined;
+
+/** The WebAssembly kernels of the executor's stride-1 convs: one instance per thread, created once. */
+export function executorKernels(): Promise<WasmKernels> {
+  sharedKernels ??= WasmKernels.create();
+  return sharedKernels;
+}
+
 /** A forward pass: every layer's output (batch × layer size) and what the reverse pass needs. */
 export interface Pass64 {
+  readonly kernels: WasmKernels;
   readonly network: Network;
   readonly batch: number;
   readonly params: readonly Float64Array[];
@@ -119,12 +126,12 @@ function concatenate(network: Network, layer: Extract<Layer, { kind: 'concat' }>
  * its inputs `xs` (absent = zero). Conv and linear layers use the weight `w` (the bias is left to
  * the caller); BN and ReLU are not linear and are handled by their callers.
  */
-function applyLinear(pass: { network: Network; batch: number }, id: LayerId, xs: Sparse, w: Float64Array | undefined, y: Float64Array, argmax?: Int32Array): void {
+function applyLinear(pass: { kernels: WasmKernels; network: Network; batch: number }, id: LayerId, xs: Sparse, w: Float64Array | undefined, y: Float64Array, argmax?: Int32Array): void {
   const { network, batch } = pass;
   const layer = network.layers[id];
   switch (layer.kind) {
     case 'conv':
-      if (xs[0] && w) convForward(convGeometry(layer, network.layers[layer.input].shape, batch), xs[0], w, y);
+      if (xs[0] && w) convForward(pass.kernels, convGeometry(layer, network.layers[layer.input].shape, batch), xs[0], w, y);
       return;
     case 'linear':
       if (xs[0] && w) linearForward(batch, size(network, layer.input), tensorSize(layer.shape), xs[0], w, y);
@@ -166,11 +173,11 @@ function layerInputList(layer: Layer): LayerId[] {
 }
 
 /** The training-mode forward pass of `batch` samples (NCHW). */
-export function forward64(network: Network, params: readonly Float64Array[], input: Float64Array, batch: number): Pass64 {
+export function forward64(kernels: WasmKernels, network: Network, params: readonly Float64Array[], input: Float64Array, batch: number): Pass64 {
   const outputs: Float64Array[] = [];
   const batchNorms: (BatchNormState | undefined)[] = [];
   const argmax: (Int32Array | undefined)[] = [];
-  const pass = { network, batch };
+  const pass = { kernels, network, batch };
   network.layers.forEach((layer, id) => {
     const y = new Float64Array(batch * tensorSize(layer.shape));
     const xs = layerInputList(layer).map((input) => outputs[input]);
@@ -205,7 +212,7 @@ export function forward64(network: Network, params: readonly Float64Array[], inp
     }
     outputs.push(y);
   });
-  return { network, batch, params, outputs, batchNorms, argmax };
+  return { kernels, network, batch, params, outputs, batchNorms, argmax };
 }
 
 /** The forward pass's tangent along `paramTangents` (absent entries: that parameter does not move). */
@@ -318,9 +325,9 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
         const inFeatures = size(network, layer.input);
         const outFeatures = tensorSize(layer.shape);
         const inputGradient = (g: Float64Array, weight: Float64Array, into: Float64Array) =>
-          isConv ? convInputGradient(geometry!, g, weight, into) : linearInputGradient(batch, inFeatures, outFeatures, g, weight, into);
+          isConv ? convInputGradient(pass.kernels, geometry!, g, weight, into) : linearInputGradient(batch, inFeatures, outFeatures, g, weight, into);
         const weightGradient = (input: Float64Array, g: Float64Array, into: Float64Array) =>
-          isConv ? convWeightGradient(geometry!, input, g, into) : linearWeightGradient(batch, inFeatures, outFeatures, input, g, into);
+          isConv ? convWeightGradient(pass.kernels, geometry!, input, g, into) : linearWeightGradient(batch, inFeatures, outFeatures, input, g, into);
         if (gy) {
           if (needs(layer.input)) inputGradient(gy, w, adjoint(layer.input));
           if (withParams) weightGradient(x, gy, paramGradient(layer.weight));

@@ -1,0 +1,113 @@
+// Float64 kernels of the host executor's stride-1 convolutions (src/engine/float64/kernels.ts).
+// The host lays out zero-padded input planes (`xp`) so that every (input channel, tap) pair of an
+// output channel is one fixed offset (`offsets`, in elements); both products below then stream
+// contiguous runs of `run` values, two per f64x2 lane.
+
+@inline function offsetAt(xp: usize, xo: i32, offsets: usize, t: i32): usize {
+  return xp + (<usize>(xo + load<i32>(offsets + (<usize>t << 2))) << 3);
+}
+
+// acc[co·run + i] = Σ_t w[co·taps + t]·xp[group(co)·groupStride + offsets[t] + i] for every output
+// channel co, i < run.
+export function f64_conv_padded(acc: usize, xp: usize, w: usize, offsets: usize, taps: i32, run: i32, cout: i32, outPerGroup: i32, groupStride: i32): void {
+  const bytes = <usize>run << 3;
+  const vectorBytes = <usize>(run & ~1) << 3;
+  for (let co = 0; co < cout; co++) {
+    const out = acc + <usize>co * bytes;
+    memory.fill(out, 0, bytes);
+    const xo = (co / outPerGroup) * groupStride;
+    const wo = w + (<usize>(co * taps) << 3);
+    let t = 0;
+    for (; t + 4 <= taps; t += 4) {
+      const s0 = load<f64>(wo + (<usize>t << 3)), s1 = load<f64>(wo + (<usize>(t + 1) << 3));
+      const s2 = load<f64>(wo + (<usize>(t + 2) << 3)), s3 = load<f64>(wo + (<usize>(t + 3) << 3));
+      const w0 = f64x2.splat(s0), w1 = f64x2.splat(s1), w2 = f64x2.splat(s2), w3 = f64x2.splat(s3);
+      const o0 = offsetAt(xp, xo, offsets, t), o1 = offsetAt(xp, xo, offsets, t + 1);
+      const o2 = offsetAt(xp, xo, offsets, t + 2), o3 = offsetAt(xp, xo, offsets, t + 3);
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) {
+        const sum = f64x2.add(f64x2.add(f64x2.mul(w0, v128.load(o0 + i)), f64x2.mul(w1, v128.load(o1 + i))), f64x2.add(f64x2.mul(w2, v128.load(o2 + i)), f64x2.mul(w3, v128.load(o3 + i))));
+        v128.store(out + i, f64x2.add(v128.load(out + i), sum));
+      }
+      for (; i < bytes; i += 8) store<f64>(out + i, load<f64>(out + i) + s0 * load<f64>(o0 + i) + s1 * load<f64>(o1 + i) + s2 * load<f64>(o2 + i) + s3 * load<f64>(o3 + i));
+    }
+    for (; t < taps; t++) {
+      const s = load<f64>(wo + (<usize>t << 3));
+      const ws = f64x2.splat(s);
+      const o = offsetAt(xp, xo, offsets, t);
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) v128.store(out + i, f64x2.add(v128.load(out + i), f64x2.mul(ws, v128.load(o + i))));
+      for (; i < bytes; i += 8) store<f64>(out + i, load<f64>(out + i) + s * load<f64>(o + i));
+    }
+  }
+}
+
+// gw[co·taps + t] += Σ_i g[co·run + i]·xp[group(co)·groupStride + offsets[t] + i] for every output
+// channel co and tap t.
+export function f64_conv_padded_weight_gradient(gw: usize, g: usize, xp: usize, offsets: usize, taps: i32, run: i32, cout: i32, outPerGroup: i32, groupStride: i32): void {
+  const bytes = <usize>run << 3;
+  const vectorBytes = <usize>(run & ~1) << 3;
+  for (let co = 0; co < cout; co++) {
+    const gRow = g + <usize>co * bytes;
+    const xo = (co / outPerGroup) * groupStride;
+    const wo = gw + (<usize>(co * taps) << 3);
+    let t = 0;
+    for (; t + 4 <= taps; t += 4) {
+      const o0 = offsetAt(xp, xo, offsets, t), o1 = offsetAt(xp, xo, offsets, t + 1);
+      const o2 = offsetAt(xp, xo, offsets, t + 2), o3 = offsetAt(xp, xo, offsets, t + 3);
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) {
+        const v = v128.load(gRow + i);
+        a0 = f64x2.add(a0, f64x2.mul(v, v128.load(o0 + i)));
+        a1 = f64x2.add(a1, f64x2.mul(v, v128.load(o1 + i)));
+        a2 = f64x2.add(a2, f64x2.mul(v, v128.load(o2 + i)));
+        a3 = f64x2.add(a3, f64x2.mul(v, v128.load(o3 + i)));
+      }
+      let s0 = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+      let s1 = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+      let s2 = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
+      let s3 = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
+      for (; i < bytes; i += 8) {
+        const v = load<f64>(gRow + i);
+        s0 += v * load<f64>(o0 + i);
+        s1 += v * load<f64>(o1 + i);
+        s2 += v * load<f64>(o2 + i);
+        s3 += v * load<f64>(o3 + i);
+      }
+      store<f64>(wo + (<usize>t << 3), load<f64>(wo + (<usize>t << 3)) + s0);
+      store<f64>(wo + (<usize>(t + 1) << 3), load<f64>(wo + (<usize>(t + 1) << 3)) + s1);
+      store<f64>(wo + (<usize>(t + 2) << 3), load<f64>(wo + (<usize>(t + 2) << 3)) + s2);
+      store<f64>(wo + (<usize>(t + 3) << 3), load<f64>(wo + (<usize>(t + 3) << 3)) + s3);
+    }
+    for (; t < taps; t++) {
+      const o = offsetAt(xp, xo, offsets, t);
+      let a = f64x2.splat(0);
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) a = f64x2.add(a, f64x2.mul(v128.load(gRow + i), v128.load(o + i)));
+      let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+      for (; i < bytes; i += 8) s += load<f64>(gRow + i) * load<f64>(o + i);
+      store<f64>(wo + (<usize>t << 3), load<f64>(wo + (<usize>t << 3)) + s);
+    }
+  }
+}
+
+// The transpose of `f64_conv_padded`: xp[group(co)·groupStride + offsets[t] + i] += w[co·taps + t]·g[co·run + i]
+// for every output channel co, tap t and i < run (the input gradient in the phase layout).
+export function f64_conv_padded_transpose(xp: usize, g: usize, w: usize, offsets: usize, taps: i32, run: i32, cout: i32, outPerGroup: i32, groupStride: i32): void {
+  const bytes = <usize>run << 3;
+  const vectorBytes = <usize>(run & ~1) << 3;
+  for (let co = 0; co < cout; co++) {
+    const gRow = g + <usize>co * bytes;
+    const xo = (co / outPerGroup) * groupStride;
+    const wo = w + (<usize>(co * taps) << 3);
+    for (let t = 0; t < taps; t++) {
+      const s = load<f64>(wo + (<usize>t << 3));
+      const ws = f64x2.splat(s);
+      const o = offsetAt(xp, xo, offsets, t);
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) v128.store(o + i, f64x2.add(v128.load(o + i), f64x2.mul(ws, v128.load(gRow + i))));
+      for (; i < bytes; i += 8) store<f64>(o + i, load<f64>(o + i) + s * load<f64>(gRow + i));
+    }
+  }
+}
