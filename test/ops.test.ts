@@ -54,8 +54,8 @@ const CASES: OpCase[] = [
   opCase('linear', shape(3, 2, 2), [{ kind: 'linear', input: 0, weight: 0, bias: 1, shape: shape(5, 1, 1) }], [param('fc.weight', [5, 12], 'linear-weight'), param('fc.bias', [5], 'linear-bias')]),
 ];
 
-/** The float64 reference: every layer's output for a batch (NCHW). */
-function referenceForward(network: Network, weights: Float64Array[], input: Float64Array, batch: number): Float64Array[] {
+/** The float64 reference: every layer's output for a batch (NCHW); `offset` is added to one layer's output. */
+function referenceForward(network: Network, weights: Float64Array[], input: Float64Array, batch: number, offset?: { layer: number; values: Float64Array }): Float64Array[] {
   const outputs: Float64Array[] = [];
   for (const layer of network.layers) {
     const { channels: C, height: H, width: W } = layer.shape;
@@ -159,6 +159,7 @@ function referenceForward(network: Network, weights: Float64Array[], input: Floa
         break;
       }
     }
+    if (offset?.layer === outputs.length) offset.values.forEach((v, i) => (out[i] += v));
     outputs.push(out);
   }
   return outputs;
@@ -244,6 +245,59 @@ async function checkOp(backend: Backend, op: OpCase, seed: number): Promise<void
   expectClose(vjp.gradients.data, want.rows, 1e-4, `${op.name} weight gradient`);
 }
 
+// A small graph with every backward fusion of the WebAssembly executor (a ReLU folded into its
+// conv, a BN and a 3×3 pool read through their sum's gradient) and a conv that feeds only a zero.
+const FUSED = opCase('fused graph', shape(2, 4, 8), [
+  { kind: 'relu', input: 0, shape: shape(2, 4, 8) },
+  conv(shape(2, 4, 8), 3, 1, 1, 1, 1),
+  { kind: 'batchnorm', input: 2, gamma: 1, beta: 2, shape: shape(2, 4, 8) },
+  { kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: shape(2, 4, 8) },
+  { kind: 'conv', input: 0, weight: 3, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1, shape: shape(2, 4, 8) },
+  { kind: 'zero', input: 5, shape: shape(2, 4, 8) },
+  { kind: 'sum', terms: [{ input: 3, scale: 0.5 }, { input: 4, scale: 1 }, { input: 6, scale: 1 }], shape: shape(2, 4, 8) },
+  { kind: 'gap', input: 7, shape: shape(2, 1, 1) },
+  { kind: 'linear', input: 8, weight: 4, bias: 5, shape: shape(3, 1, 1) },
+], [convWeight(2, 2, 3), param('bn.weight', [2], 'bn-weight'), param('bn.bias', [2], 'bn-bias'), param('skip.weight', [2, 2, 1, 1], 'conv'), param('fc.weight', [3, 2], 'linear-weight'), param('fc.bias', [3], 'linear-bias')]);
+
+/** Each layer's output gradient of ⟨cotangent k, output⟩ (all k in turn), by central differences of an offset on that layer. */
+function referenceLayerGradients(network: Network, { weights, input, cotangents }: Problem, layers: readonly number[]): Float64Array[] {
+  const w64 = weights.map((w) => Float64Array.from(w));
+  const x64 = Float64Array.from(input);
+  const last = network.layers.length - 1;
+  const outputFloats = BATCH * tensorSize(network.layers[last].shape);
+  return layers.map((layer) => {
+    const values = new Float64Array(BATCH * tensorSize(network.layers[layer].shape));
+    const perCotangent = Array.from({ length: COTANGENTS }, (_, k) => {
+      const cotangent = cotangents.subarray(k * outputFloats, (k + 1) * outputFloats);
+      return finiteDifferences(values, () => referenceForward(network, w64, x64, BATCH, { layer, values })[last].reduce((sum, v, i) => sum + v * cotangent[i], 0));
+    });
+    return Float64Array.from(perCotangent.flatMap((row) => Array.from(row)));
+  });
+}
+
+async function checkCapturedGradients(backend: Backend): Promise<void> {
+  const { network } = FUSED;
+  const data = problem(network, 40);
+  const layers = network.layers.map((_, id) => id);
+  const want = referenceLayerGradients(network, data, layers);
+  const vjp = await backend.vjp({
+    network,
+    weights: data.weights,
+    input: data.input,
+    batch: BATCH,
+    cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS },
+    reduce: 'param-sums',
+    captureGradients: layers,
+  });
+  expect(vjp.layerGradients).toHaveLength(layers.length);
+  layers.forEach((id) => expectClose(vjp.layerGradients![id], want[id], 1e-4, `layer ${id} (${network.layers[id].kind}) output gradient`));
+  expect(vjp.layerGradients![5].every((v) => v === 0), 'a conv that feeds only a zero gets no gradient').toBe(true);
+  expect(Array.from(vjp.layerGradients![network.layers.length - 1])).toEqual(Array.from(data.cotangents));
+  const plain = await backend.vjp({ network, weights: data.weights, input: data.input, batch: BATCH, cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS }, reduce: 'param-sums' });
+  expect(plain.layerGradients).toBeUndefined();
+  expect(Array.from(plain.gradients.data)).toEqual(Array.from(vjp.gradients.data));
+}
+
 describe('the float64 reference', () => {
   it('has every layer kind among the cases', () => {
     const kinds = new Set<LayerKind>(['input', ...CASES.flatMap((c) => c.network.layers.map((layer) => layer.kind))]);
@@ -275,6 +329,7 @@ describe('every layer kind on WebAssembly', () => {
     backend = await WasmBackend.create();
   });
   CASES.forEach((op, index) => it(op.name, () => checkOp(backend, op, 10 + index)));
+  it('captures the output gradient of any layer, through every backward fusion', () => checkCapturedGradients(backend));
 
   it('reduces gradient rows to per-parameter sums and squared norms, and removes BN on request', async () => {
     const op = CASES.find((c) => c.kind === 'batchnorm')!;
@@ -302,6 +357,7 @@ describe.skipIf(!adapter)('every layer kind on WebGPU (skipped when no WebGPU ad
   });
   afterAll(() => backend?.dispose());
   CASES.forEach((op, index) => it(op.name, () => checkOp(backend, op, 10 + index)));
+  it('captures the output gradient of any layer, one cotangent per chunk', () => checkCapturedGradients(backend));
 });
 
 describe('WebGPU shader parameters', () => {

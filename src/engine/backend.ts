@@ -91,6 +91,12 @@ export interface VjpRequest extends PassRequest {
   readonly reduce: GradientReduction;
   /** Also return ∂/∂input for every cotangent (`count × batch × input size` floats). */
   readonly inputGradient?: boolean;
+  /**
+   * Layers whose output gradient to return for every cotangent (e.g. each conv's output before its
+   * BN, for fisher): `layerGradients[i]` holds `count × batch × size` floats of `captureGradients[i]`,
+   * zero where no gradient reaches the layer.
+   */
+  readonly captureGradients?: readonly LayerId[];
 }
 
 export interface VjpResult {
@@ -102,6 +108,8 @@ export interface VjpResult {
   readonly gradients: GradientMatrix;
   readonly columns: readonly GradientColumn[];
   readonly inputGradients?: Float32Array;
+  /** With `captureGradients`: one array per listed layer, in its order. */
+  readonly layerGradients?: Float32Array[];
 }
 
 /**
@@ -143,6 +151,8 @@ export function checkVjpRequest(request: VjpRequest, network: Network): void {
   if (cotangents.kind === 'given' && cotangents.data.length !== cotangents.count * request.batch * outputSize(network)) {
     throw new RangeError(`vjp cotangents hold ${cotangents.data.length} floats, expected count ${cotangents.count} × batch ${request.batch} × output size ${outputSize(network)}`);
   }
+  const unknown = request.captureGradients?.find((id) => !Number.isInteger(id) || id < 0 || id >= network.layers.length);
+  if (unknown !== undefined) throw new RangeError(`vjp captureGradients names layer ${unknown}, which ${network.label} (${network.layers.length} layers) does not have`);
 }
 
 export function checkForwardRequest(request: ForwardRequest, network: Network): void {

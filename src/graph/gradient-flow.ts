@@ -9,15 +9,18 @@ export interface GradientFlow {
 
 /**
  * Which gradients a backward pass must compute: those that are non-zero (a `zero` layer passes
- * nothing back) and lead to some parameter, or to the input when `toInput` asks for its gradient.
+ * nothing back) and lead to some parameter, to the input when `toInput` asks for its gradient, or
+ * to a layer of `toLayers` (whose output gradient is read back).
  * Consumers run in reverse layer order, so the first consumer met writes a gradient buffer and the
  * others accumulate into it.
  */
-export function gradientFlow(network: Network, options: { toInput?: boolean } = {}): GradientFlow {
+export function gradientFlow(network: Network, options: { toInput?: boolean; toLayers?: readonly LayerId[] } = {}): GradientFlow {
   const { layers } = network;
+  const wanted = new Set(options.toLayers);
+  if (options.toInput === true) wanted.add(0);
   const feedsParams = layers.map(() => false);
   layers.forEach((layer, id) => {
-    feedsParams[id] = (id === 0 && options.toInput === true) || layerParams(layer).length > 0 || layerInputs(layer).some((input) => feedsParams[input]);
+    feedsParams[id] = wanted.has(id) || layerParams(layer).length > 0 || layerInputs(layer).some((input) => feedsParams[input]);
   });
   const live = layers.map(() => false);
   live[layers.length - 1] = true;

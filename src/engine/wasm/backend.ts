@@ -71,7 +71,7 @@ export class WasmBackend implements Backend {
       const run = new WasmNetworkExecution(this.kernels, network, request.weights, batch);
       run.forward(request.input);
       const logits = run.logits();
-      const { rows, dimension, count, inputGradients } = run.backward(request.cotangents, request.inputGradient === true);
+      const { rows, dimension, count, inputGradients, layerGradients } = run.backward(request.cotangents, request.inputGradient === true, request.captureGradients);
       const gradients = { data: this.kernels.f32(rows, count * dimension).slice(), rows: count, columns: dimension };
       const inputFloats = count * batch * tensorSize(network.input);
       return {
@@ -79,6 +79,7 @@ export class WasmBackend implements Backend {
         gradients: reduceGradientRows(gradients, network, request.reduce),
         columns: ntkColumns(network).columns,
         ...(inputGradients ? { inputGradients: this.kernels.f32(inputGradients, inputFloats).slice() } : {}),
+        ...(request.captureGradients ? { layerGradients } : {}),
       };
     });
   }

@@ -61,7 +61,8 @@ export interface BackwardPlan {
   readonly alias: Map<LayerId, { sum: LayerId; scale: number }>;
 }
 
-function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow): BackwardPlan {
+/** Layers in `captured` keep a gradient buffer of their own (no fusion), so it can be read back. */
+function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, captured: ReadonlySet<LayerId>): BackwardPlan {
   const consumers = network.layers.map(() => [] as LayerId[]);
   network.layers.forEach((layer, id) => layerInputs(layer).forEach((input) => consumers[input].push(id)));
   const foldedRelu = new Map<LayerId, LayerId>();
@@ -69,12 +70,12 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow): 
   network.layers.forEach((layer, id) => {
     if (layer.kind === 'conv' && paths[id] === 'stride1') {
       const input = network.layers[layer.input];
-      if (input.kind === 'relu' && consumers[layer.input].length === 1) foldedRelu.set(id, layer.input);
+      if (input.kind === 'relu' && consumers[layer.input].length === 1 && !captured.has(layer.input)) foldedRelu.set(id, layer.input);
     }
     const readers = consumers[id];
     const reader = network.layers[readers[0]];
     const scalable = layer.kind === 'batchnorm' || (layer.kind === 'avgpool' && isAvgPool3(layer, network.layers[layer.input].shape));
-    if (scalable && readers.length === 1 && reader.kind === 'sum') {
+    if (scalable && readers.length === 1 && reader.kind === 'sum' && !captured.has(id)) {
       const terms = reader.terms.filter((term) => term.input === id);
       if (terms.length === 1) alias.set(id, { sum: readers[0], scale: terms[0].scale });
     }
@@ -157,12 +158,17 @@ export class WasmNetworkExecution {
   /**
    * After `forward`: one backward pass per cotangent. Row k of G (count × dimension, float32) is
    * the gradient of ⟨cotangent k, logits⟩ over the gradient columns; with `withInputGradient`, also
-   * ∂/∂input per cotangent (count × batch × input size).
+   * ∂/∂input per cotangent (count × batch × input size); and the output gradient of each layer of
+   * `captured` (count × batch × layer size each, copied out after every cotangent).
    */
-  backward(cotangents: Cotangents, withInputGradient: boolean): { rows: number; dimension: number; count: number; inputGradients: number } {
+  backward(
+    cotangents: Cotangents,
+    withInputGradient: boolean,
+    captured: readonly LayerId[] = [],
+  ): { rows: number; dimension: number; count: number; inputGradients: number; layerGradients: Float32Array[] } {
     const { columns, dimension } = ntkColumns(this.network);
-    const flow = gradientFlow(this.network, { toInput: withInputGradient });
-    const plan = planBackward(this.network, this.buffers.map((b) => b.convPath), flow);
+    const flow = gradientFlow(this.network, { toInput: withInputGradient, toLayers: captured });
+    const plan = planBackward(this.network, this.buffers.map((b) => b.convPath), flow, new Set(captured));
     const columnOffset = new Map(columns.map((column) => [column.param, column.offset]));
     const count = cotangentCount(cotangents, this.batch);
     const g = this.kernels.allocF32(count * dimension);
@@ -176,6 +182,8 @@ export class WasmNetworkExecution {
     const outputFloats = this.batch * tensorSize(this.network.layers[last].shape);
     const accumulateFrom = (consumer: LayerId, input: LayerId): boolean => !flow.writes.get(consumer)?.has(input);
     const wants = (input: LayerId): boolean => flow.carries[input];
+    const capturedFloats = captured.map((id) => this.batch * tensorSize(this.network.layers[id].shape));
+    const layerGradients = capturedFloats.map((floats) => new Float32Array(count * floats));
     for (let k = 0; k < count; k++) {
       const seed = this.kernels.f32(this.buffers[last].gradient, outputFloats);
       if (cotangents.kind === 'given') seed.set(cotangents.data.subarray(k * outputFloats, (k + 1) * outputFloats));
@@ -204,8 +212,11 @@ export class WasmNetworkExecution {
         });
       }
       if (withInputGradient && flow.carries[0]) this.kernels.f32(inputGradients + k * inputFloats * 4, inputFloats).set(this.kernels.f32(this.buffers[0].gradient, inputFloats));
+      captured.forEach((id, index) => {
+        if (flow.carries[id]) layerGradients[index].set(this.kernels.f32(this.buffers[id].gradient, capturedFloats[index]), k * capturedFloats[index]);
+      });
     }
-    return { rows: g, dimension, count, inputGradients };
+    return { rows: g, dimension, count, inputGradients, layerGradients };
   }
 
   private allocateBackward(plan: BackwardPlan): void {

@@ -137,7 +137,8 @@ export class WebGpuBackend implements Backend {
           const rows = inputs.length * batch;
           const packed = capture?.as === 'signs' ? run.storage(rows * words) : undefined;
           if (packed) run.recorder.flat(KERNELS.fillZero, { count: rows * words }, { 2: packed }, rows * words);
-          const values = capture?.as === 'values' ? run.storage(inputs.length * capturedFloats) : undefined;
+          // One buffer per captured layer, so that many large layers never need one oversized binding.
+          const values = capture?.as === 'values' ? sizes.map((size) => run.storage(inputs.length * size)) : undefined;
           // Each BN's (mean, 1/σ) pairs, copied after each batch's forward (the next one overwrites them).
           const normLayers = request.batchNormVariances ? batchNormLayers(network) : [];
           const statFloats = normLayers.reduce((total, id) => total + 2 * network.layers[id].shape.channels, 0);
@@ -147,13 +148,7 @@ export class WebGpuBackend implements Backend {
           inputs.forEach((_, index) => {
             run.recordForward(uploaded, index * batch * sampleFloats);
             if (packed) run.recordSigns(layers, packed, words, index * batch);
-            if (values) {
-              let offset = index * capturedFloats;
-              layers.forEach((id, l) => {
-                run.copy(run.outputs[id], values, 1, sizes[l], { dstOffset: offset });
-                offset += sizes[l];
-              });
-            }
+            if (values) layers.forEach((id, l) => run.copy(run.outputs[id], values[l], 1, sizes[l], { dstOffset: index * sizes[l] }));
             if (!single) run.copy(run.logitsBuffer, logitsAll, 1, run.logitsFloats, { dstOffset: index * run.logitsFloats });
             if (statistics) {
               let offset = index * statFloats;
@@ -166,22 +161,18 @@ export class WebGpuBackend implements Backend {
           });
           const parts = [{ buffer: logitsAll, floats: inputs.length * run.logitsFloats }];
           if (packed) parts.push({ buffer: packed, floats: rows * words });
-          if (values) parts.push({ buffer: values, floats: inputs.length * capturedFloats });
+          if (values) values.forEach((buffer, l) => parts.push({ buffer, floats: inputs.length * sizes[l] }));
           if (statistics) parts.push({ buffer: statistics, floats: inputs.length * statFloats });
           const [logitsData, ...rest] = await this.submitAndRead(state, run, parts, attempt);
           this.record('forward', run, 1, 1, attempt);
           const logits = inputs.map((_, index) => logitsData.slice(index * run.logitsFloats, (index + 1) * run.logitsFloats));
           const variances = statistics ? { batchNormVariances: inputs.map((_, index) => splitVariances(rest[rest.length - 1], index * statFloats, normLayers.map((id) => network.layers[id].shape.channels))) } : {};
-          const captured = packed || values ? rest[0] : undefined;
-          if (packed && captured) {
-            const bits = new Uint32Array(captured.buffer, captured.byteOffset, captured.length);
+          if (packed) {
+            const bits = new Uint32Array(rest[0].buffer, rest[0].byteOffset, rest[0].length);
             return { logits, signs: { packed: bits, rows, words, features, firings: layers.length }, ...variances };
           }
-          if (values && captured) {
-            const activations = inputs.map((_, index) => {
-              let offset = index * capturedFloats;
-              return sizes.map((size) => captured.slice(offset, (offset += size)));
-            });
+          if (values) {
+            const activations = inputs.map((_, index) => sizes.map((size, l) => rest[l].slice(index * size, (index + 1) * size)));
             return { logits, activations, ...variances };
           }
           return { logits, ...variances };
@@ -205,22 +196,25 @@ export class WebGpuBackend implements Backend {
         try {
           run.recordForward(run.upload(request.input));
           const count = cotangentCount(request.cotangents, batch);
-          const flow = gradientFlow(network, { toInput: withInputGradient });
+          const captured = request.captureGradients ?? [];
+          const flow = gradientFlow(network, { toInput: withInputGradient, toLayers: captured });
           const chunk = Math.min(count, this.chunkFor(state, network, batch, flow));
-          const { gradients, dimension, inputGradients } = run.recordBackward(request.cotangents, chunk, flow, withInputGradient);
+          const { gradients, dimension, inputGradients, layerGradients } = run.recordBackward(request.cotangents, chunk, flow, withInputGradient, captured);
           const inputFloats = count * batch * tensorSize(network.input);
           const parts = [
             { buffer: gradients, floats: count * dimension },
             { buffer: run.logitsBuffer, floats: run.logitsFloats },
+            ...layerGradients.map((buffer, index) => ({ buffer, floats: count * batch * tensorSize(network.layers[captured[index]].shape) })),
           ];
           if (inputGradients) parts.push({ buffer: inputGradients, floats: inputFloats });
-          const [data, logits, inputData] = await this.submitAndRead(state, run, parts, attempt);
+          const [data, logits, ...rest] = await this.submitAndRead(state, run, parts, attempt);
           this.record('vjp', run, chunk, Math.ceil(count / chunk), attempt);
           return {
             logits,
             gradients: reduceGradientRows({ data, rows: count, columns: dimension }, network, request.reduce),
             columns: ntkColumns(network).columns,
-            ...(inputData ? { inputGradients: inputData } : {}),
+            ...(inputGradients ? { inputGradients: rest[captured.length] } : {}),
+            ...(request.captureGradients ? { layerGradients: rest.slice(0, captured.length) } : {}),
           };
         } finally {
           run.release();

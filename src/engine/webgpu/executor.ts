@@ -175,9 +175,16 @@ export class WebGpuNetworkExecution {
   /**
    * After `recordForward`: one reverse pass per cotangent, `chunk` at a time. Returns G
    * (count × dimension floats) on the device, each cotangent's weight gradients summed into its
-   * row there, and with `withInputGradient` the input gradients (count × batch × input size).
+   * row there, with `withInputGradient` the input gradients (count × batch × input size), and the
+   * output gradient of each layer of `captured` (count × batch × layer size each; zero where none flows).
    */
-  recordBackward(cotangents: Cotangents, chunk: number, flow: GradientFlow, withInputGradient: boolean): { gradients: GPUBuffer; dimension: number; inputGradients?: GPUBuffer } {
+  recordBackward(
+    cotangents: Cotangents,
+    chunk: number,
+    flow: GradientFlow,
+    withInputGradient: boolean,
+    captured: readonly LayerId[] = [],
+  ): { gradients: GPUBuffer; dimension: number; inputGradients?: GPUBuffer; layerGradients: GPUBuffer[] } {
     const { columns, dimension } = ntkColumns(this.network);
     const columnOffset = new Map(columns.map((column) => [column.param, column.offset]));
     const n = this.batch;
@@ -187,6 +194,12 @@ export class WebGpuNetworkExecution {
     const inputFloats = n * tensorSize(this.network.input);
     const inputGradients = withInputGradient ? this.storage(count * inputFloats) : undefined;
     if (inputGradients) this.recorder.flat(KERNELS.fillZero, { count: count * inputFloats }, { 2: inputGradients }, count * inputFloats);
+    const capturedFloats = captured.map((id) => n * tensorSize(this.network.layers[id].shape));
+    const layerGradients = capturedFloats.map((floats) => {
+      const buffer = this.storage(count * floats);
+      this.recorder.flat(KERNELS.fillZero, { count: count * floats }, { 2: buffer }, count * floats);
+      return buffer;
+    });
     const given = cotangents.kind === 'given' ? this.upload(cotangents.data) : undefined;
     const slotFloats = chunk * n * largestCarriedLayer(this.network, flow);
     const widest = this.network.layers.reduce((most, layer) => (layer.kind === 'batchnorm' ? Math.max(most, layer.shape.channels) : most), 1);
@@ -210,6 +223,9 @@ export class WebGpuNetworkExecution {
       for (let id = last; id >= 0; id--) {
         if (!flow.carries[id]) continue;
         for (const input of flow.writes.get(id) ?? []) take(input);
+        captured.forEach((capturedId, index) => {
+          if (capturedId === id) this.copy(fieldOf.get(id)!, layerGradients[index], 1, chunkCount * capturedFloats[index], { dstOffset: first * capturedFloats[index] });
+        });
         const layer = this.network.layers[id];
         gpuLayer(layer).backward(this, layer, id, {
           dy: fieldOf.get(id)!,
@@ -229,6 +245,6 @@ export class WebGpuNetworkExecution {
         fieldOf.delete(id);
       }
     }
-    return { gradients, dimension, inputGradients };
+    return { gradients, dimension, inputGradients, layerGradients };
   }
 }

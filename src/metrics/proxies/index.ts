@@ -1,5 +1,6 @@
 import type { Indicator } from '../indicator.js';
 import { azComplexityIndicator } from './az-complexity.js';
+import { fisherIndicator } from './fisher.js';
 import { flopsIndicator } from './flops.js';
 import { gradNormIndicator } from './grad-norm.js';
 import { graspIndicator } from './grasp.js';
@@ -21,6 +22,7 @@ export const PROXY_INDICATORS: readonly Indicator[] = [
   snipIndicator,
   graspIndicator,
   gradNormIndicator,
+  fisherIndicator,
   jacobCovIndicator,
   zenIndicator,
   zicoIndicator,
