@@ -14,13 +14,16 @@ import { createBackend } from '../src/engine/create.js';
 import { ArchScorer } from '../src/evaluation/arch-scorer.js';
 import { selectArchs } from '../src/evaluation/selection.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
+import { resolveIndicators } from '../src/metrics/registry.js';
 import { servePackage, type RunningServer } from '../src/server/serve.js';
 import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
 import { evaluationSettings, type EvaluationRequest } from '../src/web/evaluate/report.js';
 
 const chrome = findChromium();
-/** The indicators of the app's search test, combined by AZ-NAS's aggregation (TE-NAS's two until the proxies are registered). */
-const SEARCH_INDICATORS = ['ntk', 'regions'];
+/** The indicators of the app's search test: two zero-cost proxies, combined by AZ-NAS's aggregation. */
+const SEARCH_INDICATORS = ['nwot', 'synflow'];
+/** The Evaluate test's indicators: TE-NAS's two and proxies of every kind (activations, float64 host passes, a loss with labels). */
+const EVALUATE_INDICATORS = ['ntk', 'regions', 'nwot', 'synflow', 'snip'];
 const root = join(import.meta.dirname, '..');
 
 let server: RunningServer;
@@ -107,7 +110,7 @@ describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' 
   });
 
   test('scores a seeded sample in module workers on WebAssembly, shows τ/ρ and scatter plots, and exports them', async () => {
-    const request: EvaluationRequest = { indicators: ['ntk', 'regions'], sample: 5, seed: 3, dataset: 'cifar10', channels: 8, cells: 1, batch: 8 };
+    const request: EvaluationRequest = { indicators: EVALUATE_INDICATORS, sample: 5, seed: 3, dataset: 'cifar10', channels: 8, cells: 1, batch: 8 };
     const query = `indicators=${request.indicators.join(',')}&sample=${request.sample}&seed=${request.seed}&channels=${request.channels}&cells=${request.cells}&batch=${request.batch}`;
     const { page, errors } = await openPage(`evaluate/?${query}&backend=wasm&workers=2&autostart=1`);
     await waitForState(page, ['done', 'error', 'cancelled'], 180_000);
@@ -132,14 +135,14 @@ describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' 
     const table = await page.$$eval('#correlation tbody tr', (rows) =>
       rows.map((row) => ({ score: row.getAttribute('data-score'), tau: row.querySelector('.tau')?.textContent ?? '', rho: row.querySelector('.rho')?.textContent ?? '' })),
     );
-    expect(table.map((row) => row.score)).toEqual(['kappa', 'regions', 'combined']);
+    expect(table.map((row) => row.score)).toEqual([...resolveIndicators(EVALUATE_INDICATORS).map((indicator) => indicator.key), 'combined']);
     for (const row of table) {
       expect(row.tau).toMatch(/^(-?\d\.\d{3}|n\/a)$/);
       expect(row.rho).toMatch(/^(-?\d\.\d{3}|n\/a)$/);
     }
     expect(table.filter((row) => row.tau !== 'n/a').length).toBeGreaterThan(0);
     const panels = await page.$$eval('#scatter svg > rect[stroke]', (rects) => rects.length);
-    expect(panels).toBeGreaterThanOrEqual(2);
+    expect(panels).toBe(EVALUATE_INDICATORS.length);
     expect(await page.$$eval('#scatter circle', (circles) => circles.length)).toBeGreaterThan(request.sample);
 
     const csv = await downloadOf(page, '#download-csv', '.csv');
