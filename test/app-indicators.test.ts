@@ -157,6 +157,26 @@ describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' 
     await page.close();
   });
 
+  test('scores on WebGPU (SwiftShader) in a module worker, agreeing with WebAssembly', async () => {
+    const query = 'indicators=nwot,grad_norm,params&sample=3&seed=1&channels=4&cells=1&batch=8';
+    const runs = [];
+    for (const backend of ['wasm', 'webgpu']) {
+      const { page, errors } = await openPage(`evaluate/?${query}&backend=${backend}&workers=1&autostart=1`);
+      await waitForState(page, ['done', 'error', 'cancelled'], 240_000);
+      const outcome = await page.evaluate(() => ({ error: window.__TENAS_EVALUATE__!.error, rows: window.__TENAS_EVALUATE__!.outcome?.rows ?? [] }));
+      expect(outcome.error).toBeUndefined();
+      expect(await page.$eval('#backend-info', (list) => list.textContent ?? '')).toContain(backend);
+      expect(errors).toEqual([]);
+      runs.push(outcome.rows);
+      await page.close();
+    }
+    const [wasm, webgpu] = runs;
+    expect(webgpu.map((row) => row.backend)).toEqual(['webgpu', 'webgpu', 'webgpu']);
+    for (const [i, row] of wasm.entries()) {
+      for (const key of ['nwot', 'gradNorm', 'params']) expect(Math.abs((webgpu[i][key] as number) - (row[key] as number))).toBeLessThanOrEqual(1e-3 * Math.abs(row[key] as number));
+    }
+  });
+
   test('the same sample scored on the page thread gives the same rows; Cancel stops a run', async () => {
     const { page, errors } = await openPage(`evaluate/?indicators=ntk&sample=3&seed=3&channels=8&cells=1&batch=8&backend=wasm&workers=0&autostart=1`);
     await waitForState(page, ['done', 'error', 'cancelled'], 120_000);
