@@ -59,3 +59,31 @@ export function count_distinct_rows(packed: usize, rows: i32, words: i32, table:
   }
   return distinct;
 }
+
+// NASWOT's kernel: adds to K[i, j] (f64, rows × rows) the number of bits in [bitStart, bitEnd)
+// where packed rows i and j agree, i.e. the units where samples i and j are on the same side of 0.
+export function add_sign_agreements(packed: usize, rows: i32, words: i32, bitStart: i32, bitEnd: i32, k: usize): void {
+  if (bitEnd <= bitStart) return;
+  const first = bitStart >>> 5;
+  const last = (bitEnd - 1) >>> 5;
+  let firstMask: u32 = <u32>0xffffffff << (<u32>bitStart & 31);
+  const lastMask: u32 = (bitEnd & 31) == 0 ? <u32>0xffffffff : <u32>0xffffffff >>> (32 - (<u32>bitEnd & 31));
+  if (first == last) firstMask &= lastMask;
+  const span = <f64>(bitEnd - bitStart);
+  for (let i = 0; i < rows; i++) {
+    const a = packed + (<usize>(i * words) << 2);
+    for (let j = i; j < rows; j++) {
+      const b = packed + (<usize>(j * words) << 2);
+      let differ: i32 = <i32>popcnt<u32>((load<u32>(a + (<usize>first << 2)) ^ load<u32>(b + (<usize>first << 2))) & firstMask);
+      for (let w = first + 1; w < last; w++) differ += <i32>popcnt<u32>(load<u32>(a + (<usize>w << 2)) ^ load<u32>(b + (<usize>w << 2)));
+      if (last > first) differ += <i32>popcnt<u32>((load<u32>(a + (<usize>last << 2)) ^ load<u32>(b + (<usize>last << 2))) & lastMask);
+      const agree = span - <f64>differ;
+      const ij = k + (<usize>(i * rows + j) << 3);
+      store<f64>(ij, load<f64>(ij) + agree);
+      if (j != i) {
+        const ji = k + (<usize>(j * rows + i) << 3);
+        store<f64>(ji, load<f64>(ji) + agree);
+      }
+    }
+  }
+}

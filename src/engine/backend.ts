@@ -41,6 +41,8 @@ export interface ForwardRequest extends PassRequest {
    * the device and nothing else is read back). A pre-activation is the output of the layer a ReLU reads.
    */
   readonly capture?: { readonly layers: readonly LayerId[]; readonly as: 'values' | 'signs' };
+  /** Also bring back every BatchNorm's biased batch variance per channel (Zen-NAS's running-variance bookkeeping). */
+  readonly batchNormVariances?: boolean;
 }
 
 export interface ForwardResult {
@@ -50,6 +52,21 @@ export interface ForwardResult {
   readonly activations?: Float32Array[][];
   /** `capture.as === 'signs'`: rows = batches × batch. */
   readonly signs?: PatternMatrix;
+  /** `batchNormVariances`: `[batch][BN layer, in layer order]`, each one value per channel. */
+  readonly batchNormVariances?: Float64Array[][];
+}
+
+/** BatchNorm's epsilon (PyTorch's default), which every backend adds to the batch variance. */
+export const BATCH_NORM_EPSILON = 1e-5;
+
+/** The BatchNorm layers of a network, in layer order (the order of `batchNormVariances`). */
+export function batchNormLayers(network: Network): LayerId[] {
+  return network.layers.flatMap((layer, id) => (layer.kind === 'batchnorm' ? [id] : []));
+}
+
+/** The biased batch variances behind a BN's float32 1/√(σ² + ε), in float64. */
+export function variancesFromInverseStd(inverseStd: ArrayLike<number>): Float64Array {
+  return Float64Array.from(inverseStd, (inverse) => 1 / (inverse * inverse) - BATCH_NORM_EPSILON);
 }
 
 /**

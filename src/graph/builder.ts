@@ -83,8 +83,9 @@ export class NetworkBuilder {
     return (input) => this.push({ kind: 'linear', input, weight, bias, shape: { channels: outFeatures, height: 1, width: 1 } });
   }
 
-  relu(input: LayerId): LayerId {
-    return this.push({ kind: 'relu', input, shape: this.shape(input) });
+  /** `opensReluModule`: the first layer of a `ReLUConvBN`-like module (see the IR). */
+  relu(input: LayerId, opensReluModule = false): LayerId {
+    return this.push({ kind: 'relu', input, shape: this.shape(input), ...(opensReluModule ? { opensReluModule } : {}) });
   }
 
   avgPool(input: LayerId, kernel: number, stride: number, padding: number): LayerId {
@@ -148,5 +149,5 @@ export class NetworkBuilder {
 export function reluConvBn(b: NetworkBuilder, name: string, cin: number, cout: number, conv: ConvOptions): Module {
   const convolve = b.conv(`${name}.op.1`, cin, cout, conv);
   const normalise = b.batchNorm(`${name}.op.2`, cout);
-  return (input) => normalise(convolve(b.relu(input)));
+  return (input) => normalise(convolve(b.relu(input, true)));
 }

@@ -50,3 +50,17 @@ export function ntkFlops(network: Network, batch: number): number {
 export function regionFlops(network: Network, samples: number): number {
   return samples * forwardFlopsPerSample(network);
 }
+
+/**
+ * NAS-Bench-201's FLOPs of one sample (xautodl `get_model_infos`): the multiply-adds of every
+ * executed conv and linear layer, plus the linear layers' bias additions; per layer, by its weight.
+ */
+export function benchmarkFlopsPerLayer(network: Network): Map<number, number> {
+  const perWeight = new Map<number, number>();
+  for (const layer of network.layers) {
+    if (layer.kind !== 'conv' && layer.kind !== 'linear') continue;
+    const flops = layerForwardFlops(network, layer) / 2 + (layer.kind === 'linear' ? layer.shape.channels : 0);
+    perWeight.set(layer.weight, (perWeight.get(layer.weight) ?? 0) + flops);
+  }
+  return perWeight;
+}

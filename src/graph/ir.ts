@@ -53,7 +53,15 @@ export type Layer =
   | (LayerBase & { readonly kind: 'input' })
   | ConvLayer
   | (LayerBase & { readonly kind: 'batchnorm'; readonly input: LayerId; readonly gamma: ParamId; readonly beta: ParamId })
-  | (LayerBase & { readonly kind: 'relu'; readonly input: LayerId })
+  | (LayerBase & {
+      readonly kind: 'relu';
+      readonly input: LayerId;
+      /**
+       * The ReLU opens a module whose PyTorch class name contains `ReLU` (`ReLUConvBN`), so a hook
+       * chosen by class name (NASWOT's) sees its input twice: once for the module, once for the ReLU.
+       */
+      readonly opensReluModule?: boolean;
+    })
   | (LayerBase & {
       readonly kind: 'avgpool';
       readonly input: LayerId;

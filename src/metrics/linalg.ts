@@ -49,6 +49,22 @@ export class LinearAlgebra {
     });
   }
 
+  /**
+   * K[i, j] = the number of sign bits in [bitStart, bitEnd) on which rows i and j agree (NASWOT's
+   * c·cᵀ + (1 − c)(1 − c)ᵀ over those units), rows × rows in float64.
+   */
+  signAgreements(patterns: PatternMatrix, bitStart: number, bitEnd: number): Float64Array {
+    const { rows } = patterns;
+    return this.scoped(() => {
+      const packed = this.kernels.alloc(patterns.packed.byteLength);
+      this.kernels.u32(packed, patterns.packed.length).set(patterns.packed);
+      const k = this.kernels.alloc(rows * rows * 8);
+      this.kernels.f64(k, rows * rows).fill(0);
+      this.kernels.exports.add_sign_agreements(packed, rows, patterns.words, bitStart, bitEnd, k);
+      return this.kernels.f64(k, rows * rows).slice();
+    });
+  }
+
   private scoped<T>(work: () => T): T {
     const mark = this.kernels.mark();
     try {

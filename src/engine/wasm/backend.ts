@@ -2,8 +2,10 @@ import { ntkColumns, tensorSize } from '../../graph/ir.js';
 import {
   checkForwardRequest,
   checkVjpRequest,
+  batchNormLayers,
   executedNetwork,
   reduceGradientRows,
+  variancesFromInverseStd,
   type Backend,
   type ForwardRequest,
   type ForwardResult,
@@ -37,8 +39,13 @@ export class WasmBackend implements Backend {
       const packed = capture?.as === 'signs' ? this.kernels.alloc(rows * words * 4) : 0;
       if (packed) this.kernels.exports.fill_zero(packed, rows * words);
       const activations: Float32Array[][] = [];
+      const normLayers = request.batchNormVariances ? batchNormLayers(network) : [];
+      const batchNormVariances: Float64Array[][] = [];
       const logits = inputs.map((input, index) => {
         run.forward(input);
+        if (request.batchNormVariances) {
+          batchNormVariances.push(normLayers.map((id) => variancesFromInverseStd(this.kernels.f32(run.buffers[id].inverseStd, network.layers[id].shape.channels))));
+        }
         if (capture?.as === 'values') activations.push(captured.map((layer) => this.kernels.f32(run.output(layer.id), batch * layer.size).slice()));
         if (packed) {
           let bitOffset = 0;
@@ -49,9 +56,10 @@ export class WasmBackend implements Backend {
         }
         return run.logits();
       });
-      if (capture?.as === 'values') return { logits, activations };
-      if (packed) return { logits, signs: { packed: this.kernels.u32(packed, rows * words).slice(), rows, words, features, firings: captured.length } };
-      return { logits };
+      const variances = request.batchNormVariances ? { batchNormVariances } : {};
+      if (capture?.as === 'values') return { logits, activations, ...variances };
+      if (packed) return { logits, signs: { packed: this.kernels.u32(packed, rows * words).slice(), rows, words, features, firings: captured.length }, ...variances };
+      return { logits, ...variances };
     });
   }
 

@@ -37,6 +37,7 @@ export interface KernelExports {
   symmetric_eigenvalues(a: number, n: number, values: number): number;
   pack_signs(act: number, n: number, size: number, packed: number, words: number, bitOffset: number): void;
   count_distinct_rows(packed: number, rows: number, words: number, table: number, capacity: number): number;
+  add_sign_agreements(packed: number, rows: number, words: number, bitStart: number, bitEnd: number, k: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;

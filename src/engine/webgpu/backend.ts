@@ -4,9 +4,11 @@ import { ntkColumns, tensorSize, type Network } from '../../graph/ir.js';
 import {
   checkForwardRequest,
   checkVjpRequest,
+  batchNormLayers,
   cotangentCount,
   executedNetwork,
   reduceGradientRows,
+  variancesFromInverseStd,
   type Backend,
   type ForwardRequest,
   type ForwardResult,
@@ -121,7 +123,7 @@ export class WebGpuBackend implements Backend {
     const sampleFloats = tensorSize(network.input);
     return this.evaluate(
       'forward',
-      async (state, attempt) => {
+      async (state, attempt): Promise<ForwardResult> => {
         const run = new WebGpuNetworkExecution({ device: state.gpu.device, pool: state.pool }, network, request.weights, batch);
         try {
           const all = new Float32Array(inputs.length * batch * sampleFloats);
@@ -136,6 +138,10 @@ export class WebGpuBackend implements Backend {
           const packed = capture?.as === 'signs' ? run.storage(rows * words) : undefined;
           if (packed) run.recorder.flat(KERNELS.fillZero, { count: rows * words }, { 2: packed }, rows * words);
           const values = capture?.as === 'values' ? run.storage(inputs.length * capturedFloats) : undefined;
+          // Each BN's (mean, 1/σ) pairs, copied after each batch's forward (the next one overwrites them).
+          const normLayers = request.batchNormVariances ? batchNormLayers(network) : [];
+          const statFloats = normLayers.reduce((total, id) => total + 2 * network.layers[id].shape.channels, 0);
+          const statistics = normLayers.length > 0 ? run.storage(inputs.length * statFloats) : undefined;
           const single = inputs.length === 1;
           const logitsAll = single ? run.logitsBuffer : run.storage(inputs.length * run.logitsFloats);
           inputs.forEach((_, index) => {
@@ -149,25 +155,36 @@ export class WebGpuBackend implements Backend {
               });
             }
             if (!single) run.copy(run.logitsBuffer, logitsAll, 1, run.logitsFloats, { dstOffset: index * run.logitsFloats });
+            if (statistics) {
+              let offset = index * statFloats;
+              for (const id of normLayers) {
+                const floats = 2 * network.layers[id].shape.channels;
+                run.copy(run.statistics.get(id)!, statistics, 1, floats, { dstOffset: offset });
+                offset += floats;
+              }
+            }
           });
           const parts = [{ buffer: logitsAll, floats: inputs.length * run.logitsFloats }];
           if (packed) parts.push({ buffer: packed, floats: rows * words });
           if (values) parts.push({ buffer: values, floats: inputs.length * capturedFloats });
-          const [logitsData, captured] = await this.submitAndRead(state, run, parts, attempt);
+          if (statistics) parts.push({ buffer: statistics, floats: inputs.length * statFloats });
+          const [logitsData, ...rest] = await this.submitAndRead(state, run, parts, attempt);
           this.record('forward', run, 1, 1, attempt);
           const logits = inputs.map((_, index) => logitsData.slice(index * run.logitsFloats, (index + 1) * run.logitsFloats));
-          if (packed) {
+          const variances = statistics ? { batchNormVariances: inputs.map((_, index) => splitVariances(rest[rest.length - 1], index * statFloats, normLayers.map((id) => network.layers[id].shape.channels))) } : {};
+          const captured = packed || values ? rest[0] : undefined;
+          if (packed && captured) {
             const bits = new Uint32Array(captured.buffer, captured.byteOffset, captured.length);
-            return { logits, signs: { packed: bits, rows, words, features, firings: layers.length } };
+            return { logits, signs: { packed: bits, rows, words, features, firings: layers.length }, ...variances };
           }
-          if (values) {
+          if (values && captured) {
             const activations = inputs.map((_, index) => {
               let offset = index * capturedFloats;
               return sizes.map((size) => captured.slice(offset, (offset += size)));
             });
-            return { logits, activations };
+            return { logits, activations, ...variances };
           }
-          return { logits };
+          return { logits, ...variances };
         } finally {
           run.release();
         }
@@ -291,6 +308,14 @@ export class WebGpuBackend implements Backend {
     this.lastStats = { kind, dispatches: 0, submits: 0, readbacks: 0, chunk: 0, chunks: 0, attempts: 2, fellBackToWasm: true };
     return result;
   }
+}
+
+/** Per BN layer, the variances behind the interleaved (mean, 1/σ) pairs read back from `offset` on. */
+function splitVariances(data: Float32Array, offset: number, channels: readonly number[]): Float64Array[] {
+  return channels.map((count) => {
+    const pairs = data.subarray(offset, (offset += 2 * count));
+    return variancesFromInverseStd(Array.from({ length: count }, (_, channel) => pairs[2 * channel + 1]));
+  });
 }
 
 /** Whether the device is lost (the loss is reported asynchronously, shortly after the failure). */
