@@ -129,5 +129,5 @@ describe('tenas search --indicators ... --combine az', () => {
   });
 });
 
-/** The proxies the search test ranks by (cheap ones: the test runs two whole searches). */
-const SEARCH_INDICATORS = 'synflow';
+/** The proxies the search test ranks by: the example of a proxy-driven search. */
+const SEARCH_INDICATORS = 'nwot,synflow';
