@@ -158,7 +158,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     row([...browserBench, '--chrome', at('no-such-browser')], 'the browser given by --chrome does not exist'),
 
     // Indicators: names, combinations and the evaluation network's options.
-    row([...correlate, '--indicators', 'ntk,bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, synflow, .*\(or all\)/),
+    row([...correlate, '--indicators', 'ntk,bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, .*synflow.*\(or all\)/),
     row([...correlate, '--indicators', 'ntk,ntk'], '--indicators names ntk twice; name each indicator once'),
     row([...correlate, '--channels', '8'], '--channels and --cells size NB201\'s evaluation network, which none of the indicators ntk,regions uses'),
     row([...correlate, '--combine', 'ntk,bogus'], "--combine: unknown indicator 'bogus'"),
