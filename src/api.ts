@@ -180,6 +180,13 @@ export class Engine {
       throw new TenasInputError('no images to search with: pass `images` (e.g. the embedded CIFAR-10 set) or `synthetic: true`');
     }
     const images = request.synthetic ? undefined : request.images;
+    const needLabels = resolveIndicators(settings.indicators).filter((indicator) => indicator.needsLabels && indicator.data === 'samples');
+    if (needLabels.length > 0 && !images?.labels) {
+      throw new TenasInputError(
+        `${needLabels.map((indicator) => indicator.name).join(', ')} need${needLabels.length === 1 ? 's' : ''} class labels and ${images ? `${images.source} has none` : 'synthetic inputs have none'}; ` +
+          'search with the embedded CIFAR-10 images, CIFAR binary files or a folder with one sub-folder per class',
+      );
+    }
     if (images && images.count < settings.ntkBatch) {
       throw new TenasInputError(`${images.source} holds ${images.count} images but the NTK batch needs ${settings.ntkBatch}; use a smaller --batch or more images`);
     }

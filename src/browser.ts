@@ -26,7 +26,7 @@ export {
 } from './search/settings.js';
 export { teNasCombination, azCombination, type Combination, type CandidateRanking } from './search/ranking.js';
 export { SharedPasses, type Indicator, type IndicatorDraws, type Measured, type MeasureContext, type ScoredNetwork } from './metrics/indicator.js';
-export { ALL_INDICATORS, AZ_INDICATOR_NAMES, DEFAULT_INDICATOR_NAMES, indicatorByName, indicatorNames, parseIndicatorList, resolveIndicators } from './metrics/registry.js';
+export { ALL_INDICATORS, DEFAULT_INDICATOR_NAMES, indicatorByName, indicatorNames, parseIndicatorList, resolveIndicators } from './metrics/registry.js';
 export { randomDraws, drawsWith } from './metrics/draws.js';
 export { ArchScorer, type ArchScore } from './evaluation/arch-scorer.js';
 export { selectArchs, type IndexedArch } from './evaluation/selection.js';
@@ -41,7 +41,8 @@ export {
   type RankCorrelation,
 } from './evaluation/correlation-report.js';
 export { csvHeaderOf, formatRow, rowIndicators, type CorrelationRow, type ScoringKey } from './evaluation/rows.js';
-export { kendallTau, spearmanRho, averageRanks, rankAggregate } from './evaluation/statistics.js';
+export { kendallTau, spearmanRho, averageRanks } from './evaluation/statistics.js';
+export { AZ_NAS_PROXIES, azNasAggregate, rankSum, argmaxFirst, type IndicatorColumn } from './metrics/aggregation.js';
 export type { SpaceName } from './spaces/index.js';
 export { parseNb201Mask, formatNb201Mask, enumerateNb201Archs, NB201_OPS } from './spaces/nb201/arch.js';
 export { parseGenotype, formatGenotype, parseDartsMask, formatDartsMask, DARTS_OPS, type Genotype } from './spaces/darts/arch.js';

@@ -94,6 +94,34 @@ describe('tenas correlate', () => {
     expect(again.stderr).toContain('merged 5 architectures from 10 rows in 3 file(s)');
   });
 
+  it('scores proxies on the evaluation network beside κ and R, resumes, shards, merges and reports a --combine rank sum', () => {
+    const proxies = ['--indicators', 'ntk,regions,synflow', '--channels', '4', '--cells', '1', '--combine', 'ntk,synflow'];
+    const whole = tenas(['correlate', '--sample', '4', ...QUICK, ...proxies, '--out', 'proxies.csv', '--json']);
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(readFileSync(path.join(scratch, 'proxies.csv'), 'utf8').split('\n')[0]).toBe(
+      'arch_index,arch,kappa,regions,synflow,dataset,protocol,seed,batch,repeats,patches,backend,seconds,channels,cells,eval_batch',
+    );
+    const report = JSON.parse(whole.stdout) as Record<string, { kendallTau: number } | unknown>;
+    expect(report.indicators).toEqual(['ntk', 'regions', 'synflow']);
+    for (const key of ['kappa', 'regions', 'synflow', 'combined', 'ranksum:ntk,synflow']) expect(typeof (report[key] as { kendallTau: number }).kendallTau, key).toBe('number');
+    expect(readFileSync(path.join(scratch, 'proxies.csv.svg'), 'utf8').match(/<g fill=/g)?.length).toBe(3);
+
+    const resumed = tenas(['correlate', '--sample', '5', ...QUICK, ...proxies, '--out', 'proxies.csv']);
+    expect(resumed.stderr).toContain('scored 1, skipped 4');
+    expect(resumed.stdout).toMatch(/rank\(κ\) \+ rank\(SynFlow\)/);
+    const shards = ['1/2', '2/2'].map((shard, i) => tenas(['correlate', '--sample', '5', ...QUICK, ...proxies, '--shard', shard, '--out', `proxies-${i + 1}.jsonl`]));
+    expect(shards.map((run) => run.status)).toEqual([0, 0]);
+    const merged = tenas(['correlate', '--merge', 'proxies-*.jsonl', '--combine', 'ntk,synflow', '--out', 'proxies-merged.csv']);
+    expect(merged.status, merged.stderr).toBe(0);
+    const secondsColumn = 12;
+    const byArch = (lines: string[]) => lines.map((line) => line.split(',').filter((_, i) => i !== secondsColumn).join(',')).sort();
+    expect(byArch(dataLines('proxies-merged.csv'))).toEqual(byArch(dataLines('proxies.csv')));
+
+    const other = tenas(['correlate', '--sample', '5', ...QUICK, '--out', 'proxies.csv']);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/^tenas: error: proxies\.csv holds rows scored with indicators kappa,regions,synflow, .* but this run uses indicators kappa,regions, /);
+  });
+
   it('--merge rejects conflicting duplicates', () => {
     tenas(['correlate', '--sample', '2', ...QUICK, '--out', 'conflict-a.csv']);
     const lines = readFileSync(path.join(scratch, 'conflict-a.csv'), 'utf8').split('\n');

@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import { ZERO_NTK_KAPPA } from '../src/evaluation/arch-scorer.js';
 import { combinedRankScore } from '../src/evaluation/correlation-report.js';
 import { CSV_HEADER, csvHeaderOf, formatRow, mergeRows, parseRows, type CorrelationRow } from '../src/evaluation/rows.js';
 import { parseShard, selectArchs, shardOf } from '../src/evaluation/selection.js';
-import { averageRanks, kendallTau, mean, rankAggregate, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
-import { proxyGoldenRoot } from './support/golden-proxies.js';
+import { averageRanks, kendallTau, mean, sampleStd, spearmanRho } from '../src/evaluation/statistics.js';
 import { enumerateNb201Archs } from '../src/spaces/nb201/arch.js';
 
 /** Reference values from scipy 1.17 (stats.kendalltau variant 'b', stats.spearmanr). */
@@ -92,26 +89,6 @@ describe('rank statistics', () => {
     const kappa = [10, 1000, 100, ZERO_NTK_KAPPA];
     const regions = [900, 100, 500, 1];
     expect(Array.from(combinedRankScore({ kappa, regions }))).toEqual([2, 6, 4, 8]);
-  });
-});
-
-describe("AZ-NAS's rank aggregation", () => {
-  interface AggregationExample {
-    scores: Record<string, (number | null)[]>;
-    aggregated: number[];
-    argmax: number;
-  }
-  const { proxy_order: order, examples } = JSON.parse(readFileSync(path.join(proxyGoldenRoot, 'az_aggregation_example.json'), 'utf8')) as {
-    proxy_order: string[];
-    examples: (AggregationExample & { name: string })[];
-  };
-  it.each(examples)('reproduces the worked example $name (ties averaged, −∞ tied, summed in its order)', ({ scores, aggregated, argmax }) => {
-    const aggregate = rankAggregate(order.map((name) => scores[name].map((value) => value ?? -Infinity)));
-    aggregate.forEach((value, i) => expect(value).toBeCloseTo(aggregated[i], 14));
-    expect(aggregate.indexOf(Math.max(...aggregate))).toBe(argmax);
-    // NaN counts as −∞, as the reference stores it.
-    const withNaN = order.map((name) => scores[name].map((value) => value ?? Number.NaN));
-    expect(Array.from(rankAggregate(withNaN))).toEqual(Array.from(aggregate));
   });
 });
 

@@ -114,7 +114,7 @@ describe('tenas search --indicators ... --combine az', () => {
       const json = path.join(scratch, `search-${workers}.json`);
       const run = tenas([...small, '--indicators', SEARCH_INDICATORS, '--combine', 'az', '--workers', workers, '--json', json]);
       expect(run.status, run.stderr).toBe(0);
-      return JSON.parse(readFileSync(json, 'utf8')) as { arch: string; settings: { indicators: string[]; combine: string }; history: { candidates: Record<string, unknown>[] }[] };
+      return JSON.parse(readFileSync(json, 'utf8')) as { arch: string; settings: { indicators: string[]; combine: string }; history: { candidates: Record<string, unknown>[]; seconds: number }[] };
     });
     const [inline, pooled] = results;
     expect(inline.settings).toMatchObject({ indicators: SEARCH_INDICATORS.split(','), combine: 'az' });
@@ -129,5 +129,5 @@ describe('tenas search --indicators ... --combine az', () => {
   });
 });
 
-/** The proxies the search test ranks by (cheap ones: the test runs two whole searches). */
-const SEARCH_INDICATORS = 'synflow';
+/** The proxies the search test ranks by: the issue's example of a proxy-driven search. */
+const SEARCH_INDICATORS = 'nwot,synflow';

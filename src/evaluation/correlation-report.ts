@@ -1,12 +1,13 @@
 import type { Nb201Table } from '../spaces/nb201/table.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, PAPER_KENDALL_TAU, benchmarkAccuracy, type BenchmarkDataset } from './benchmark.js';
 import { describeScoringKey, indicatorValue, rowIndicators, scoringKeyOf, type CorrelationRow, type ScoringKey } from './rows.js';
-import { averageRanks, kendallTau, rankAggregate, spearmanRho } from './statistics.js';
+import { kendallTau, spearmanRho } from './statistics.js';
+import { AZ_NAS_PROXIES, azNasAggregate, rankSum } from '../metrics/aggregation.js';
 import { TenasInputError } from '../errors.js';
 import { hasZeroNtk } from './arch-scorer.js';
 import type { Indicator } from '../metrics/indicator.js';
 import { INDICATORS } from '../metrics/indicators.js';
-import { AZ_INDICATOR_NAMES, DEFAULT_INDICATOR_NAMES, indicatorByName, resolveIndicators } from '../metrics/registry.js';
+import { DEFAULT_INDICATOR_NAMES, indicatorByName, resolveIndicators } from '../metrics/registry.js';
 
 export interface RankCorrelation {
   /** NaN (null in JSON) with fewer than two archs or a constant score. */
@@ -62,13 +63,12 @@ export function scoredAccuracy(rows: readonly CorrelationRow[], table: Nb201Tabl
  * ties, and add the ranks. A lower sum is a better architecture. TE-NAS's combination by default.
  */
 export function combinedRankScore(scores: Readonly<Record<string, ArrayLike<number>>>, indicators: readonly Indicator[] = INDICATORS): Float64Array {
-  const ranks = indicators.map((indicator) => averageRanks(Array.from(scores[indicator.key], (value) => (indicator.higherIsBetter ? -value : value))));
-  return ranks.reduce((sum, rank) => sum.map((total, i) => total + rank[i]));
+  return rankSum(indicators.map((indicator) => ({ values: scores[indicator.key], higherIsBetter: indicator.higherIsBetter })));
 }
 
 /** AZ-NAS's aggregation of its four proxies (higher is better). */
 export function azAggregateScore(scores: Readonly<Record<string, ArrayLike<number>>>): Float64Array {
-  return rankAggregate(AZ_INDICATOR_NAMES.map((name) => scores[indicatorByName(name).key]));
+  return azNasAggregate(AZ_NAS_PROXIES.map((name) => scores[indicatorByName(name).key]));
 }
 
 function correlate(score: ArrayLike<number>, accuracy: readonly number[]): RankCorrelation {
@@ -97,7 +97,7 @@ export function correlationReport(rows: readonly CorrelationRow[], table: Nb201T
     const label = INDICATORS.map((indicator) => `rank(${indicator.symbol})`).join(' + ');
     scores.push({ id: 'combined', label, higherIsBetter: false, paperTau: paper.combined, ...correlate(combinedRankScore(points.scores), points.accuracy) });
   }
-  if (has(AZ_INDICATOR_NAMES)) {
+  if (has(AZ_NAS_PROXIES)) {
     scores.push({ id: 'az', label: 'AZ-NAS aggregation Σ ln(rank/n)', higherIsBetter: true, ...correlate(azAggregateScore(points.scores), points.accuracy) });
   }
   for (const list of combine) {

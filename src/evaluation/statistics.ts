@@ -67,22 +67,6 @@ export function spearmanRho(x: ArrayLike<number>, y: ArrayLike<number>): number 
   return pearson(averageRanks(x), averageRanks(y));
 }
 
-/**
- * AZ-NAS's rank aggregation (its `tss_general.ipynb`): Σ_m ln(rank_m / n) with rank_m the ascending,
- * 1-based, tie-averaged rank of score m (`scipy.stats.rankdata`), summed in the order given; NaN
- * counts as −∞ (as the reference stores it), and every −∞ ties. Each score and the aggregate are
- * higher-is-better; the best under every score gets 0.
- */
-export function rankAggregate(scores: readonly ArrayLike<number>[]): Float64Array {
-  const n = scores[0]?.length ?? 0;
-  const total = new Float64Array(n);
-  for (const score of scores) {
-    const ranks = averageRanks(Array.from(score, (value) => (Number.isNaN(value) ? -Infinity : value)));
-    for (let i = 0; i < n; i++) total[i] += Math.log(ranks[i] / n);
-  }
-  return total;
-}
-
 /** Pairs within runs of equal values of a sorted sequence: Σ t(t−1)/2. */
 function tiedPairs(sorted: ArrayLike<number>): number {
   let pairs = 0;

@@ -9,9 +9,6 @@ export const ALL_INDICATORS: readonly Indicator[] = [...INDICATORS, ...PROXY_IND
 /** TE-NAS's indicators, the default of a search and of `correlate`. */
 export const DEFAULT_INDICATOR_NAMES: readonly string[] = INDICATORS.map((indicator) => indicator.name);
 
-/** AZ-NAS's four proxies, in the order its aggregation sums their terms (complexity first). */
-export const AZ_INDICATOR_NAMES = ['az_complexity', 'az_expressivity', 'az_progressivity', 'az_trainability'] as const;
-
 export function indicatorNames(): string[] {
   return ALL_INDICATORS.map((indicator) => indicator.name);
 }

@@ -5,7 +5,8 @@
 import { INDICATORS } from '../metrics/indicators.js';
 import type { Indicator } from '../metrics/indicator.js';
 import { roundTo } from './rounding.js';
-import { averageRanks, rankAggregate } from '../evaluation/statistics.js';
+import { averageRanks } from '../evaluation/statistics.js';
+import { azNasAggregate } from '../metrics/aggregation.js';
 
 /** One "remove this op" candidate with its indicators' deltas (means over the repeats). */
 export interface ScoredCandidate {
@@ -101,7 +102,7 @@ export const teNasCombination: Combination = (deltas, indicators) => {
  */
 export const azCombination: Combination = (deltas, indicators) => {
   const prunable = indicators.map((indicator, i) => deltas.map((d) => (indicator.higherIsBetter ? -d[i] : d[i])));
-  const aggregate = Array.from(rankAggregate(prunable));
+  const aggregate = Array.from(azNasAggregate(prunable));
   const enumerationOrder = deltas.map((_, index) => index);
   return { ranks: prunable.map((score) => Array.from(averageRanks(score))), order: stableSortIndices(enumerationOrder, aggregate, true) };
 };

@@ -158,7 +158,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     row([...browserBench, '--chrome', at('no-such-browser')], 'the browser given by --chrome does not exist'),
 
     // Indicators: names, combinations and the evaluation network's options.
-    row([...correlate, '--indicators', 'ntk,bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, synflow, .*\(or all\)/),
+    row([...correlate, '--indicators', 'ntk,bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, .*synflow.*\(or all\)/),
     row([...correlate, '--indicators', 'ntk,ntk'], '--indicators names ntk twice; name each indicator once'),
     row([...correlate, '--channels', '8'], '--channels and --cells size NB201\'s evaluation network, which none of the indicators ntk,regions uses'),
     row([...correlate, '--combine', 'ntk,bogus'], "--combine: unknown indicator 'bogus'"),
@@ -169,6 +169,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     row([...resume('rows-ok.csv'), '--indicators', 'ntk,regions,synflow'], /rows-ok\.csv holds rows scored with indicators kappa,regions, .* but this run uses indicators kappa,regions,synflow, .*eval net C 16 N 5 batch 8/, [at('rows-ok.csv')]),
     row([...search, '--indicators', 'bogus'], /--indicators: unknown indicator 'bogus'; the indicators are ntk, regions, /),
     choiceRow(search, 'combine', 'ranksum, az'),
+    row([...search, '--synthetic', '--indicators', 'snip'], 'snip needs class labels and synthetic inputs have none; search with the embedded CIFAR-10 images'),
     row([...score, '--channels', '8'], '--channels goes with --net eval (the zero-cost proxies); leave it out with --net ntk'),
     row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', SINGLE_PATH_ARCH, '--indicators', 'regions'], 'regions is measured on the thin network, not the evaluation network; score it with --net thin'),
     row(['score', '--net', 'eval', '--backend', 'wasm', '--arch', SINGLE_PATH_ARCH, '--labels', at('input-ok.npy')], '--labels gives the classes of the images of --input; pass --input X.npy too', [at('input-ok.npy')]),

@@ -68,6 +68,8 @@ function summary(result: SearchResult, benchmark: BenchmarkEntry | undefined): s
         `CIFAR-100 ${benchmark.cifar100.toFixed(2)}%, ImageNet16-120 ${benchmark.imagenet16.toFixed(2)}%`,
     );
   }
+  const { indicators, combine } = result.settings;
+  if (indicators.join(',') !== DEFAULT_INDICATOR_NAMES.join(',') || combine !== 'ranksum') lines.push(`indicators: ${indicators.join(', ')} (combined by ${combine === 'az' ? "AZ-NAS's aggregation" : 'rank sum'})`);
   lines.push(
     `search time: ${formatSeconds(result.timings.totalSeconds)} (${result.history.length} rounds, ${result.backend.name} backend, ` +
       `${result.settings.protocol} protocol, ${result.data})`,

@@ -8,7 +8,7 @@ type ProxyFields<Key extends string> = Pick<Indicator<Key>, 'name' | 'key' | 'sy
  */
 export function proxyIndicator<Key extends string>(fields: ProxyFields<Key>): Indicator<Key> {
   return {
-    network: 'ntk',
+    network: 'eval',
     data: 'samples',
     higherIsBetter: true,
     // Proxies have no released rounding to reproduce (TE-NAS rounds its deltas to decide ties); deltas stay exact.
