@@ -1,6 +1,7 @@
-import { tensorSize, type Layer, type LayerId, type Network, type ParamId } from '../../graph/ir.js';
+import { layerInputs, tensorSize, type Layer, type LayerId, type Network, type ParamId } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import { WasmKernels } from '../wasm/module.js';
+import { convForward, convGeometry, convInputGradient, convWeightGradient } from './conv.js';
 import {
   avgPool,
   axpy,
@@ -18,7 +19,6 @@ import {
   type NormGeometry,
   type PoolGeometry,
 } from './kernels.js';
-import { convForward, convGeometry, convInputGradient, convWeightGradient } from './conv.js';
 
 /**
  * A float64 executor of the network IR on the host: forward, reverse (gradients) and forward-mode
@@ -31,7 +31,7 @@ import { convForward, convGeometry, convInputGradient, convWeightGradient } from
  * their magnitude, which finite differences cannot resolve. Both run here, whatever the backend.
  */
 
-/** Tensors that may be absent: absent means identically zero (an untouched tangent or gradient). */
+/** Tensors that may be absent: identically zero (an untouched tangent or gradient), or a dropped output. */
 export type Sparse = (Float64Array | undefined)[];
 
 interface BatchNormState {
@@ -41,7 +41,7 @@ interface BatchNormState {
 
 let sharedKernels: Promise<WasmKernels> | undefined;
 
-/** The WebAssembly kernels of the executor's stride-1 convs: one instance per thread, created once. */
+/** The WebAssembly kernels of the executor's convs: one instance per thread, created once. */
 export function executorKernels(): Promise<WasmKernels> {
   sharedKernels ??= WasmKernels.create();
   return sharedKernels;
@@ -163,19 +163,6 @@ function applyLinear(pass: { kernels: WasmKernels; network: Network; batch: numb
   }
 }
 
-function layerInputList(layer: Layer): LayerId[] {
-  switch (layer.kind) {
-    case 'input':
-      return [];
-    case 'sum':
-      return layer.terms.map((term) => term.input);
-    case 'concat':
-      return [...layer.inputs];
-    default:
-      return [layer.input];
-  }
-}
-
 /**
  * Which layer outputs the passes after a forward read: ReLU outputs (their gates), the inputs of
  * conv and linear layers (their weight products) and the logits; of the tangents, those of the conv
@@ -187,7 +174,7 @@ function retention(network: Network): { lastReader: Int32Array; keep: boolean[];
   const lastReader = new Int32Array(count).fill(-1);
   const readByWeights = new Array<boolean>(count).fill(false);
   network.layers.forEach((layer, id) => {
-    for (const input of layerInputList(layer)) {
+    for (const input of layerInputs(layer)) {
       lastReader[input] = id;
       if (layer.kind === 'conv' || layer.kind === 'linear') readByWeights[input] = true;
     }
@@ -199,7 +186,7 @@ function retention(network: Network): { lastReader: Int32Array; keep: boolean[];
 
 /** Drops the outputs of `layer`'s inputs that it reads last and that nothing reads later. */
 function dropAfter(layer: Layer, id: LayerId, lastReader: Int32Array, keep: boolean[], outputs: Sparse): void {
-  for (const input of layerInputList(layer)) if (lastReader[input] === id && !keep[input]) outputs[input] = undefined;
+  for (const input of layerInputs(layer)) if (lastReader[input] === id && !keep[input]) outputs[input] = undefined;
 }
 
 /** The training-mode forward pass of `batch` samples (NCHW). */
@@ -211,7 +198,7 @@ export function forward64(kernels: WasmKernels, network: Network, params: readon
   const pass = { kernels, network, batch };
   network.layers.forEach((layer, id) => {
     const y = new Float64Array(batch * tensorSize(layer.shape));
-    const xs = layerInputList(layer).map((input) => outputs[input]!);
+    const xs = layerInputs(layer).map((input) => outputs[input]!);
     switch (layer.kind) {
       case 'input':
         if (input.length !== y.length) throw new RangeError(`float64 forward: ${input.length} input values for ${batch} samples of ${y.length / batch}`);
@@ -259,7 +246,7 @@ export function tangent64(pass: Pass64, paramTangents: Sparse): Tangent64 {
   const outputs: Sparse = [];
   const batchNorms: Tangent64['batchNorms'][number][] = [];
   network.layers.forEach((layer, id) => {
-    const xs = layerInputList(layer).map((input) => outputs[input]);
+    const xs = layerInputs(layer).map((input) => outputs[input]);
     const length = batch * tensorSize(layer.shape);
     let y: Float64Array | undefined;
     const out = () => (y ??= new Float64Array(length));
@@ -349,7 +336,7 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
     adjointDots[id] = undefined;
     if (!gy && !gyDot) continue;
     const layer = network.layers[id];
-    const inputs = layerInputList(layer);
+    const inputs = layerInputs(layer);
     // The input layer needs no gradient.
     const needs = (input: LayerId) => input > 0;
     switch (layer.kind) {
