@@ -18,18 +18,26 @@ export function f64_conv_padded(acc: usize, xp: usize, w: usize, offsets: usize,
     const xo = (co / outPerGroup) * groupStride;
     const wo = w + (<usize>(co * taps) << 3);
     let t = 0;
-    for (; t + 4 <= taps; t += 4) {
-      const s0 = load<f64>(wo + (<usize>t << 3)), s1 = load<f64>(wo + (<usize>(t + 1) << 3));
-      const s2 = load<f64>(wo + (<usize>(t + 2) << 3)), s3 = load<f64>(wo + (<usize>(t + 3) << 3));
+    for (; t + 8 <= taps; t += 8) {
+      const wt = wo + (<usize>t << 3);
+      const s0 = load<f64>(wt), s1 = load<f64>(wt, 8), s2 = load<f64>(wt, 16), s3 = load<f64>(wt, 24);
+      const s4 = load<f64>(wt, 32), s5 = load<f64>(wt, 40), s6 = load<f64>(wt, 48), s7 = load<f64>(wt, 56);
       const w0 = f64x2.splat(s0), w1 = f64x2.splat(s1), w2 = f64x2.splat(s2), w3 = f64x2.splat(s3);
+      const w4 = f64x2.splat(s4), w5 = f64x2.splat(s5), w6 = f64x2.splat(s6), w7 = f64x2.splat(s7);
       const o0 = offsetAt(xp, xo, offsets, t), o1 = offsetAt(xp, xo, offsets, t + 1);
       const o2 = offsetAt(xp, xo, offsets, t + 2), o3 = offsetAt(xp, xo, offsets, t + 3);
+      const o4 = offsetAt(xp, xo, offsets, t + 4), o5 = offsetAt(xp, xo, offsets, t + 5);
+      const o6 = offsetAt(xp, xo, offsets, t + 6), o7 = offsetAt(xp, xo, offsets, t + 7);
       let i: usize = 0;
       for (; i < vectorBytes; i += 16) {
-        const sum = f64x2.add(f64x2.add(f64x2.mul(w0, v128.load(o0 + i)), f64x2.mul(w1, v128.load(o1 + i))), f64x2.add(f64x2.mul(w2, v128.load(o2 + i)), f64x2.mul(w3, v128.load(o3 + i))));
-        v128.store(out + i, f64x2.add(v128.load(out + i), sum));
+        const low = f64x2.add(f64x2.add(f64x2.mul(w0, v128.load(o0 + i)), f64x2.mul(w1, v128.load(o1 + i))), f64x2.add(f64x2.mul(w2, v128.load(o2 + i)), f64x2.mul(w3, v128.load(o3 + i))));
+        const high = f64x2.add(f64x2.add(f64x2.mul(w4, v128.load(o4 + i)), f64x2.mul(w5, v128.load(o5 + i))), f64x2.add(f64x2.mul(w6, v128.load(o6 + i)), f64x2.mul(w7, v128.load(o7 + i))));
+        v128.store(out + i, f64x2.add(v128.load(out + i), f64x2.add(low, high)));
       }
-      for (; i < bytes; i += 8) store<f64>(out + i, load<f64>(out + i) + s0 * load<f64>(o0 + i) + s1 * load<f64>(o1 + i) + s2 * load<f64>(o2 + i) + s3 * load<f64>(o3 + i));
+      for (; i < bytes; i += 8) {
+        const low = s0 * load<f64>(o0 + i) + s1 * load<f64>(o1 + i) + s2 * load<f64>(o2 + i) + s3 * load<f64>(o3 + i);
+        store<f64>(out + i, load<f64>(out + i) + low + s4 * load<f64>(o4 + i) + s5 * load<f64>(o5 + i) + s6 * load<f64>(o6 + i) + s7 * load<f64>(o7 + i));
+      }
     }
     for (; t < taps; t++) {
       const s = load<f64>(wo + (<usize>t << 3));

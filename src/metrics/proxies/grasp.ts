@@ -1,4 +1,4 @@
-import { backward64, executorKernels, float64Params, forward64, tangent64, type Sparse } from '../../engine/float64/executor.js';
+import { backward64, executorKernels, float64Params, forward64, logits64, tangent64, type Sparse } from '../../engine/float64/executor.js';
 import type { Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import type { Indicator, Measured } from '../indicator.js';
@@ -36,7 +36,7 @@ export async function grasp(network: Network, weights: Weights, input: Float32Ar
   const batch = labels.length;
   const params = float64Params(weights);
   const pass = forward64(await executorKernels(), network, params, Float64Array.from(input), batch);
-  const logits = pass.outputs[pass.outputs.length - 1];
+  const logits = logits64(pass);
   const { loss, gradient } = crossEntropy(logits, labels, network.classes);
   const g = backward64(pass, gradient).params;
   const layers = weightLayers(network);

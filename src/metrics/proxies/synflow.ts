@@ -1,4 +1,4 @@
-import { backward64, executorKernels, forward64 } from '../../engine/float64/executor.js';
+import { backward64, executorKernels, forward64, logits64 } from '../../engine/float64/executor.js';
 import { tensorSize, withoutBatchNorm, type Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import type { Indicator, Measured } from '../indicator.js';
@@ -14,7 +14,7 @@ export async function synflow(network: Network, weights: Weights): Promise<Measu
   const bare = withoutBatchNorm(network);
   const params = weights.map((values) => Float64Array.from(values, Math.abs));
   const pass = forward64(await executorKernels(), bare, params, new Float64Array(tensorSize(bare.input)).fill(1), 1);
-  const logits = pass.outputs[pass.outputs.length - 1];
+  const logits = logits64(pass);
   let flow = 0;
   for (const logit of logits) flow += logit;
   const gradients = backward64(pass, new Float64Array(logits.length).fill(1)).params;
