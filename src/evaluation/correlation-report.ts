@@ -1,10 +1,11 @@
 import type { Nb201Table } from '../spaces/nb201/table.js';
 import { BENCHMARK_DATASETS, DATASET_LABELS, PAPER_KENDALL_TAU, benchmarkAccuracy, type BenchmarkDataset } from './benchmark.js';
 import { describeScoringKey, scoringKeyOf, type CorrelationRow, type ScoringKey } from './rows.js';
-import { averageRanks, kendallTau, spearmanRho } from './statistics.js';
+import { kendallTau, spearmanRho } from './statistics.js';
 import { TenasInputError } from '../errors.js';
 import { hasZeroNtk } from './arch-scorer.js';
 import { INDICATORS, type IndicatorSeries, type IndicatorValues } from '../metrics/indicators.js';
+import { rankSum } from '../metrics/aggregation.js';
 
 export interface RankCorrelation {
   /** NaN (null in JSON) with fewer than two archs or a constant score. */
@@ -44,8 +45,7 @@ export function scoredAccuracy(rows: readonly CorrelationRow[], table: Nb201Tabl
  * average ranks for ties, and add the ranks. A lower sum is a better architecture.
  */
 export function combinedRankScore(scores: IndicatorSeries): Float64Array {
-  const ranks = INDICATORS.map((indicator) => averageRanks(scores[indicator.key].map((value) => (indicator.higherIsBetter ? -value : value))));
-  return ranks.reduce((sum, rank) => sum.map((total, i) => total + rank[i]));
+  return rankSum(INDICATORS.map((indicator) => ({ values: scores[indicator.key], higherIsBetter: indicator.higherIsBetter })));
 }
 
 function correlate(score: ArrayLike<number>, accuracy: readonly number[]): RankCorrelation {
