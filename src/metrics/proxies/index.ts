@@ -1,5 +1,8 @@
 import type { Indicator } from '../indicator.js';
 import { azComplexityIndicator } from './az-complexity.js';
+import { azExpressivityIndicator } from './az-expressivity.js';
+import { azProgressivityIndicator } from './az-progressivity.js';
+import { azTrainabilityIndicator } from './az-trainability.js';
 import { fisherIndicator } from './fisher.js';
 import { flopsIndicator } from './flops.js';
 import { gradNormIndicator } from './grad-norm.js';
@@ -28,5 +31,8 @@ export const PROXY_INDICATORS: readonly Indicator[] = [
   zicoIndicator,
   paramsIndicator,
   flopsIndicator,
+  azExpressivityIndicator,
+  azProgressivityIndicator,
+  azTrainabilityIndicator,
   azComplexityIndicator,
 ];
