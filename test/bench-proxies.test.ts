@@ -1,7 +1,7 @@
 /**
  * The zero-cost proxy rows of the benchmark: one row per registered proxy and one for all of them
  * together, with dense-layer FLOPs counted from the passes each one runs; `tenas bench` prints them
- * (JSON and text) unless told not to, and refuses a malformed size.
+ * (JSON and text) when asked to, and refuses a malformed size.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -58,28 +58,28 @@ describe('proxy benchmark rows', () => {
     expect(() => parseProxySize('8,1,1.5', '--proxy-size')).toThrow(/e\.g\. 16,5,64/);
   });
 
-  it('tenas bench prints the proxy rows in JSON and text, leaves them out with --no-proxies, and rejects a bad size', () => {
-    const json = tenas(['bench', '--json', '--runs', '1', '--batch', '4', '--backend', 'wasm', '--proxy-size', '8,1,16']);
+  it('tenas bench --proxies prints the proxy rows in JSON and text, only then, and rejects a bad size', () => {
+    const json = tenas(['bench', '--json', '--runs', '1', '--batch', '4', '--backend', 'wasm', '--proxies', '--proxy-size', '8,1,16']);
     expect(json.stderr).toBe('');
     expect(json.status).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report.proxies).toMatchObject({ channels: 8, cells: 1, batch: 16 });
     expect(report.proxies.proxies).toHaveLength(PROXY_INDICATORS.length);
 
-    const text = tenas(['bench', '--runs', '1', '--batch', '4', '--backend', 'wasm', '--proxy-size', '8,1,16']);
+    const text = tenas(['bench', '--runs', '1', '--batch', '4', '--backend', 'wasm', '--proxies', '--proxy-size', '8,1,16']);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/zero-cost proxies on .*C = 8, N = 1, batch 16:\n {2}forward +\d+\.\d{3} s {2}\d+\.\d GFLOP\/s\n/);
     expect(text.stdout).toMatch(/\n {2}all together +\d+\.\d{3} s/);
 
-    const without = tenas(['bench', '--json', '--runs', '1', '--batch', '4', '--backend', 'wasm', '--no-proxies']);
+    const without = tenas(['bench', '--json', '--runs', '1', '--batch', '4', '--backend', 'wasm']);
     expect(without.status).toBe(0);
     expect(JSON.parse(without.stdout).proxies).toBeUndefined();
 
-    const bad = tenas(['bench', '--proxy-size', '16x5x64']);
+    const bad = tenas(['bench', '--proxies', '--proxy-size', '16x5x64']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^tenas: error: --proxy-size must be C,N,B .*got '16x5x64'\n$/);
-    const both = tenas(['bench', '--proxy-size', '8,1,16', '--no-proxies']);
-    expect(both.status).toBe(2);
-    expect(both.stderr).toMatch(/^tenas: error: --proxy-size and --no-proxies exclude each other/);
+    const sizeAlone = tenas(['bench', '--proxy-size', '8,1,16']);
+    expect(sizeAlone.status).toBe(2);
+    expect(sizeAlone.stderr).toMatch(/^tenas: error: --proxy-size sizes the proxy rows, which only --proxies adds: give both\n$/);
   }, 300_000);
 });

@@ -124,7 +124,7 @@ describe('tenas search', () => {
 
 describe('tenas bench', () => {
   it('times the NTK and linear-region pairs and prints the report as JSON', () => {
-    const run = tenas(['bench', '--json', '--runs', '1', '--batch', '8', '--no-proxies']);
+    const run = tenas(['bench', '--json', '--runs', '1', '--batch', '8']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;

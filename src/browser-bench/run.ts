@@ -23,7 +23,7 @@ export interface BrowserBenchOptions {
   runs?: number;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
-  /** The zero-cost proxy rows: false leaves them out; default C = 16, N = 5, B = 64 (a smaller size on a software adapter). */
+  /** The zero-cost proxy rows at this size (C = 16, N = 5, B = 64 where not given; smaller on a software adapter); default none. */
   proxies?: ProxyBenchSize | false;
   /** Stops the run (AbortError) and closes the browser and the server. */
   signal?: AbortSignal;
@@ -42,8 +42,10 @@ export function benchPageQuery(options: BrowserBenchOptions): string {
   if (options.batch !== undefined) params.set('batch', String(options.batch));
   if (options.runs !== undefined) params.set('runs', String(options.runs));
   if (options.backends) params.set('backends', options.backends.join(','));
-  if (options.proxies === false) params.set('proxies', '0');
-  else if (options.proxies) params.set('proxies', [options.proxies.channels ?? 16, options.proxies.cells ?? 5, options.proxies.batch ?? 64].join(','));
+  if (options.proxies) {
+    const { channels, cells, batch } = options.proxies;
+    params.set('proxies', channels === undefined && cells === undefined && batch === undefined ? '1' : [channels ?? 16, cells ?? 5, batch ?? 64].join(','));
+  }
   const query = params.toString();
   return query ? `?${query}` : '';
 }

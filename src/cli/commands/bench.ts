@@ -50,8 +50,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const runs = integerOption(options, 'runs', 1, 100);
   const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
   const proxySize = stringOption(options, 'proxy-size');
-  if (proxySize !== undefined && flagOption(options, 'no-proxies')) throw new TenasInputError('--proxy-size and --no-proxies exclude each other: give one');
-  const proxies = flagOption(options, 'no-proxies') ? false : proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size');
+  if (proxySize !== undefined && !flagOption(options, 'proxies')) throw new TenasInputError('--proxy-size sizes the proxy rows, which only --proxies adds: give both');
+  const proxies = flagOption(options, 'proxies') && (proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size'));
   const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -81,10 +81,10 @@ export const benchCommand: Command = {
 
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
-Reports the best of several runs after one warm-up. Then times each zero-cost proxy once on one
-architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64; C = 8, N = 1, batch 16
-on a software WebGPU adapter), on its own and all of them together with shared passes
-(--no-proxies leaves them out).`,
+Reports the best of several runs after one warm-up. With --proxies it then times each zero-cost
+proxy once on one architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64;
+C = 8, N = 1, batch 16 on a software WebGPU adapter), on its own and all of them together with
+shared passes: minutes on a CPU (npm run bench:proxies).`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -92,8 +92,8 @@ on a software WebGPU adapter), on its own and all of them together with shared p
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
-    'proxy-size': { type: 'string', value: 'C,N,B', description: 'size of the evaluation network the proxies are timed on (default 16,5,64; 8,1,16 on a software WebGPU adapter)' },
-    'no-proxies': { type: 'boolean', description: 'leave out the zero-cost proxy rows (each proxy on NB201\'s evaluation network, C = 16, N = 5, batch 64)' },
+    proxies: { type: 'boolean', description: 'also time each zero-cost proxy, and all of them together, on NB201\'s evaluation network (minutes on a CPU)' },
+    'proxy-size': { type: 'string', value: 'C,N,B', description: 'with --proxies: the evaluation network\'s size (default 16,5,64; 8,1,16 on a software WebGPU adapter)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },

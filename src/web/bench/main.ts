@@ -46,10 +46,10 @@ function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: 
   return { settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data, proxies: proxySize(params.get('proxies')) }, backends: backends as BackendName[] };
 }
 
-/** `proxies=0` leaves the proxy rows out; `proxies=C,N,B` sets the network size; absent: C = 16, N = 5, B = 64. */
+/** The proxy rows (minutes on a CPU): `proxies=1` at C = 16, N = 5, B = 64, `proxies=C,N,B` at that size; absent or `0`: none. */
 function proxySize(text: string | null): ProxyBenchSize | false {
-  if (text === null) return {};
-  return text === '0' ? false : parseProxySize(text, `URL parameter proxies=${text}: 0 (no proxy rows) or`);
+  if (text === null || text === '0') return false;
+  return text === '1' ? {} : parseProxySize(text, `URL parameter proxies=${text}: 0, 1 or`);
 }
 
 async function loadImages(): Promise<ImageSet> {

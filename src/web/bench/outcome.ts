@@ -27,7 +27,7 @@ export interface BrowserBenchOutcome {
     batch?: number;
     runs: number;
     data: 'embedded' | 'synthetic';
-    /** The zero-cost proxy rows: false to leave them out, else the network size (default C = 16, N = 5, B = 64). */
+    /** The zero-cost proxy rows: false when not asked for, else the network size (default C = 16, N = 5, B = 64). */
     proxies: ProxyBenchSize | false;
   };
 }
