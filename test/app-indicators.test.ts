@@ -177,6 +177,16 @@ describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' 
     }
   });
 
+  test("reports AZ-NAS's aggregation when its four proxies are chosen", async () => {
+    const { page, errors } = await openPage('evaluate/?indicators=az_expressivity,az_progressivity,az_trainability,az_complexity&sample=4&seed=2&channels=4&cells=1&batch=8&backend=wasm&workers=1&autostart=1');
+    await waitForState(page, ['done', 'error', 'cancelled'], 120_000);
+    expect(await page.evaluate(() => window.__TENAS_EVALUATE__!.error)).toBeUndefined();
+    const scores = await page.$$eval('#correlation tbody tr', (rows) => rows.map((row) => row.getAttribute('data-score')));
+    expect(scores).toEqual(['azExpressivity', 'azProgressivity', 'azTrainability', 'azComplexity', 'az']);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('the same sample scored on the page thread gives the same rows; Cancel stops a run', async () => {
     const { page, errors } = await openPage(`evaluate/?indicators=ntk&sample=3&seed=3&channels=8&cells=1&batch=8&backend=wasm&workers=0&autostart=1`);
     await waitForState(page, ['done', 'error', 'cancelled'], 120_000);
