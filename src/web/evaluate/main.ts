@@ -7,6 +7,7 @@
 import { Engine } from '../../api.js';
 import type { ImageSet } from '../../data/cifar.js';
 import { fetchEmbeddedCifar, fetchNb201Table } from '../../data/fetch.js';
+import type { BackendName } from '../../engine/backend.js';
 import type { BackendChoice } from '../../engine/create.js';
 import { AbortError, TenasInputError } from '../../errors.js';
 import { requireBenchmarkDataset } from '../../evaluation/correlation-report.js';
@@ -162,7 +163,7 @@ async function evaluate(): Promise<void> {
     const settings = evaluationSettings(request);
     const archs = selectArchs({ sample: request.sample, seed: request.seed });
     // The backend is chosen here (as `tenas correlate` does) and the workers are told its name.
-    let backend;
+    let backend: BackendName;
     try {
       const engine = await Engine.create({ backend: backendChoice });
       backend = engine.backend.name;
