@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runBenchmarks } from '../src/bench/bench.js';
 import { benchProxies, parseProxySize, PROXY_BENCH_ARCH } from '../src/bench/proxies.js';
 import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import { createBackend } from '../src/engine/create.js';
@@ -49,6 +50,17 @@ describe('proxy benchmark rows', () => {
     } finally {
       backend.dispose();
     }
+  }, 300_000);
+
+  it('skips the proxies on a software WebGPU adapter unless a size is given, and says so', async (context) => {
+    const backend = await createBackend('webgpu').catch(() => undefined);
+    if (!backend) return context.skip('no WebGPU adapter here (the webgpu package and SwiftShader are needed)');
+    const fallback = backend.info.isFallbackAdapter === 'true';
+    backend.dispose();
+    if (!fallback) return context.skip('a hardware adapter: the proxies are measured there');
+    const report = await runBenchmarks({ backend: 'webgpu', batch: 2, runs: 1, proxies: {} });
+    expect(report.proxies).toBeUndefined();
+    expect(report.proxiesSkipped).toMatch(/^software \(fallback\) adapter: .*give a size/);
   }, 300_000);
 
   it('parses C,N,B and refuses anything else with the fix', () => {

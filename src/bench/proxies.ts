@@ -36,8 +36,6 @@ export interface ProxyBenchOptions {
   readonly batch?: number;
   /** Images (with labels) to draw the batch from; default N(0, 1) inputs with random labels. */
   readonly images?: ImageSet;
-  /** Why the size departs from the defaults, for the report (e.g. a software adapter). */
-  readonly note?: string;
 }
 
 export interface ProxyBenchRow {
@@ -54,7 +52,6 @@ export interface ProxyBenchReport {
   readonly channels: number;
   readonly cells: number;
   readonly batch: number;
-  readonly note?: string;
   /** One forward pass of the batch, and one forward plus one backward (a loss gradient): the passes the proxies are made of. */
   readonly forward: ProxyBenchRow;
   readonly forwardBackward: ProxyBenchRow;
@@ -158,7 +155,6 @@ export async function benchProxies(backend: Backend, linalg: LinearAlgebra, opti
     channels,
     cells,
     batch,
-    ...(options.note && { note: options.note }),
     forward,
     forwardBackward,
     proxies,
@@ -174,5 +170,5 @@ export function formatProxyBenchReport(report: ProxyBenchReport): string {
   const width = Math.max(...rows.map((row) => row.name.length));
   const line = (row: ProxyBenchRow) => `  ${row.name.padEnd(width)}  ${row.seconds.toFixed(3).padStart(8)} s${row.gflops === null ? '' : `  ${row.gflops.toFixed(1)} GFLOP/s`}\n`;
   const ratio = report.allOverMostExpensive === null ? '' : `  all together: ${report.allOverMostExpensive.toFixed(2)} × the most expensive proxy (${report.mostExpensive})\n`;
-  return `zero-cost proxies on ${report.arch}, C = ${report.channels}, N = ${report.cells}, batch ${report.batch}${report.note ? ` (${report.note})` : ''}:\n${rows.map(line).join('')}${ratio}`;
+  return `zero-cost proxies on ${report.arch}, C = ${report.channels}, N = ${report.cells}, batch ${report.batch}:\n${rows.map(line).join('')}${ratio}`;
 }

@@ -126,6 +126,7 @@ export function formatBrowserBenchReport(report: BrowserBenchReport): string {
         (result.note ? ` [${result.note}]` : ''),
     );
     if (result.proxies) lines.push(formatProxyBenchReport(result.proxies).trimEnd());
+    if (result.proxiesSkipped) lines.push(`  zero-cost proxies not measured: ${result.proxiesSkipped}`);
   }
   if (report.consoleErrors.length > 0) lines.push(`console errors: ${report.consoleErrors.join(' | ')}`);
   return `${lines.join('\n')}\n`;

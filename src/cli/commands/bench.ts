@@ -26,7 +26,8 @@ function summary(report: BenchReport): string {
     `NTK pair:           ${report.ntkPairSeconds.toFixed(3)} s (${report.ntkPairGflop.toFixed(2)} GFLOP, ${report.gflops.toFixed(1)} GFLOP/s)\n` +
     `linear-region pair: ${report.lrPairSeconds.toFixed(3)} s (${report.lrPairGflop.toFixed(2)} GFLOP)\n` +
     `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n` +
-    (report.proxies ? formatProxyBenchReport(report.proxies) : '')
+    (report.proxies ? formatProxyBenchReport(report.proxies) : '') +
+    (report.proxiesSkipped ? `zero-cost proxies not measured: ${report.proxiesSkipped}\n` : '')
   );
 }
 
@@ -82,9 +83,9 @@ export const benchCommand: Command = {
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
 Reports the best of several runs after one warm-up. With --proxies it then times each zero-cost
-proxy once on one architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64;
-C = 8, N = 1, batch 16 on a software WebGPU adapter), on its own and all of them together with
-shared passes: minutes on a CPU (npm run bench:proxies).`,
+proxy once on one architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64), on
+its own and all of them together with shared passes: minutes on a CPU (npm run bench:proxies). On a
+software WebGPU adapter they are skipped, and the report says so, unless --proxy-size is given.`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -93,7 +94,7 @@ shared passes: minutes on a CPU (npm run bench:proxies).`,
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
     proxies: { type: 'boolean', description: 'also time each zero-cost proxy, and all of them together, on NB201\'s evaluation network (minutes on a CPU)' },
-    'proxy-size': { type: 'string', value: 'C,N,B', description: 'with --proxies: the evaluation network\'s size (default 16,5,64; 8,1,16 on a software WebGPU adapter)' },
+    'proxy-size': { type: 'string', value: 'C,N,B', description: 'with --proxies: the evaluation network\'s size (default 16,5,64; on a software WebGPU adapter they are skipped unless a size is given)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },

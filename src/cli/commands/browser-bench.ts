@@ -41,8 +41,8 @@ export const browserBenchCommand: Command = {
 
 Starts the static server, opens the benchmark page in headless Chromium through Puppeteer and
 prints what the page measured for each backend. On a software WebGPU adapter (SwiftShader) WebGPU
-is measured at NTK batch 8, once, unless --batch is given, and its zero-cost proxy rows (--proxies)
-at C = 8, N = 1, batch 16 (C = 16, N = 5, batch 64 elsewhere); the report says so. When the time
+is measured at NTK batch 8, once, unless --batch is given, and its zero-cost proxy rows (--proxies,
+C = 16, N = 5, batch 64 elsewhere) are skipped; the report says so. When the time
 limit is reached, the backends that finished are still reported and the unfinished one is marked
 timed out. Exits 0 when at least one backend was measured, none timed out and the page logged no
 errors; 1 otherwise.`,

@@ -72,10 +72,13 @@ function addRow(result: BackendResult): void {
     : [result.backend, '–', '–', '–', '–', '–', `unavailable: ${result.reason}`];
   tableBody.appendChild(element('tr', result.available ? {} : { class: 'pruned' }, cells.map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text]))));
   if (result.available && result.proxies) addProxyRows(result.backend, result.proxies);
+  if (result.available && result.proxiesSkipped) {
+    proxyTableBody.appendChild(element('tr', { class: 'pruned' }, [element('td', {}, [result.backend]), element('td', { colspan: '5' }, [result.proxiesSkipped])]));
+  }
 }
 
 function addProxyRows(backend: string, report: ProxyBenchReport): void {
-  const size = `C = ${report.channels}, N = ${report.cells}, B = ${report.batch}${report.note ? ` (${report.note})` : ''}`;
+  const size = `C = ${report.channels}, N = ${report.cells}, B = ${report.batch}`;
   const rows = [report.forward, report.forwardBackward, ...report.proxies, report.allTogether];
   for (const row of rows) {
     const ratio = row === report.allTogether && report.allOverMostExpensive !== null ? `${formatNumber(report.allOverMostExpensive)} × ${report.mostExpensive}` : '';
