@@ -251,6 +251,33 @@ describe('first-order proxies: contract', () => {
     expect(new Set(PROXY_INDICATORS.map((indicator) => indicator.key)).size).toBe(names.length);
   });
 
+  it('count sign agreements over any bit range, word-aligned or not', async () => {
+    const linalg = await LinearAlgebra.create();
+    const rows = 5;
+    const words = 4;
+    const packed = new Uint32Array(rows * words);
+    let state = 12345;
+    for (let i = 0; i < packed.length; i++) packed[i] = state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const bit = (row: number, t: number) => (packed[row * words + (t >>> 5)] >>> (t & 31)) & 1;
+    for (const [start, end] of [
+      [0, 128],
+      [3, 29],
+      [5, 70],
+      [32, 64],
+      [31, 33],
+      [100, 100],
+    ]) {
+      const kernel = linalg.signAgreements({ packed, rows, words, features: 128, firings: 1 }, start, end);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < rows; j++) {
+          let agree = 0;
+          for (let t = start; t < end; t++) agree += bit(i, t) === bit(j, t) ? 1 : 0;
+          expect(kernel[i * rows + j], `[${start}, ${end}) K${i}${j}`).toBe(agree);
+        }
+      }
+    }
+  });
+
   it('refuse data without labels when they need a loss', async () => {
     const [golden] = proxyGoldenCases((e) => e.C * e.N <= 16);
     const network = golden.network();

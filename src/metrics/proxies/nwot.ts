@@ -1,7 +1,7 @@
 import { tensorSize, type LayerId, type Network } from '../../graph/ir.js';
 import type { MeasureContext } from '../indicator.js';
 import type { LinearAlgebra } from '../linalg.js';
-import { shared } from './passes.js';
+import { shared, supplyLogits } from './passes.js';
 import { proxyIndicator } from './proxy.js';
 
 /**
@@ -42,7 +42,8 @@ export function nwotKernels(context: MeasureContext): Promise<NwotKernels> {
   return shared(context, 'nwot-signs', async () => {
     const { backend, linalg, network, weights, batch } = context;
     const { reluOnly, again } = nwotHookedInputs(network);
-    const { signs } = await backend.forward({ network, weights, batch, inputs: [context.inputs[0]], capture: { layers: [...reluOnly, ...again], as: 'signs' } });
+    const { signs, logits } = await backend.forward({ network, weights, batch, inputs: [context.inputs[0]], capture: { layers: [...reluOnly, ...again], as: 'signs' } });
+    supplyLogits(context, logits[0]);
     const patterns = signs!;
     const reluOnlyFeatures = reluOnly.reduce((total, id) => total + tensorSize(network.layers[id].shape), 0);
     const reluKernel = linalg.signAgreements(patterns, 0, reluOnlyFeatures);

@@ -50,7 +50,7 @@ function lossAndJacobian(context: MeasureContext): Promise<{ gradients?: Gradien
     const outputFloats = batch * classes;
     const withLoss = labels !== undefined && labels.length === batch;
     // The loss cotangent needs the logits first; the forward runs once more inside the vjp.
-    const lossCotangent = withLoss ? crossEntropy((await backend.forward({ network, weights, batch, inputs: [input] })).logits[0], labels, classes) : undefined;
+    const lossCotangent = withLoss ? crossEntropy(await logitsPass(context), labels, classes) : undefined;
     const count = withLoss ? 2 : 1;
     const data = new Float32Array(count * outputFloats);
     if (lossCotangent) data.set(lossCotangent.gradient);
@@ -62,6 +62,17 @@ function lossAndJacobian(context: MeasureContext): Promise<{ gradients?: Gradien
     const row = result.gradients.data.subarray(0, result.gradients.columns);
     return { jacobian, gradients: { loss: lossCotangent.loss, lossGradients: layerGradients(context, result.columns, row) } };
   });
+}
+
+/** The logits of the first batch; a pass that forwards that batch anyway can supply them (`supplyLogits`). */
+export function logitsPass(context: MeasureContext): Promise<Float32Array> {
+  const { backend, network, weights, batch, inputs } = context;
+  return shared(context, 'logits', async () => (await backend.forward({ network, weights, batch, inputs: [inputs[0]] })).logits[0]);
+}
+
+/** Records logits a pass computed from the first batch with the context's weights (unless known already). */
+export function supplyLogits(context: MeasureContext, logits: Float32Array): void {
+  void shared(context, 'logits', () => Promise.resolve(logits));
 }
 
 /** ∂L/∂W per weight layer (callers check the labels first, see `requireLabels`). */

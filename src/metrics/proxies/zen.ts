@@ -18,14 +18,14 @@ const MOMENTUM = 0.1;
 /**
  * Zen-score (ZenNAS `compute_nas_score`, repeat 1, mixup γ = 0.01) on the Gaussian re-initialised
  * network: ln(mean_n Σ |φ(x) − φ(x_mix)|) + Σ over every BN of ln √(mean_c running_var), where a
- * fresh BN's running variance (1) is updated by the forward of x, then by that of x_mix.
+ * fresh BN's running variance (1) is updated by the forward of x, then by that of x_mix. Its
+ * weights and inputs come from the context's draws, not from the run's data.
  */
 export const zenIndicator = proxyIndicator({
   name: 'zen',
   key: 'zen',
   symbol: 'Zen',
   title: 'Zen-score',
-  data: 'gaussian',
   measure: async ({ backend, network, batch, draws }) => {
     if (!draws) throw new TenasInputError('zen needs its own Gaussian weights and inputs; score it with a run that provides indicator draws');
     const weights = draws.gaussianWeights();
