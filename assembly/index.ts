@@ -6,6 +6,7 @@ export function heap_base(): usize {
 }
 
 export * from './conv';
+export * from './conv64';
 export * from './layers';
 export * from './linalg';
 export * from './patterns';

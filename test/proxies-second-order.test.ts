@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../src/data/rng.js';
-import { backward64, float64Params, forward64, tangent64, type Sparse } from '../src/engine/float64/executor.js';
+import { backward64, executorKernels, float64Params, forward64, logits64, tangent64, type Sparse } from '../src/engine/float64/executor.js';
 import { TenasInputError } from '../src/errors.js';
 import { NetworkBuilder } from '../src/graph/builder.js';
 import { tensorSize, type Network } from '../src/graph/ir.js';
@@ -25,17 +25,17 @@ describe.each(proxyGoldenCases())('$name', (golden) => {
   const weights = golden.weights(network);
   const expected = golden.expected.proxies;
 
-  it('float64 forward: the goldens float32 logits within float32 noise', () => {
-    const pass = forward64(network, float64Params(weights), Float64Array.from(golden.input()), golden.expected.batch);
-    const logits = pass.outputs[pass.outputs.length - 1];
+  it('float64 forward: the goldens float32 logits within float32 noise', async () => {
+    const pass = forward64(await executorKernels(), network, float64Params(weights), Float64Array.from(golden.input()), golden.expected.batch);
+    const logits = logits64(pass);
     const reference = golden.array('logits.npy').data as Float32Array;
     const error = maxDiff(logits, reference) / maxAbs(reference);
     console.log(`${golden.name}: float64 logits vs logits.npy, max |Δ| / max |logit| = ${error.toExponential(2)}`);
     expect(error).toBeLessThanOrEqual(1e-5);
   });
 
-  it('synflow: value, per layer, R (relative 1e-6)', () => {
-    const { value, perParam, extra } = synflow(network, weights);
+  it('synflow: value, per layer, R (relative 1e-6)', async () => {
+    const { value, perParam, extra } = await synflow(network, weights);
     const want = expected.synflow;
     const relative = (got: number, wanted: number) => Math.abs(got - wanted) / Math.max(Math.abs(wanted), Number.MIN_VALUE);
     const layerErrors = golden.expected.weight_layer_names.map((name) => {
@@ -50,19 +50,22 @@ describe.each(proxyGoldenCases())('$name', (golden) => {
     expect(Math.abs((extra!.log10_value as number) - (want.extra!.log10_value as number))).toBeLessThanOrEqual(1e-6);
   });
 
-  it.skipIf(isLarge(golden) && !slow)('grasp: value and per layer within 1e-5 · abs_sum', () => {
-    const { value, perParam, extra } = grasp(network, weights, golden.input(), golden.labels());
+  it.skipIf(isLarge(golden) && !slow)('grasp: value and per layer within 1e-5 · abs_sum', async () => {
+    const { value, perParam, extra } = await grasp(network, weights, golden.input(), golden.labels());
     const want = expected.grasp;
     const scale = want.extra!.abs_sum as number;
     const layerError = Math.max(...golden.expected.weight_layer_names.map((name) => Math.abs(perParam![name]! - want.per_param![name]!)));
     expect(Object.keys(perParam!)).toEqual(golden.expected.weight_layer_names);
-    console.log(
-      `${golden.name}: grasp |Δ| / abs_sum = ${(Math.abs(value - want.value) / scale).toExponential(2)} (vs value_net64 ${(Math.abs(value - want.value_net64!) / scale).toExponential(2)}), worst layer ${(layerError / scale).toExponential(2)}`,
-    );
+    const net64 = want.value_net64 == null ? '' : ` (vs value_net64 ${(Math.abs(value - want.value_net64) / scale).toExponential(2)})`;
+    console.log(`${golden.name}: grasp |Δ| / abs_sum = ${(Math.abs(value - want.value) / scale).toExponential(2)}${net64}, worst layer ${(layerError / scale).toExponential(2)}`);
     expect(Math.abs(value - want.value)).toBeLessThanOrEqual(1e-5 * scale);
     expect(layerError).toBeLessThanOrEqual(1e-5 * scale);
-    expect(Math.abs((extra!.abs_sum as number) - scale)).toBeLessThanOrEqual(1e-5 * scale);
-    expect(Math.abs((extra!.z as number) - (want.extra!.z as number))).toBeLessThanOrEqual(1e-5 * (want.extra!.z as number));
+    // The diagnostics Σ|W ⊙ Hg| and Σg² do not cancel, so they carry the reference's float32 error
+    // undamped: at C = 16, N = 5 some ReLU inputs lie within ~1e-7 of zero and float32 rounding flips
+    // them, which moves the reference's gradients by up to ~1e-4 relative (docs/proxies.md).
+    const diagnostics = isLarge(golden) ? 1e-3 : 1e-5;
+    expect(Math.abs((extra!.abs_sum as number) - scale)).toBeLessThanOrEqual(diagnostics * scale);
+    expect(Math.abs((extra!.z as number) - (want.extra!.z as number))).toBeLessThanOrEqual(diagnostics * (want.extra!.z as number));
     expect(Math.abs((extra!.loss as number) - golden.expected.forward.loss)).toBeLessThanOrEqual(1e-5);
   });
 });
@@ -89,7 +92,8 @@ function everyKindNetwork(): Network {
   return b.build('test/every-kind', 3);
 }
 
-describe('float64 executor: gradients and tangents against central differences', () => {
+describe('float64 executor: gradients and tangents against central differences', async () => {
+  const kernels = await executorKernels();
   const network = everyKindNetwork();
   const batch = 3;
   const rng = Rng.stream(7, 'float64-executor');
@@ -103,8 +107,8 @@ describe('float64 executor: gradients and tangents against central differences',
 
   const logitsAt = (shift: number) => {
     const moved = params.map((values, p) => values.map((v, i) => v + shift * direction[p][i]));
-    const pass = forward64(network, moved, input, batch);
-    return { pass, logits: pass.outputs[pass.outputs.length - 1] };
+    const pass = forward64(kernels, network, moved, input, batch);
+    return { pass, logits: logits64(pass) };
   };
   const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((total, v, i) => total + v * b[i], 0);
   const relativeError = (got: ArrayLike<number>, want: ArrayLike<number>) => maxDiff(got, want) / maxAbs(want);

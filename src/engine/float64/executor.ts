@@ -1,15 +1,13 @@
-import { tensorSize, type Layer, type LayerId, type Network, type ParamId } from '../../graph/ir.js';
+import { layerInputs, tensorSize, type Layer, type LayerId, type Network, type ParamId } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
+import { WasmKernels } from '../wasm/module.js';
+import { convForward, convGeometry, convInputGradient, convWeightGradient } from './conv.js';
 import {
   avgPool,
   axpy,
   batchNormForward,
   batchNormInputGradientTangent,
   channelSums,
-  convForward,
-  convGeometry,
-  convInputGradient,
-  convWeightGradient,
   gated,
   gatherAt,
   invStdTangent,
@@ -33,7 +31,7 @@ import {
  * their magnitude, which finite differences cannot resolve. Both run here, whatever the backend.
  */
 
-/** Tensors that may be absent: absent means identically zero (an untouched tangent or gradient). */
+/** Tensors that may be absent: identically zero (an untouched tangent or gradient), or a dropped output. */
 export type Sparse = (Float64Array | undefined)[];
 
 interface BatchNormState {
@@ -41,12 +39,24 @@ interface BatchNormState {
   readonly invStd: Float64Array;
 }
 
-/** A forward pass: every layer's output (batch × layer size) and what the reverse pass needs. */
+let sharedKernels: Promise<WasmKernels> | undefined;
+
+/** The WebAssembly kernels of the executor's convs: one instance per thread, created once. */
+export function executorKernels(): Promise<WasmKernels> {
+  sharedKernels ??= WasmKernels.create();
+  return sharedKernels;
+}
+
+/**
+ * A forward pass: the layer outputs (batch × layer size) that later passes read, and what the
+ * reverse pass needs. Outputs nothing reads again are dropped (see `retention`).
+ */
 export interface Pass64 {
+  readonly kernels: WasmKernels;
   readonly network: Network;
   readonly batch: number;
   readonly params: readonly Float64Array[];
-  readonly outputs: readonly Float64Array[];
+  readonly outputs: Sparse;
   readonly batchNorms: readonly (BatchNormState | undefined)[];
   readonly argmax: readonly (Int32Array | undefined)[];
 }
@@ -54,6 +64,7 @@ export interface Pass64 {
 /** The tangent of a forward pass along a direction of the parameters. */
 export interface Tangent64 {
   readonly params: Sparse;
+  /** The tangents the reverse pass reads (of conv and linear inputs) and of the logits; absent: zero or dropped. */
   readonly outputs: Sparse;
   /** Per BN layer: the tangents of x̂ and of 1/σ. */
   readonly batchNorms: readonly ({ xhatDot: Float64Array; invStdDot: Float64Array } | undefined)[];
@@ -119,12 +130,12 @@ function concatenate(network: Network, layer: Extract<Layer, { kind: 'concat' }>
  * its inputs `xs` (absent = zero). Conv and linear layers use the weight `w` (the bias is left to
  * the caller); BN and ReLU are not linear and are handled by their callers.
  */
-function applyLinear(pass: { network: Network; batch: number }, id: LayerId, xs: Sparse, w: Float64Array | undefined, y: Float64Array, argmax?: Int32Array): void {
+function applyLinear(pass: { kernels: WasmKernels; network: Network; batch: number }, id: LayerId, xs: Sparse, w: Float64Array | undefined, y: Float64Array, argmax?: Int32Array): void {
   const { network, batch } = pass;
   const layer = network.layers[id];
   switch (layer.kind) {
     case 'conv':
-      if (xs[0] && w) convForward(convGeometry(layer, network.layers[layer.input].shape, batch), xs[0], w, y);
+      if (xs[0] && w) convForward(pass.kernels, convGeometry(layer, network.layers[layer.input].shape, batch), xs[0], w, y);
       return;
     case 'linear':
       if (xs[0] && w) linearForward(batch, size(network, layer.input), tensorSize(layer.shape), xs[0], w, y);
@@ -149,31 +160,52 @@ function applyLinear(pass: { network: Network; batch: number }, id: LayerId, xs:
     case 'relu':
     case 'batchnorm':
       return;
+    default:
+      unhandled(layer);
   }
 }
 
-function layerInputList(layer: Layer): LayerId[] {
-  switch (layer.kind) {
-    case 'input':
-      return [];
-    case 'sum':
-      return layer.terms.map((term) => term.input);
-    case 'concat':
-      return [...layer.inputs];
-    default:
-      return [layer.input];
-  }
+/** A layer kind the executor does not know yet (adding one to the IR makes the switches here fail to compile). */
+function unhandled(layer: never): never {
+  throw new Error(`float64 executor: no rule for layer kind ${(layer as Layer).kind}`);
+}
+
+/**
+ * Which layer outputs the passes after a forward read: ReLU outputs (their gates), the inputs of
+ * conv and linear layers (their weight products) and the logits; of the tangents, those of the conv
+ * and linear inputs and of the logits. BN keeps its own x̂. Everything else is dropped once its last
+ * reader has run, which about halves the memory of a pass. `lastReader` is −1 for the logits.
+ */
+function retention(network: Network): { lastReader: Int32Array; keep: boolean[]; keepTangent: boolean[] } {
+  const count = network.layers.length;
+  const lastReader = new Int32Array(count).fill(-1);
+  const readByWeights = new Array<boolean>(count).fill(false);
+  network.layers.forEach((layer, id) => {
+    for (const input of layerInputs(layer)) {
+      lastReader[input] = id;
+      if (layer.kind === 'conv' || layer.kind === 'linear') readByWeights[input] = true;
+    }
+  });
+  const keepTangent = readByWeights.map((read, id) => read || id === count - 1);
+  const keep = keepTangent.map((kept, id) => kept || network.layers[id].kind === 'relu');
+  return { lastReader, keep, keepTangent };
+}
+
+/** Drops the outputs of `layer`'s inputs that it reads last and that nothing reads later. */
+function dropAfter(layer: Layer, id: LayerId, lastReader: Int32Array, keep: boolean[], outputs: Sparse): void {
+  for (const input of layerInputs(layer)) if (lastReader[input] === id && !keep[input]) outputs[input] = undefined;
 }
 
 /** The training-mode forward pass of `batch` samples (NCHW). */
-export function forward64(network: Network, params: readonly Float64Array[], input: Float64Array, batch: number): Pass64 {
-  const outputs: Float64Array[] = [];
+export function forward64(kernels: WasmKernels, network: Network, params: readonly Float64Array[], input: Float64Array, batch: number): Pass64 {
+  const { lastReader, keep } = retention(network);
+  const outputs: Sparse = [];
   const batchNorms: (BatchNormState | undefined)[] = [];
   const argmax: (Int32Array | undefined)[] = [];
-  const pass = { network, batch };
+  const pass = { kernels, network, batch };
   network.layers.forEach((layer, id) => {
     const y = new Float64Array(batch * tensorSize(layer.shape));
-    const xs = layerInputList(layer).map((input) => outputs[input]);
+    const xs = layerInputs(layer).map((input) => outputs[input]!);
     switch (layer.kind) {
       case 'input':
         if (input.length !== y.length) throw new RangeError(`float64 forward: ${input.length} input values for ${batch} samples of ${y.length / batch}`);
@@ -204,17 +236,24 @@ export function forward64(network: Network, params: readonly Float64Array[], inp
         applyLinear(pass, id, xs, layer.kind === 'conv' ? params[layer.weight] : undefined, y);
     }
     outputs.push(y);
+    dropAfter(layer, id, lastReader, keep, outputs);
   });
-  return { network, batch, params, outputs, batchNorms, argmax };
+  return { kernels, network, batch, params, outputs, batchNorms, argmax };
+}
+
+/** The pass's output (batch × classes for a classifier): always kept. */
+export function logits64(pass: Pass64): Float64Array {
+  return pass.outputs[pass.outputs.length - 1]!;
 }
 
 /** The forward pass's tangent along `paramTangents` (absent entries: that parameter does not move). */
 export function tangent64(pass: Pass64, paramTangents: Sparse): Tangent64 {
   const { network, batch, params } = pass;
+  const { lastReader, keepTangent } = retention(network);
   const outputs: Sparse = [];
   const batchNorms: Tangent64['batchNorms'][number][] = [];
   network.layers.forEach((layer, id) => {
-    const xs = layerInputList(layer).map((input) => outputs[input]);
+    const xs = layerInputs(layer).map((input) => outputs[input]);
     const length = batch * tensorSize(layer.shape);
     let y: Float64Array | undefined;
     const out = () => (y ??= new Float64Array(length));
@@ -246,11 +285,11 @@ export function tangent64(pass: Pass64, paramTangents: Sparse): Tangent64 {
         break;
       }
       case 'relu':
-        if (xs[0]) gated(pass.outputs[id], xs[0], out());
+        if (xs[0]) gated(pass.outputs[id]!, xs[0], out());
         break;
       case 'conv':
       case 'linear': {
-        const x = pass.outputs[layer.input];
+        const x = pass.outputs[layer.input]!;
         const wDot = paramTangents[layer.weight];
         if (xs[0]) applyLinear(pass, id, xs, params[layer.weight], out());
         if (wDot) applyLinear(pass, id, [x], wDot, out());
@@ -265,6 +304,7 @@ export function tangent64(pass: Pass64, paramTangents: Sparse): Tangent64 {
         if (xs.some(Boolean)) applyLinear(pass, id, xs, undefined, out(), pass.argmax[id]);
     }
     outputs.push(y);
+    dropAfter(layer, id, lastReader, keepTangent, outputs);
   });
   return { params: paramTangents, outputs, batchNorms };
 }
@@ -303,13 +343,13 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
     adjointDots[id] = undefined;
     if (!gy && !gyDot) continue;
     const layer = network.layers[id];
-    const inputs = layerInputList(layer);
+    const inputs = layerInputs(layer);
     // The input layer needs no gradient.
     const needs = (input: LayerId) => input > 0;
     switch (layer.kind) {
       case 'conv':
       case 'linear': {
-        const x = outputs[layer.input];
+        const x = outputs[layer.input]!;
         const xDot = tangent?.outputs[layer.input];
         const w = params[layer.weight];
         const wDot = tangent?.params[layer.weight];
@@ -318,9 +358,9 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
         const inFeatures = size(network, layer.input);
         const outFeatures = tensorSize(layer.shape);
         const inputGradient = (g: Float64Array, weight: Float64Array, into: Float64Array) =>
-          isConv ? convInputGradient(geometry!, g, weight, into) : linearInputGradient(batch, inFeatures, outFeatures, g, weight, into);
+          isConv ? convInputGradient(pass.kernels, geometry!, g, weight, into) : linearInputGradient(batch, inFeatures, outFeatures, g, weight, into);
         const weightGradient = (input: Float64Array, g: Float64Array, into: Float64Array) =>
-          isConv ? convWeightGradient(geometry!, input, g, into) : linearWeightGradient(batch, inFeatures, outFeatures, input, g, into);
+          isConv ? convWeightGradient(pass.kernels, geometry!, input, g, into) : linearWeightGradient(batch, inFeatures, outFeatures, input, g, into);
         if (gy) {
           if (needs(layer.input)) inputGradient(gy, w, adjoint(layer.input));
           if (withParams) weightGradient(x, gy, paramGradient(layer.weight));
@@ -363,8 +403,8 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
       }
       case 'relu':
         if (!needs(layer.input)) break;
-        if (gy) gated(outputs[id], gy, adjoint(layer.input));
-        if (gyDot) gated(outputs[id], gyDot, adjointDot(layer.input));
+        if (gy) gated(outputs[id]!, gy, adjoint(layer.input));
+        if (gyDot) gated(outputs[id]!, gyDot, adjointDot(layer.input));
         break;
       case 'avgpool': {
         if (!needs(layer.input)) break;
@@ -400,6 +440,8 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
       // x·0 passes a zero gradient: left absent, so the layers that only feed it get none (read as 0).
       case 'input':
         break;
+      default:
+        unhandled(layer);
     }
   }
   return tangent ? { params: paramGradients, paramTangents } : { params: paramGradients };

@@ -1,4 +1,4 @@
-import { backward64, float64Params, forward64, tangent64, type Sparse } from '../../engine/float64/executor.js';
+import { backward64, executorKernels, float64Params, forward64, logits64, tangent64, type Sparse } from '../../engine/float64/executor.js';
 import type { Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import type { Indicator, Measured } from '../indicator.js';
@@ -32,11 +32,11 @@ function crossEntropyGradientTangent(logits: Float64Array, logitsDot: Float64Arr
  * reverse pass along g on the float64 host executor: exact to rounding, as the terms cancel to
  * 0.1–1 % of Σ|W ⊙ Hg| (`extra.abs_sum`).
  */
-export function grasp(network: Network, weights: Weights, input: Float32Array, labels: Int32Array): Measured {
+export async function grasp(network: Network, weights: Weights, input: Float32Array, labels: Int32Array): Promise<Measured> {
   const batch = labels.length;
   const params = float64Params(weights);
-  const pass = forward64(network, params, Float64Array.from(input), batch);
-  const logits = pass.outputs[pass.outputs.length - 1];
+  const pass = forward64(await executorKernels(), network, params, Float64Array.from(input), batch);
+  const logits = logits64(pass);
   const { loss, gradient } = crossEntropy(logits, labels, network.classes);
   const g = backward64(pass, gradient).params;
   const layers = weightLayers(network);

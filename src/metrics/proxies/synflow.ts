@@ -1,4 +1,4 @@
-import { backward64, forward64 } from '../../engine/float64/executor.js';
+import { backward64, executorKernels, forward64, logits64 } from '../../engine/float64/executor.js';
 import { tensorSize, withoutBatchNorm, type Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import type { Indicator, Measured } from '../indicator.js';
@@ -10,11 +10,11 @@ import { weightLayers } from './weight-layers.js';
  * R = Σ logits and score = Σ over the weight layers of Σ |W ⊙ ∂R/∂W|. R reaches ~1e40 at the
  * benchmark's size (C = 16, N = 5), past float32's range, so it runs on the float64 host executor.
  */
-export function synflow(network: Network, weights: Weights): Measured {
+export async function synflow(network: Network, weights: Weights): Promise<Measured> {
   const bare = withoutBatchNorm(network);
   const params = weights.map((values) => Float64Array.from(values, Math.abs));
-  const pass = forward64(bare, params, new Float64Array(tensorSize(bare.input)).fill(1), 1);
-  const logits = pass.outputs[pass.outputs.length - 1];
+  const pass = forward64(await executorKernels(), bare, params, new Float64Array(tensorSize(bare.input)).fill(1), 1);
+  const logits = logits64(pass);
   let flow = 0;
   for (const logit of logits) flow += logit;
   const gradients = backward64(pass, new Float64Array(logits.length).fill(1)).params;
@@ -39,6 +39,6 @@ export const synflowIndicator: Indicator<'synflow'> = {
   data: 'samples',
   higherIsBetter: true,
   roundDelta: (delta) => delta,
-  measure: async ({ network, weights }) => synflow(network, weights),
+  measure: ({ network, weights }) => synflow(network, weights),
   invalidMean: (value) => (Number.isFinite(value) && value >= 0 ? undefined : 'a finite synflow score ≥ 0'),
 };
