@@ -160,7 +160,14 @@ function applyLinear(pass: { kernels: WasmKernels; network: Network; batch: numb
     case 'relu':
     case 'batchnorm':
       return;
+    default:
+      unhandled(layer);
   }
+}
+
+/** A layer kind the executor does not know yet (adding one to the IR makes the switches here fail to compile). */
+function unhandled(layer: never): never {
+  throw new Error(`float64 executor: no rule for layer kind ${(layer as Layer).kind}`);
 }
 
 /**
@@ -433,6 +440,8 @@ export function backward64(pass: Pass64, outputGradient: Float64Array, options: 
       // x·0 passes a zero gradient: left absent, so the layers that only feed it get none (read as 0).
       case 'input':
         break;
+      default:
+        unhandled(layer);
     }
   }
   return tangent ? { params: paramGradients, paramTangents } : { params: paramGradients };
