@@ -46,7 +46,7 @@ describe.each(PROXY_BACKENDS)('fisher on $name', ({ name, create, runsLargeCases
         else expect(error, param).toBeLessThanOrEqual(beforeKink ? KINK_LAYER_TOLERANCE : 1e-4);
       }
       expect(valueError).toBeLessThanOrEqual(kinks.kinks > 0 ? KINK_VALUE_TOLERANCE : 1e-4);
-    }, 900_000);
+    }, 1_800_000);
   }
 });
 
