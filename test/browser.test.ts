@@ -231,7 +231,7 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
       expect(formatBrowserBenchReport(report)).toMatch(/\nwebgpu .*NTK batch 8.*\[software \(fallback\) adapter/);
     }
     expect(formatBrowserBenchReport(report)).toMatch(/^browser: .*\nwasm .*NTK batch 72/);
-  });
+  }, 300_000);
 
   test('the benchmark page times every zero-cost proxy and all of them together, when asked', async () => {
     const report = await runBrowserBench({ chrome, runs: 1, batch: 4, backends: ['wasm'], proxies: { channels: 4, cells: 1, batch: 8 }, timeoutMs: 300_000 });
