@@ -11,7 +11,7 @@ export const azExpressivityIndicator: Indicator<'azExpressivity'> = {
   key: 'azExpressivity',
   symbol: 'AZ-E',
   title: 'AZ-NAS expressivity (feature-map spectral entropy)',
-  network: 'ntk',
+  network: 'eval',
   data: 'gaussian',
   higherIsBetter: true,
   roundDelta: (delta) => delta,

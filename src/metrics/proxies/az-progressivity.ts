@@ -10,7 +10,7 @@ export const azProgressivityIndicator: Indicator<'azProgressivity'> = {
   key: 'azProgressivity',
   symbol: 'AZ-P',
   title: 'AZ-NAS progressivity (smallest entropy gain between feature maps)',
-  network: 'ntk',
+  network: 'eval',
   data: 'gaussian',
   higherIsBetter: true,
   roundDelta: (delta) => delta,

@@ -120,7 +120,7 @@ export const azTrainabilityIndicator: Indicator<'azTrainability'> = {
   key: 'azTrainability',
   symbol: 'AZ-T',
   title: 'AZ-NAS trainability (spectral norm of block gradient maps)',
-  network: 'ntk',
+  network: 'eval',
   data: 'gaussian',
   higherIsBetter: true,
   roundDelta: (delta) => delta,

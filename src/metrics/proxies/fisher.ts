@@ -75,7 +75,7 @@ export const fisherIndicator: Indicator<'fisher'> = {
   key: 'fisher',
   symbol: 'fisher',
   title: 'Fisher information of the channels (zero-cost-nas)',
-  network: 'ntk',
+  network: 'eval',
   data: 'samples',
   higherIsBetter: true,
   needsLabels: true,

@@ -40,7 +40,11 @@ export const jacobCovIndicator = proxyIndicator({
   measure: async (context) => {
     const { network, batch, linalg } = context;
     const { jacobian } = await inputJacobianPass(context);
-    const eig = linalg.eigenvalues(rowCorrelations(jacobian, batch, tensorSize(network.input)), batch);
+    const correlations = rowCorrelations(jacobian, batch, tensorSize(network.input));
+    // A sample whose Jacobian row is constant (no path from input to logits) has no correlation:
+    // NumPy gives NaN and the reference catches the failing eigen-solve as NaN; it ranks worst here.
+    if (!correlations.every(Number.isFinite)) return { value: -Infinity, extra: { degenerate: 'a Jacobian row is constant, so its correlations are undefined' } };
+    const eig = linalg.eigenvalues(correlations, batch);
     let value = 0;
     for (const v of eig) value -= Math.log(v + K) + 1 / (v + K);
     let jacobianAbsSum = 0;

@@ -13,7 +13,7 @@ export function proxyIndicator<Key extends string>(fields: ProxyFields<Key>): In
     higherIsBetter: true,
     // Proxies have no released rounding to reproduce (TE-NAS rounds its deltas to decide ties); deltas stay exact.
     roundDelta: (delta) => delta,
-    invalidMean: (value) => (Number.isFinite(value) ? undefined : 'a finite number'),
+    invalidMean: (value) => (Number.isFinite(value) || value === -Infinity ? undefined : 'a finite number or -Infinity (a network without signal)'),
     ...fields,
   };
 }
