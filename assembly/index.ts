@@ -9,3 +9,4 @@ export * from './conv';
 export * from './layers';
 export * from './linalg';
 export * from './patterns';
+export * from './peak';

@@ -9,6 +9,7 @@ import type { Network } from '../graph/ir.js';
 import { initialiseWeights } from '../graph/weights.js';
 import { searchSpace, type SpaceName } from '../spaces/index.js';
 import { cloneMasks } from '../spaces/space.js';
+import { profileUnits, type BenchProfile } from './profile.js';
 
 export interface BenchOptions {
   space?: SpaceName;
@@ -18,6 +19,8 @@ export interface BenchOptions {
   /** Timed runs after one warm-up; the best is reported. */
   runs?: number;
   images?: ImageSet;
+  /** Also profile one NTK pair and one linear-region pair per kernel, against this machine's peak. */
+  profile?: boolean;
   /** Peak resident memory of the process in MiB, where the platform can tell. */
   peakRssMb?: () => number | undefined;
 }
@@ -41,6 +44,8 @@ export interface BenchReport {
   /** GPU backends: compute dispatches and buffer read-backs of one NTK pair. */
   dispatchesPerNtkPair?: number;
   readbacksPerNtkPair?: number;
+  /** With `profile`: where the time of each pair goes, per layer kind and pass. */
+  profile?: BenchProfile;
 }
 
 async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
@@ -91,6 +96,16 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const lrPairSeconds = await best(runs, async () => {
       for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
     });
+    const profile = options.profile
+      ? await profileUnits(engine.backend.name, {
+          ntkPair: async (profiled) => {
+            for (const network of networks) await profiled.scoreNtk(network, weights, input, batch);
+          },
+          lrPair: async (profiled) => {
+            for (const network of thin) await profiled.scoreRegions(network, thinWeights, patches, 1000);
+          },
+        })
+      : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
     const lrPairGflop = (regionFlops(thin[0], 3000) + regionFlops(thin[1], 3000)) / 1e9;
     return {
@@ -107,6 +122,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       peakRssMb: options.peakRssMb?.() ?? null,
       runs,
       ...(engine.backend.lastStats ? { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks } : {}),
+      ...(profile ? { profile } : {}),
     };
   } finally {
     engine.dispose();

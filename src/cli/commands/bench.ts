@@ -1,4 +1,5 @@
 import type { BenchReport } from '../../bench/bench.js';
+import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
 import { Engine } from '../../api.js';
@@ -24,9 +25,33 @@ function summary(report: BenchReport): string {
     `${report.space} on ${report.dataset}, NTK batch ${report.batch}, best of ${report.runs} runs\n` +
     `NTK pair:           ${report.ntkPairSeconds.toFixed(3)} s (${report.ntkPairGflop.toFixed(2)} GFLOP, ${report.gflops.toFixed(1)} GFLOP/s)\n` +
     `linear-region pair: ${report.lrPairSeconds.toFixed(3)} s (${report.lrPairGflop.toFixed(2)} GFLOP)\n` +
-    `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n`
+    `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n` +
+    (report.profile ? profileTable(report.profile) : '')
   );
 }
+
+function profileTable(profile: BenchProfile): string {
+  const { simdGflops, memoryGBps } = profile.peak;
+  const unit = (title: string, { seconds, rows }: UnitProfile) =>
+    `${title} (${seconds.toFixed(3)} s profiled):\n` +
+    `  ${'layer'.padEnd(12)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
+    rows
+      .map((row) => {
+        const rate =
+          row.gflops !== undefined ? `${row.gflops.toFixed(2)} GFLOP/s, ${percent(row.peakFraction)} of peak` : row.gbps !== undefined ? `${row.gbps.toFixed(2)} GB/s, ${percent(row.bandwidthFraction)} of bandwidth` : '';
+        return `  ${row.stage.padEnd(12)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}`;
+      })
+      .join('\n') +
+    '\n';
+  return (
+    `machine peak (one thread): f32x4 multiply-add ${simdGflops.toFixed(1)} GFLOP/s, memory bandwidth ${memoryGBps.toFixed(1)} GB/s\n` +
+    unit('NTK pair', profile.ntkPair) +
+    unit('linear-region pair', profile.lrPair) +
+    (profile.note ? `note: ${profile.note}\n` : '')
+  );
+}
+
+const percent = (fraction: number | undefined) => (fraction === undefined ? '' : `${(100 * fraction).toFixed(1)} %`);
 
 /**
  * The backend `choice` gives here, for the worker: a worker cannot point Dawn at SwiftShader (its
@@ -47,7 +72,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
   const runs = integerOption(options, 'runs', 1, 100);
   const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
-  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images };
+  const profile = flagOption(options, 'profile');
+  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, profile };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
   // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
@@ -76,7 +102,10 @@ export const benchCommand: Command = {
 
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
-Reports the best of several runs after one warm-up.`,
+Reports the best of several runs after one warm-up. With --profile, one more run of each pair
+is timed kernel by kernel (forward, backward to inputs and to weights, BN, pooling, Gram,
+eigen-solve) and each row shows its fraction of this machine's f32x4 multiply-add peak or memory
+bandwidth, both measured first.`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -84,6 +113,7 @@ Reports the best of several runs after one warm-up.`,
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
+    profile: { type: 'boolean', description: "also time each pair's kernels per layer kind and pass, against this machine's measured SIMD peak and memory bandwidth" },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },
