@@ -20,6 +20,8 @@ export interface BrowserBenchOptions {
   batch?: number;
   /** Timed runs after the warm-up. Default 2. */
   runs?: number;
+  /** Also profile each pair per layer kind and pass (the page's `profile=1`). */
+  profile?: boolean;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
   /** Stops the run (AbortError) and closes the browser and the server. */
@@ -39,6 +41,7 @@ export function benchPageQuery(options: BrowserBenchOptions): string {
   if (options.batch !== undefined) params.set('batch', String(options.batch));
   if (options.runs !== undefined) params.set('runs', String(options.runs));
   if (options.backends) params.set('backends', options.backends.join(','));
+  if (options.profile) params.set('profile', '1');
   const query = params.toString();
   return query ? `?${query}` : '';
 }

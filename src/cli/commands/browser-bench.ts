@@ -14,6 +14,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     batch: integerOption(options, 'batch', 2, 1024),
     runs: integerOption(options, 'runs', 1, 100),
     backends: backend === 'all' ? undefined : [backend],
+    profile: flagOption(options, 'profile'),
   };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -51,6 +52,7 @@ errors; 1 otherwise.`,
     batch: { type: 'string', value: 'N', description: 'NTK batch size (default: the space reference default)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up (default 2)' },
     timeout: { type: 'string', value: 'S', description: 'limit for the whole page run in seconds (default 600)' },
+    profile: { type: 'boolean', description: 'also profile each pair per layer kind and pass against the measured peak (as tenas bench --profile)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },

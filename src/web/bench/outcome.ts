@@ -18,7 +18,7 @@ export interface BrowserBenchOutcome {
   readonly userAgent: string;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
-  readonly settings: { space: SpaceName; batch?: number; runs: number; data: 'embedded' | 'synthetic' };
+  readonly settings: { space: SpaceName; batch?: number; runs: number; data: 'embedded' | 'synthetic'; profile?: boolean };
 }
 
 /** What the page has finished so far, updated as each backend starts and ends. */
