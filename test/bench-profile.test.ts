@@ -15,6 +15,7 @@ describe('bench profile (WebAssembly)', () => {
     expect(profile.peak.simdGflops).toBeGreaterThan(0.5);
     expect(profile.peak.memoryGBps).toBeGreaterThan(0.1);
     expect(profile.note).toBeUndefined();
+    expect(profile.clock).toBe('cpu');
 
     const ntk = profile.ntkPair.rows;
     expect(ntk.map(key)).toEqual(

@@ -84,28 +84,22 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
 
     let dispatches = 0;
     let readbacks = 0;
-    const ntkPairSeconds = await best(runs, async () => {
+    const ntkPair = async (on: Engine) => {
       dispatches = 0;
       readbacks = 0;
       for (const network of networks) {
-        await engine.scoreNtk(network, weights, input, batch);
-        dispatches += engine.backend.lastStats?.dispatches ?? 0;
-        readbacks += engine.backend.lastStats?.readbacks ?? 0;
+        await on.scoreNtk(network, weights, input, batch);
+        dispatches += on.backend.lastStats?.dispatches ?? 0;
+        readbacks += on.backend.lastStats?.readbacks ?? 0;
       }
-    });
-    const lrPairSeconds = await best(runs, async () => {
-      for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
-    });
-    const profile = options.profile
-      ? await profileUnits(engine.backend.name, {
-          ntkPair: async (profiled) => {
-            for (const network of networks) await profiled.scoreNtk(network, weights, input, batch);
-          },
-          lrPair: async (profiled) => {
-            for (const network of thin) await profiled.scoreRegions(network, thinWeights, patches, 1000);
-          },
-        })
-      : undefined;
+    };
+    const lrPair = async (on: Engine) => {
+      for (const network of thin) await on.scoreRegions(network, thinWeights, patches, 1000);
+    };
+    const ntkPairSeconds = await best(runs, () => ntkPair(engine));
+    const counts = { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks };
+    const lrPairSeconds = await best(runs, () => lrPair(engine));
+    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }) : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
     const lrPairGflop = (regionFlops(thin[0], 3000) + regionFlops(thin[1], 3000)) / 1e9;
     return {
@@ -121,7 +115,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       gflops: ntkPairGflop / ntkPairSeconds,
       peakRssMb: options.peakRssMb?.() ?? null,
       runs,
-      ...(engine.backend.lastStats ? { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks } : {}),
+      ...(engine.backend.lastStats ? counts : {}),
       ...(profile ? { profile } : {}),
     };
   } finally {

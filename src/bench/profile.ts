@@ -1,6 +1,6 @@
 import { Engine } from '../api.js';
 import type { BackendName } from '../engine/backend.js';
-import { KernelProfile, withKernelProfile, type KernelTally, type ProfiledPass, type ProfiledStage } from '../engine/wasm/profile.js';
+import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledPass, type ProfiledStage } from '../engine/wasm/profile.js';
 import { measurePeak, type MachinePeak } from './peak.js';
 
 /** One (layer kind or NTK stage, pass) of a profiled unit, with its fraction of the machine's peak. */
@@ -26,6 +26,8 @@ export interface UnitProfile {
 }
 
 export interface BenchProfile {
+  /** What the seconds are: this process's CPU time (WebAssembly in Node) or wall time. */
+  readonly clock: 'cpu' | 'wall';
   readonly peak: MachinePeak;
   readonly ntkPair: UnitProfile;
   readonly lrPair: UnitProfile;
@@ -36,29 +38,33 @@ export interface BenchProfile {
 /**
  * Runs each unit once more on a fresh engine whose WebAssembly kernels are timed call by call.
  * Time outside the kernels is `host` on WebAssembly (JavaScript, copies between buffers) and `gpu`
- * on WebGPU, whose dispatches run as one submission and are not itemised.
+ * on WebGPU, whose dispatches run as one submission and are not itemised. WebAssembly in Node is
+ * timed in CPU time (the peak too), so that a machine shared with other work still gives
+ * meaningful fractions; WebGPU, whose work runs elsewhere, and browsers in wall time.
  */
 export async function profileUnits(
   backend: BackendName,
   units: { ntkPair: (engine: Engine) => Promise<void>; lrPair: (engine: Engine) => Promise<void> },
 ): Promise<BenchProfile> {
-  const peak = await measurePeak();
-  const profile = new KernelProfile();
+  const cpu = backend === 'wasm' ? cpuClock() : undefined;
+  const clock = cpu ?? wallClock;
+  const peak = await measurePeak(clock);
+  const profile = new KernelProfile(clock);
   return withKernelProfile(profile, async () => {
     const engine = await Engine.create({ backend });
     try {
       const measure = async (unit: (engine: Engine) => Promise<void>): Promise<UnitProfile> => {
         await unit(engine); // warm-up: compilation, memory growth
         profile.clear();
-        const started = performance.now();
+        const started = clock();
         await unit(engine);
-        const seconds = (performance.now() - started) / 1000;
+        const seconds = clock() - started;
         return { seconds, rows: profileRows(profile.rows(), seconds, peak, backend) };
       };
       const ntkPair = await measure(units.ntkPair);
       const lrPair = await measure(units.lrPair);
       const note = backend === 'webgpu' ? webGpuNote(engine) : undefined;
-      return { peak, ntkPair, lrPair, ...(note ? { note } : {}) };
+      return { clock: cpu ? 'cpu' : 'wall', peak, ntkPair, lrPair, ...(note ? { note } : {}) };
     } finally {
       engine.dispose();
     }

@@ -33,7 +33,7 @@ function summary(report: BenchReport): string {
 function profileTable(profile: BenchProfile): string {
   const { simdGflops, memoryGBps } = profile.peak;
   const unit = (title: string, { seconds, rows }: UnitProfile) =>
-    `${title} (${seconds.toFixed(3)} s profiled):\n` +
+    `${title} (${seconds.toFixed(3)} s ${profile.clock === 'cpu' ? 'CPU time' : 'wall time'} profiled):\n` +
     `  ${'layer'.padEnd(12)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
     rows
       .map((row) => {

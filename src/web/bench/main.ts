@@ -99,7 +99,7 @@ function addProfile(backend: string, profile: BenchProfile): void {
       ),
     ]);
   profiles.append(
-    element('p', {}, [`${backend}: this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` ${profile.note}.` : ''}`]),
+    element('p', {}, [`${backend} (${profile.clock === 'cpu' ? 'CPU' : 'wall'} time): this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` ${profile.note}.` : ''}`]),
     element('div', { class: 'table-scroll' }, [table('NTK pair', profile.ntkPair)]),
     element('div', { class: 'table-scroll' }, [table('linear-region pair', profile.lrPair)]),
   );
