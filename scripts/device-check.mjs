@@ -7,7 +7,7 @@
 // headless Chromium with the GPU enabled, and a short search on WebGPU.
 //
 // `--quick` is a small subset for machines without a GPU (SwiftShader): the adapter, the benchmark
-// at NTK batch 2 in Node and in Chromium, and a tiny search; no golden tests.
+// at NTK batch 2 in Node and in Chromium, and a one-round search; no golden tests.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -161,8 +161,9 @@ async function main() {
   const benchWasm = quick ? undefined : parseJson(await cli(['bench', '--backend', 'wasm', '--json', '--profile', '--runs', '1'], 120));
   const benchChromium = parseJson(await cli(['browser-bench', '--json', '--timeout', quick ? '150' : '200', ...(quick ? ['--backend', 'webgpu', ...batch] : [])], quick ? 180 : 230));
   const searchFile = join(scratch, 'search.json');
-  const searchArgs = quick ? ['--batch', '2', '--repeats', '1', '--patches', '20', '--workers', '0'] : ['--repeats', '1', '--workers', '1'];
-  const searchStep = await cli(['search', '--backend', 'webgpu', '--quiet', `--json=${searchFile}`, ...searchArgs], quick ? 300 : 240);
+  // --quick: one pruning round (4 of the 5 ops of every edge at once), the rest as small as allowed.
+  const searchArgs = quick ? ['--batch', '2', '--repeats', '1', '--patches', '20', '--prune-number', '4', '--workers', '0'] : ['--repeats', '1', '--workers', '1'];
+  const searchStep = await cli(['search', '--backend', 'webgpu', '--quiet', `--json=${searchFile}`, ...searchArgs], quick ? 420 : 240);
   delete searchStep.stdout;
   const search = existsSync(searchFile) ? JSON.parse(readFileSync(searchFile, 'utf8')) : undefined;
   return { machine: machineFacts(), adapter, golden, benchWebGpu, benchWasm, benchChromium, search: search && { arch: search.arch, nb201Index: search.nb201Index, seconds: searchStep.seconds, settings: searchArgs.join(' ') } };

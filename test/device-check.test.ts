@@ -1,7 +1,7 @@
 /**
  * `npm run device-check`: its argument checks always; the whole `--quick` run (SwiftShader in Node
  * and in headless Chromium, the profiled benchmark and a tiny search) only with TENAS_SLOW_TESTS=1,
- * since it takes about 5 minutes on a shared 2-core machine.
+ * since it takes 3–4 minutes on a shared 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
