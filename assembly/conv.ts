@@ -148,6 +148,10 @@ function correlate_sample(
 
 // Copies one sample (c × h × w) into a zero-filled (c × hp × wp) buffer at offset (top, left).
 export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): void {
+  if ((w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp) {
+    pad_sample_inside(src, dst, c, h, w, hp, wp, top, left);
+    return;
+  }
   memory.fill(dst, 0, <usize>(c * hp * wp) << 2);
   for (let ch = 0; ch < c; ch++) {
     for (let y = 0; y < h; y++) {
@@ -165,6 +169,39 @@ export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
       );
     }
   }
+}
+
+// pad_sample when the sample lies inside the padded plane and its rows are a multiple of 4: each
+// destination float is written once (halo zeros, row copies in vectors) instead of a fill and a
+// copy call per row.
+function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): void {
+  const rowBytes = <usize>wp << 2;
+  const copyBytes = <usize>w << 2;
+  const leftBytes = <usize>left << 2;
+  for (let ch = 0; ch < c; ch++) {
+    const plane = dst + <usize>(ch * hp) * rowBytes;
+    const source = src + <usize>(ch * h) * copyBytes;
+    for (let r = 0; r < hp; r++) {
+      const row = plane + <usize>r * rowBytes;
+      const y = r - top;
+      if (y < 0 || y >= h) {
+        zero_floats(row, wp);
+        continue;
+      }
+      zero_floats(row, left);
+      const from = source + <usize>y * copyBytes;
+      const to = row + leftBytes;
+      memory.copy(to, from, copyBytes);
+      zero_floats(to + copyBytes, wp - left - w);
+    }
+  }
+}
+
+@inline function zero_floats(dst: usize, count: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), zero);
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 // Stride-1 forward: keeps each sample's padded input in `padded` (n × cin × hp × wp) for the
@@ -263,6 +300,12 @@ export function conv_backward_weight_fast(
       const pOffset = <usize>c * plane;
       if (k == 3) {
         weight_gradient_3x3(dout + dOffset, padded + pOffset, dwOc, n, outSize, padSize, hout, wout, wp, dil);
+        continue;
+      }
+      if (k == 1) {
+        const block = min(4, cing - ci);
+        weight_gradient_1x1(dout + dOffset, padded + pOffset, dwOc, n, outSize, padSize, plane, block);
+        ci += block - 1;
         continue;
       }
       for (let kh = 0; kh < k; kh++) {
@@ -368,28 +411,86 @@ function weight_gradient_3x3(
   store<f32>(dw, <f32>t6, 24); store<f32>(dw, <f32>t7, 28); store<f32>(dw, <f32>t8, 32);
 }
 
-// 1×1 taps for all input channels of one output channel: out[o] (+)= Σ_c w[o, c] · src[c], 8 lanes
-// at a time (no halo needed).
+// 1×1 weight gradients of one output channel against `block` (1–4) consecutive input channels:
+// each loaded output-gradient vector serves all of them. The sums run in the same order as the
+// general path (positions in steps of 4, lanes summed per sample in float64).
+function weight_gradient_1x1(dout: usize, input: usize, dw: usize, n: i32, outSize: usize, inSize: usize, planeBytes: usize, block: i32): void {
+  if (block == 4) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 4);
+  else if (block == 3) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 3);
+  else if (block == 2) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 2);
+  else weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 1);
+}
+
+// `block` is a constant at each (inlined) call, so the unused accumulators fold away.
+@inline function weight_gradient_1x1_block(dout: usize, input: usize, dw: usize, n: i32, outSize: usize, inSize: usize, planeBytes: usize, block: i32): void {
+  let t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
+  for (let s = 0; s < n; s++) {
+    const d = dout + <usize>s * outSize;
+    const x0 = input + <usize>s * inSize;
+    const x1 = x0 + planeBytes;
+    const x2 = x1 + planeBytes;
+    const x3 = x2 + planeBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let x: usize = 0; x < planeBytes; x += 16) {
+      const v = v128.load(d + x);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(x0 + x)));
+      if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(x1 + x)));
+      if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(x2 + x)));
+      if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(x3 + x)));
+    }
+    t0 += horizontalSum(a0);
+    if (block > 1) t1 += horizontalSum(a1);
+    if (block > 2) t2 += horizontalSum(a2);
+    if (block > 3) t3 += horizontalSum(a3);
+  }
+  store<f32>(dw, <f32>t0);
+  if (block > 1) store<f32>(dw, <f32>t1, 4);
+  if (block > 2) store<f32>(dw, <f32>t2, 8);
+  if (block > 3) store<f32>(dw, <f32>t3, 12);
+}
+
+// 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] for up to four output channels of a group at once,
+// each loaded input vector serving all of them. Each output sums its channels in order, as a
+// one-channel-at-a-time loop would.
 function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, plane: i32, accumulate: bool): void {
   const cing = cin / groups;
   const coutg = cout / groups;
   const planeBytes = <usize>plane << 2;
-  for (let o = 0; o < cout; o++) {
+  let o = 0;
+  while (o < cout) {
+    const block = min(4, coutg - o % coutg);
     const srcGroup = src + <usize>((o / coutg) * cing) * planeBytes;
     const q = out + <usize>o * planeBytes;
     const wo = w + (<usize>(o * cing) << 2);
-    for (let x: usize = 0; x < planeBytes; x += 32) {
-      let a = accumulate ? v128.load(q + x) : f32x4.splat(0);
-      let b = accumulate ? v128.load(q + x, 16) : f32x4.splat(0);
-      for (let ci = 0; ci < cing; ci++) {
-        const wv = f32x4.splat(load<f32>(wo + (<usize>ci << 2)));
-        const p = srcGroup + <usize>ci * planeBytes + x;
-        a = f32x4.add(a, f32x4.mul(wv, v128.load(p)));
-        b = f32x4.add(b, f32x4.mul(wv, v128.load(p, 16)));
-      }
-      v128.store(q + x, a);
-      v128.store(q + x, b, 16);
+    if (block == 4) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 4);
+    else if (block == 3) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 3);
+    else if (block == 2) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 2);
+    else correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 1);
+    o += block;
+  }
+}
+
+// `block` is a constant at each (inlined) call, so the unused accumulators fold away.
+@inline function correlate_1x1_block(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, block: i32): void {
+  const wRow = <usize>cing << 2;
+  for (let x: usize = 0; x < planeBytes; x += 16) {
+    const q = out + x;
+    let a0 = accumulate ? v128.load(q) : f32x4.splat(0);
+    let a1 = block > 1 && accumulate ? v128.load(q + planeBytes) : f32x4.splat(0);
+    let a2 = block > 2 && accumulate ? v128.load(q + 2 * planeBytes) : f32x4.splat(0);
+    let a3 = block > 3 && accumulate ? v128.load(q + 3 * planeBytes) : f32x4.splat(0);
+    for (let ci = 0; ci < cing; ci++) {
+      const v = v128.load(src + <usize>ci * planeBytes + x);
+      const wc = w + (<usize>ci << 2);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(wc), v));
+      if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(wc + wRow), v));
+      if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(wc + 2 * wRow), v));
+      if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(wc + 3 * wRow), v));
     }
+    v128.store(q, a0);
+    if (block > 1) v128.store(q + planeBytes, a1);
+    if (block > 2) v128.store(q + 2 * planeBytes, a2);
+    if (block > 3) v128.store(q + 3 * planeBytes, a3);
   }
 }
 

@@ -10,3 +10,4 @@ export * from './conv64';
 export * from './layers';
 export * from './linalg';
 export * from './patterns';
+export * from './peak';

@@ -324,25 +324,55 @@ export function avgpool3_forward(x: usize, y: usize, planes: i32, h: i32, w: i32
   }
 }
 
-// dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count.
+// Rows of dy divided by their row count, ring-indexed by row % 3: each row is divided once, not
+// once per window that covers it.
+const DIVIDED_ROWS = memory.data(3 * 4 * 4104, 16);
+
+@inline function dividedRow(r: i32): usize {
+  return DIVIDED_ROWS + (<usize>((r % 3) * 4104) << 2);
+}
+
+function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
+  const count = f32x4.splat(windowCount(r, h));
+  const src = plane + (<usize>(r * w) << 2);
+  const dst = dividedRow(r);
+  for (let x: usize = 0; x < (<usize>w << 2); x += 16) v128.store(dst + x, f32x4.div(v128.load(src + x), count));
+}
+
+// dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count. The
+// column neighbours come from lane shuffles of the vertical sums held in registers (reading them
+// back from a row buffer just written stalls on store forwarding).
 export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
   const vScale = f32x4.splat(dyScale);
+  const zero = f32x4.splat(0);
   for (let p = 0; p < planes; p++) {
     const plane = dy + (<usize>(p * h * w) << 2);
+    divideRow(plane, 0, h, w);
     for (let r = 0; r < h; r++) {
-      verticalSum(plane, r, h, w, true);
-      // Columns are divided after the vertical sum: the column count does not depend on the row.
+      if (r + 1 < h) divideRow(plane, r + 1, h, w);
+      const r0 = max(r - 1, 0);
+      const r1 = min(r + 1, h - 1);
+      const row = dx + (<usize>((p * h + r) * w) << 2);
+      let previous = zero;
+      let current = columnSum(r0, r1, 0, w);
       for (let c = 0; c < w; c += 4) {
-        const q = BOX_ROW + (<usize>(c + 1) << 2);
-        v128.store(q, f32x4.div(v128.load(q), columnCounts(c, w)));
-      }
-      for (let c = 0; c < w; c += 4) {
-        const q = BOX_ROW + (<usize>c << 2);
-        let sum = f32x4.mul(f32x4.add(f32x4.add(v128.load(q), v128.load(q, 4)), v128.load(q, 8)), vScale);
-        const target = dx + (<usize>((p * h + r) * w + c) << 2);
+        const next = c + 4 < w ? columnSum(r0, r1, c + 4, w) : zero;
+        const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
+        const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
+        let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), vScale);
+        const target = row + (<usize>c << 2);
         if (accumulate) sum = f32x4.add(sum, v128.load(target));
         v128.store(target, sum);
+        previous = current;
+        current = next;
       }
     }
   }
+}
+
+// Σ_{rr = r0..r1} (divided row rr)[c..c+3], divided by the column counts (they do not depend on the row).
+@inline function columnSum(r0: i32, r1: i32, c: i32, w: i32): v128 {
+  let sum = f32x4.splat(0);
+  for (let rr = r0; rr <= r1; rr++) sum = f32x4.add(sum, v128.load(dividedRow(rr) + (<usize>c << 2)));
+  return f32x4.div(sum, columnCounts(c, w));
 }

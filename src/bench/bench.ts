@@ -10,6 +10,7 @@ import { initialiseWeights } from '../graph/weights.js';
 import { searchSpace, type SpaceName } from '../spaces/index.js';
 import { cloneMasks } from '../spaces/space.js';
 import { benchProxies, type ProxyBenchOptions, type ProxyBenchReport } from './proxies.js';
+import { profileUnits, type BenchProfile } from './profile.js';
 
 export interface BenchOptions {
   space?: SpaceName;
@@ -19,6 +20,8 @@ export interface BenchOptions {
   /** Timed runs after one warm-up; the best is reported. */
   runs?: number;
   images?: ImageSet;
+  /** Also profile one NTK pair and one linear-region pair per kernel, against this machine's peak. */
+  profile?: boolean;
   /** Peak resident memory of the process in MiB, where the platform can tell. */
   peakRssMb?: () => number | undefined;
   /** Also time every zero-cost proxy on NAS-Bench-201's evaluation network (default C = 16, N = 5, B = 64). */
@@ -44,6 +47,8 @@ export interface BenchReport {
   /** GPU backends: compute dispatches and buffer read-backs of one NTK pair. */
   dispatchesPerNtkPair?: number;
   readbacksPerNtkPair?: number;
+  /** With `profile`: where the time of each pair goes, per layer kind and pass. */
+  profile?: BenchProfile;
   /** A row per zero-cost proxy, and all of them together (when asked for). */
   proxies?: ProxyBenchReport;
   /** Why the proxy rows were asked for but not measured (a software adapter). */
@@ -98,18 +103,22 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
 
     let dispatches = 0;
     let readbacks = 0;
-    const ntkPairSeconds = await best(runs, async () => {
+    const ntkPair = async (on: Engine) => {
       dispatches = 0;
       readbacks = 0;
       for (const network of networks) {
-        await engine.scoreNtk(network, weights, input, batch);
-        dispatches += engine.backend.lastStats?.dispatches ?? 0;
-        readbacks += engine.backend.lastStats?.readbacks ?? 0;
+        await on.scoreNtk(network, weights, input, batch);
+        dispatches += on.backend.lastStats?.dispatches ?? 0;
+        readbacks += on.backend.lastStats?.readbacks ?? 0;
       }
-    });
-    const lrPairSeconds = await best(runs, async () => {
-      for (const network of thin) await engine.scoreRegions(network, thinWeights, patches, 1000);
-    });
+    };
+    const lrPair = async (on: Engine) => {
+      for (const network of thin) await on.scoreRegions(network, thinWeights, patches, 1000);
+    };
+    const ntkPairSeconds = await best(runs, () => ntkPair(engine));
+    const counts = { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks };
+    const lrPairSeconds = await best(runs, () => lrPair(engine));
+    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }) : undefined;
     const skipped = options.proxies ? proxiesSkipped(engine.backend.info, options.proxies) : undefined;
     const proxies = options.proxies && !skipped ? await benchProxies(engine.backend, engine.linalg, { images: options.images, ...options.proxies }) : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;
@@ -127,7 +136,8 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       gflops: ntkPairGflop / ntkPairSeconds,
       peakRssMb: options.peakRssMb?.() ?? null,
       runs,
-      ...(engine.backend.lastStats ? { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks } : {}),
+      ...(engine.backend.lastStats ? counts : {}),
+      ...(profile ? { profile } : {}),
       ...(proxies && { proxies }),
       ...(skipped && { proxiesSkipped: skipped }),
     };

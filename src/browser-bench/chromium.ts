@@ -61,7 +61,7 @@ function isRoot(): boolean {
 
 /**
  * Headless Chromium with WebGPU enabled (SwiftShader where there is no GPU), no background traffic,
- * and a fresh profile in a temporary folder.
+ * and a fresh profile in a temporary folder; TENAS_CHROMIUM_FLAGS adds flags (space-separated).
  */
 export async function launchChromium(options: { chrome?: string; timeoutMs?: number } = {}): Promise<LaunchedChromium> {
   const puppeteer = await loadPuppeteer();
@@ -78,6 +78,8 @@ export async function launchChromium(options: { chrome?: string; timeoutMs?: num
     '--disable-quic',
     `--user-data-dir=${userDataDir}`,
     ...(isRoot() ? ['--no-sandbox'] : []),
+    // e.g. the flags that give headless Chromium a real GPU on Linux (see `npm run device-check`).
+    ...(process.env.TENAS_CHROMIUM_FLAGS ?? '').split(/\s+/).filter(Boolean),
   ];
   let browser: Browser;
   try {

@@ -21,6 +21,8 @@ export interface BrowserBenchOptions {
   batch?: number;
   /** Timed runs after the warm-up. Default 2. */
   runs?: number;
+  /** Also profile each pair per layer kind and pass (the page's `profile=1`). */
+  profile?: boolean;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
   backends?: readonly ('wasm' | 'webgpu')[];
   /** The zero-cost proxy rows at this size (C = 16, N = 5, B = 64 where not given; smaller on a software adapter); default none. */
@@ -46,6 +48,7 @@ export function benchPageQuery(options: BrowserBenchOptions): string {
     const { channels, cells, batch } = options.proxies;
     params.set('proxies', channels === undefined && cells === undefined && batch === undefined ? '1' : [channels ?? 16, cells ?? 5, batch ?? 64].join(','));
   }
+  if (options.profile) params.set('profile', '1');
   const query = params.toString();
   return query ? `?${query}` : '';
 }

@@ -1,5 +1,6 @@
 import type { BenchReport } from '../../bench/bench.js';
 import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
+import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
 import { Engine } from '../../api.js';
@@ -26,10 +27,34 @@ function summary(report: BenchReport): string {
     `NTK pair:           ${report.ntkPairSeconds.toFixed(3)} s (${report.ntkPairGflop.toFixed(2)} GFLOP, ${report.gflops.toFixed(1)} GFLOP/s)\n` +
     `linear-region pair: ${report.lrPairSeconds.toFixed(3)} s (${report.lrPairGflop.toFixed(2)} GFLOP)\n` +
     `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n` +
+    (report.profile ? profileTable(report.profile) : '') +
     (report.proxies ? formatProxyBenchReport(report.proxies) : '') +
     (report.proxiesSkipped ? `zero-cost proxies not measured: ${report.proxiesSkipped}\n` : '')
   );
 }
+
+function profileTable(profile: BenchProfile): string {
+  const { simdGflops, memoryGBps } = profile.peak;
+  const unit = (title: string, { seconds, rows }: UnitProfile) =>
+    `${title} (${seconds.toFixed(3)} s ${profile.clock === 'cpu' ? 'CPU time' : 'wall time'} profiled):\n` +
+    `  ${'layer'.padEnd(12)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
+    rows
+      .map((row) => {
+        const rate =
+          row.gflops !== undefined ? `${row.gflops.toFixed(2)} GFLOP/s, ${percent(row.peakFraction)} of peak` : row.gbps !== undefined ? `${row.gbps.toFixed(2)} GB/s, ${percent(row.bandwidthFraction)} of bandwidth` : '';
+        return `  ${row.stage.padEnd(12)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}`;
+      })
+      .join('\n') +
+    '\n';
+  return (
+    `machine peak (one thread): f32x4 multiply-add ${simdGflops.toFixed(1)} GFLOP/s, memory bandwidth ${memoryGBps.toFixed(1)} GB/s\n` +
+    unit('NTK pair', profile.ntkPair) +
+    unit('linear-region pair', profile.lrPair) +
+    (profile.note ? `note: ${profile.note}\n` : '')
+  );
+}
+
+const percent = (fraction: number | undefined) => (fraction === undefined ? '' : `${(100 * fraction).toFixed(1)} %`);
 
 /**
  * The backend `choice` gives here, for the worker: a worker cannot point Dawn at SwiftShader (its
@@ -53,7 +78,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const proxySize = stringOption(options, 'proxy-size');
   if (proxySize !== undefined && !flagOption(options, 'proxies')) throw new TenasInputError('--proxy-size sizes the proxy rows, which only --proxies adds: give both');
   const proxies = flagOption(options, 'proxies') && (proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size'));
-  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies };
+  const profile = flagOption(options, 'profile');
+  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies, profile };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
   // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
@@ -82,10 +108,13 @@ export const benchCommand: Command = {
 
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
-Reports the best of several runs after one warm-up. With --proxies it then times each zero-cost
-proxy once on one architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64), on
-its own and all of them together with shared passes: minutes on a CPU (npm run bench:proxies). On a
-software WebGPU adapter they are skipped, and the report says so, unless --proxy-size is given.`,
+Reports the best of several runs after one warm-up. With --profile, one more run of each pair
+is timed kernel by kernel (forward, backward to inputs and to weights, BN, pooling, Gram,
+eigen-solve) and each row shows its fraction of this machine's f32x4 multiply-add peak or memory
+bandwidth, both measured first. With --proxies it then times each zero-cost proxy once on one
+architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64), on its own and all of
+them together with shared passes: minutes on a CPU (npm run bench:proxies). On a software WebGPU
+adapter they are skipped, and the report says so, unless --proxy-size is given.`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -93,6 +122,7 @@ software WebGPU adapter they are skipped, and the report says so, unless --proxy
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
     backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
+    profile: { type: 'boolean', description: "also time each pair's kernels per layer kind and pass, against this machine's measured SIMD peak and memory bandwidth" },
     proxies: { type: 'boolean', description: 'also time each zero-cost proxy, and all of them together, on NB201\'s evaluation network (minutes on a CPU)' },
     'proxy-size': { type: 'string', value: 'C,N,B', description: 'with --proxies: the evaluation network\'s size (default 16,5,64; on a software WebGPU adapter they are skipped unless a size is given)' },
     json: { type: 'boolean', description: 'print the report as JSON' },

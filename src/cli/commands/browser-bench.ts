@@ -15,6 +15,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     runs: integerOption(options, 'runs', 1, 100),
     backends: backend === 'all' ? undefined : [backend],
     proxies: flagOption(options, 'proxies') ? {} : (false as const),
+    profile: flagOption(options, 'profile'),
   };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -54,6 +55,7 @@ errors; 1 otherwise.`,
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up (default 2)' },
     timeout: { type: 'string', value: 'S', description: 'limit for the whole page run in seconds (default 600)' },
     proxies: { type: 'boolean', description: 'also time each zero-cost proxy and all of them together (minutes on a CPU)' },
+    profile: { type: 'boolean', description: 'also profile each pair per layer kind and pass against the measured peak (as tenas bench --profile)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },

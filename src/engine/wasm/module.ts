@@ -1,4 +1,5 @@
 import wasmBytes from '../../../build/tenas.wasm';
+import { activeKernelProfile, profiledExports } from './profile.js';
 
 /** The raw exports of `assembly/index.ts` (pointers are byte offsets into `memory`). */
 export interface KernelExports {
@@ -41,6 +42,8 @@ export interface KernelExports {
   pack_signs(act: number, n: number, size: number, packed: number, words: number, bitOffset: number): void;
   count_distinct_rows(packed: number, rows: number, words: number, table: number, capacity: number): number;
   add_sign_agreements(packed: number, rows: number, words: number, bitStart: number, bitEnd: number, k: number): void;
+  peak_f32x4_mul_add(iterations: number, seed: number): number;
+  bandwidth_triad(x: number, y: number, floats: number, repeats: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
@@ -63,7 +66,9 @@ export class WasmKernels {
 
   static async create(): Promise<WasmKernels> {
     const instance = await WebAssembly.instantiate(await compileOnce(), { env: { abort: wasmAbort } });
-    return new WasmKernels(instance.exports as unknown as KernelExports);
+    const exports = instance.exports as unknown as KernelExports;
+    const profile = activeKernelProfile();
+    return new WasmKernels(profile ? profiledExports(exports, profile) : exports);
   }
 
   /** Allocates `bytes` (16-byte aligned) and returns the pointer; contents are unspecified. */

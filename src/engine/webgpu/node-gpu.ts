@@ -3,7 +3,7 @@
  * WebGPU in Node: the optional `webgpu` package (Dawn). The browser build replaces this module with
  * `node-gpu.browser.ts`, so that no Node built-in and no native addon reaches a browser bundle.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMissingPackage, OPTIONAL_PACKAGES } from '../../optional-packages.js';
 import type { GpuAccess } from './device.js';
@@ -12,6 +12,15 @@ import type { GpuAccess } from './device.js';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let nodeGpu: Promise<GpuAccess> | undefined;
+
+/**
+ * Whether this machine has a GPU a Vulkan driver can reach: an NVIDIA device node or a DRM render
+ * node (Mesa's drivers may be installed on machines without one; they would find nothing).
+ */
+function hasGpuDevice(): boolean {
+  if (existsSync('/dev/nvidia0')) return true;
+  return existsSync('/dev/dri') && readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
+}
 
 /** Where the dynamic loader looks for `libvulkan.so.1` on common Linux layouts, plus LD_LIBRARY_PATH. */
 function vulkanLoaderDirectories(): string[] {
@@ -24,8 +33,9 @@ function vulkanLoaderDirectories(): string[] {
  * The package is looked for first: without it, nothing else matters. On Linux, Dawn reaches the GPU
  * through the Vulkan loader (opened by `create()`, not by the import); without it Dawn prints a
  * warning of its own (with a path from the package's build machine) on every adapter request, so a
- * missing loader is detected here and reported as a plain reason instead. Without a chosen Vulkan
- * driver, Dawn is pointed at Chromium's SwiftShader, which must happen before the first `create()`.
+ * missing loader is detected here and reported as a plain reason instead. When no Vulkan driver is
+ * chosen (VK_ICD_FILENAMES) and the machine shows no GPU device, Dawn is pointed at Chromium's
+ * SwiftShader, which must happen before the first `create()`.
  */
 export function loadNodeGpu(): Promise<GpuAccess> {
   nodeGpu ??= (async (): Promise<GpuAccess> => {
@@ -42,7 +52,7 @@ export function loadNodeGpu(): Promise<GpuAccess> {
       if (!vulkanLoaderDirectories().some((directory) => existsSync(join(directory, 'libvulkan.so.1')))) {
         return { unavailable: 'the Vulkan loader libvulkan.so.1 is not installed (Debian/Ubuntu: apt-get install -y libvulkan1)' };
       }
-      if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+      if (!process.env.VK_ICD_FILENAMES && !hasGpuDevice() && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     }
     process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
     Object.assign(globalThis, dawn.globals);

@@ -12,6 +12,7 @@ import type { BackendName } from '../../engine/backend.js';
 import { TenasInputError } from '../../errors.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
+import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
 import type { BackendResult, BrowserBenchOutcome, ProxyBenchSize } from './outcome.js';
 
 /**
@@ -26,6 +27,7 @@ const statusLine = byId('status', HTMLParagraphElement);
 const tableBody = byId('results', HTMLTableElement).tBodies[0];
 const proxyTableBody = byId('proxy-results', HTMLTableElement).tBodies[0];
 const environment = byId('environment', HTMLDListElement);
+const profiles = byId('profiles', HTMLDivElement);
 
 function positiveInteger(params: URLSearchParams, name: string): number | undefined {
   const text = params.get(name);
@@ -43,7 +45,12 @@ function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: 
   if (data !== 'embedded' && data !== 'synthetic') throw new TenasInputError(`URL parameter data=${data} must be embedded or synthetic`);
   const backends = (params.get('backends') ?? 'wasm,webgpu').split(',').map((name) => name.trim());
   for (const name of backends) if (name !== 'wasm' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm and/or webgpu`);
-  return { settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data, proxies: proxySize(params.get('proxies')) }, backends: backends as BackendName[] };
+  const profile = params.get('profile') ?? '0';
+  if (profile !== '0' && profile !== '1') throw new TenasInputError(`URL parameter profile=${profile} must be 0 or 1`);
+  return {
+    settings: { space, batch: positiveInteger(params, 'batch'), runs: positiveInteger(params, 'runs') ?? 2, data, proxies: proxySize(params.get('proxies')), profile: profile === '1' },
+    backends: backends as BackendName[],
+  };
 }
 
 /** The proxy rows (minutes on a CPU): `proxies=1` at C = 16, N = 5, B = 64, `proxies=C,N,B` at that size; absent or `0`: none. */
@@ -87,6 +94,42 @@ function addProxyRows(backend: string, report: ProxyBenchReport): void {
   }
 }
 
+const percent = (fraction: number | undefined) => (fraction === undefined ? '' : `${(100 * fraction).toFixed(1)} %`);
+
+/** One table per profiled pair: time per layer kind and pass, and its fraction of the measured peak. */
+function addProfile(backend: string, profile: BenchProfile): void {
+  const { simdGflops, memoryGBps } = profile.peak;
+  const table = (title: string, unit: UnitProfile) =>
+    element('table', { class: 'rounds' }, [
+      element('caption', {}, [`${backend}: ${title}, ${formatSeconds(unit.seconds)} profiled`]),
+      element('thead', {}, [element('tr', {}, ['Layer', 'Pass', 'Calls', 'Time', 'Share', 'Rate', 'Of peak'].map((text) => element('th', { scope: 'col' }, [text])))]),
+      element(
+        'tbody',
+        {},
+        unit.rows.map((row) =>
+          element(
+            'tr',
+            {},
+            [
+              row.stage,
+              row.pass,
+              String(row.calls),
+              formatSeconds(row.seconds),
+              percent(row.share),
+              row.gflops !== undefined ? `${formatNumber(row.gflops)} GFLOP/s` : row.gbps !== undefined ? `${formatNumber(row.gbps)} GB/s` : '',
+              percent(row.peakFraction ?? row.bandwidthFraction),
+            ].map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text])),
+          ),
+        ),
+      ),
+    ]);
+  profiles.append(
+    element('p', {}, [`${backend} (${profile.clock === 'cpu' ? 'CPU' : 'wall'} time): this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` ${profile.note}.` : ''}`]),
+    element('div', { class: 'table-scroll' }, [table('NTK pair', profile.ntkPair)]),
+    element('div', { class: 'table-scroll' }, [table('linear-region pair', profile.lrPair)]),
+  );
+}
+
 /** Lets the page paint the status line before a long synchronous measurement starts. */
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
@@ -105,7 +148,7 @@ async function benchmarkBackend(backend: BackendName, settings: BrowserBenchOutc
   statusLine.textContent = `Measuring ${backend}…`;
   await nextFrame();
   try {
-    const report = await runBenchmarks({ backend, space: settings.space, batch: measured.batch, runs: measured.runs, images, proxies: settings.proxies });
+    const report = await runBenchmarks({ backend, space: settings.space, batch: measured.batch, runs: measured.runs, images, proxies: settings.proxies, profile: settings.profile });
     return { available: true, ...adapterNotes, ...report };
   } catch (error) {
     // WebGPU may be missing from this build or fail on this adapter: report it, keep the others.
@@ -140,6 +183,7 @@ async function run(): Promise<void> {
     const result = await benchmarkBackend(backend, settings, images);
     outcome.results.push(result);
     addRow(result);
+    if (result.available && result.profile) addProfile(result.backend, result.profile);
   }
   publishProgress();
   window.__TENAS_BENCH__ = outcome;

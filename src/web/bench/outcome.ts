@@ -29,6 +29,8 @@ export interface BrowserBenchOutcome {
     data: 'embedded' | 'synthetic';
     /** The zero-cost proxy rows: false when not asked for, else the network size (default C = 16, N = 5, B = 64). */
     proxies: ProxyBenchSize | false;
+    /** Whether each pair was also profiled per layer kind and pass (`profile=1`). */
+    profile?: boolean;
   };
 }
 

@@ -1,0 +1,99 @@
+import { Engine } from '../api.js';
+import type { BackendName } from '../engine/backend.js';
+import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledPass, type ProfiledStage } from '../engine/wasm/profile.js';
+import { measurePeak, type MachinePeak } from './peak.js';
+
+/** One (layer kind or NTK stage, pass) of a profiled unit, with its fraction of the machine's peak. */
+export interface ProfileRow {
+  readonly stage: ProfiledStage | 'host' | 'gpu';
+  readonly pass: ProfiledPass | 'other';
+  readonly calls: number;
+  readonly seconds: number;
+  /** Share of the unit's time. */
+  readonly share: number;
+  /** Arithmetic kernels: work, rate and fraction of the f32x4 multiply-add peak (Gram: of half of it, float64). */
+  readonly gflop?: number;
+  readonly gflops?: number;
+  readonly peakFraction?: number;
+  /** Memory-bound kernels: bytes moved, rate and fraction of the measured memory bandwidth. */
+  readonly gbps?: number;
+  readonly bandwidthFraction?: number;
+}
+
+export interface UnitProfile {
+  readonly seconds: number;
+  readonly rows: readonly ProfileRow[];
+}
+
+export interface BenchProfile {
+  /** What the seconds are: this process's CPU time (WebAssembly in Node) or wall time. */
+  readonly clock: 'cpu' | 'wall';
+  readonly peak: MachinePeak;
+  readonly ntkPair: UnitProfile;
+  readonly lrPair: UnitProfile;
+  /** What the rows cannot show on this backend, when anything. */
+  readonly note?: string;
+}
+
+/**
+ * Runs each unit once more on a fresh engine whose WebAssembly kernels are timed call by call.
+ * Time outside the kernels is `host` on WebAssembly (JavaScript, copies between buffers) and `gpu`
+ * on WebGPU, whose dispatches run as one submission and are not itemised. WebAssembly in Node is
+ * timed in CPU time (the peak too), so that a machine shared with other work still gives
+ * meaningful fractions; WebGPU, whose work runs elsewhere, and browsers in wall time.
+ */
+export async function profileUnits(
+  backend: BackendName,
+  units: { ntkPair: (engine: Engine) => Promise<void>; lrPair: (engine: Engine) => Promise<void> },
+): Promise<BenchProfile> {
+  const cpu = backend === 'wasm' ? cpuClock() : undefined;
+  const clock = cpu ?? wallClock;
+  const peak = await measurePeak(clock);
+  const profile = new KernelProfile(clock);
+  return withKernelProfile(profile, async () => {
+    const engine = await Engine.create({ backend });
+    try {
+      const measure = async (unit: (engine: Engine) => Promise<void>): Promise<UnitProfile> => {
+        await unit(engine); // warm-up: compilation, memory growth
+        profile.clear();
+        const started = clock();
+        await unit(engine);
+        const seconds = clock() - started;
+        return { seconds, rows: profileRows(profile.rows(), seconds, peak, backend) };
+      };
+      const ntkPair = await measure(units.ntkPair);
+      const lrPair = await measure(units.lrPair);
+      const note = backend === 'webgpu' ? webGpuNote(engine) : undefined;
+      return { clock: cpu ? 'cpu' : 'wall', peak, ntkPair, lrPair, ...(note ? { note } : {}) };
+    } finally {
+      engine.dispose();
+    }
+  });
+}
+
+function webGpuNote(engine: Engine): string {
+  const device = (engine.backend as { device?: GPUDevice }).device;
+  const timestamps = device?.features.has('timestamp-query') ? 'the adapter offers timestamp-query' : 'the adapter offers no timestamp-query';
+  return `WebGPU dispatches run as one submission per evaluation and are not itemised (the row 'gpu'; ${timestamps}); Gram and eigen-solve run in WebAssembly`;
+}
+
+export function profileRows(tallies: readonly KernelTally[], seconds: number, peak: MachinePeak, backend: BackendName): ProfileRow[] {
+  const rows: ProfileRow[] = tallies.map((tally) => {
+    const row = { stage: tally.stage, pass: tally.pass, calls: tally.calls, seconds: tally.seconds, share: tally.seconds / seconds };
+    if (tally.flops > 0) {
+      const gflops = tally.flops / tally.seconds / 1e9;
+      // The float64 Gram runs f64x2 lanes: half the f32x4 rate is its peak.
+      const peakGflops = tally.stage === 'gram' ? peak.simdGflops / 2 : peak.simdGflops;
+      return { ...row, gflop: tally.flops / 1e9, gflops, peakFraction: gflops / peakGflops };
+    }
+    if (tally.bytes > 0) {
+      const gbps = tally.bytes / tally.seconds / 1e9;
+      return { ...row, gbps, bandwidthFraction: gbps / peak.memoryGBps };
+    }
+    return row;
+  });
+  const kernelSeconds = tallies.reduce((total, tally) => total + tally.seconds, 0);
+  const rest = Math.max(0, seconds - kernelSeconds);
+  rows.push({ stage: backend === 'webgpu' ? 'gpu' : 'host', pass: 'other', calls: 0, seconds: rest, share: rest / seconds });
+  return rows;
+}

@@ -1,0 +1,158 @@
+import type { KernelExports } from './module.js';
+
+/** What a profile row attributes time to: the layer kind (or NTK stage) and the pass. */
+export type ProfiledStage = 'conv' | 'batchnorm' | 'pooling' | 'relu' | 'linear' | 'sum-copy' | 'gram' | 'eigen-solve' | 'patterns' | 'setup';
+export type ProfiledPass = 'forward' | 'backward-input' | 'backward-weight' | 'backward' | 'solve';
+
+/** Arguments of a kernel call, by position as in `KernelExports`. */
+type Args = readonly unknown[];
+const n = (args: Args, index: number): number => Number(args[index]);
+
+interface KernelModel {
+  readonly stage: ProfiledStage;
+  readonly pass: ProfiledPass;
+  /** Floating-point operations of one call (a multiply-add counts 2). */
+  readonly flops?: (args: Args) => number;
+  /** Bytes read and written by one call (for kernels bound by memory, not arithmetic). */
+  readonly bytes?: (args: Args) => number;
+}
+
+// Convolution FLOPs: 2 · samples · outputs · (inputs per group) · k², from each kernel's arguments.
+const convForward = (a: Args) => 2 * n(a, 4) * n(a, 8) * n(a, 9) * n(a, 10) * (n(a, 5) / n(a, 14)) * n(a, 11) ** 2;
+const convGeneric = (a: Args) => 2 * n(a, 3) * n(a, 7) * n(a, 8) * n(a, 9) * (n(a, 4) / n(a, 14)) * n(a, 10) ** 2;
+/** conv_backward_weight_fast/stride2(dout, padded, dw, n, cin, cout, hout, wout, k, dil, groups). */
+const convWeight = (a: Args) => 2 * n(a, 3) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 4) / n(a, 10)) * n(a, 8) ** 2;
+const floats4 = (count: number) => 4 * count;
+
+const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
+  conv_forward_fast: { stage: 'conv', pass: 'forward', flops: convForward },
+  conv_forward_stride2: { stage: 'conv', pass: 'forward', flops: convForward },
+  conv_forward_generic: { stage: 'conv', pass: 'forward', flops: convGeneric },
+  // Stride 1: the transposed correlation over every input position (input channels × outputs per group).
+  conv_backward_input_fast: { stage: 'conv', pass: 'backward-input', flops: (a) => 2 * n(a, 4) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 8) / n(a, 14)) * n(a, 11) ** 2 },
+  conv_backward_input_stride2: { stage: 'conv', pass: 'backward-input', flops: convForward },
+  conv_backward_input_generic: { stage: 'conv', pass: 'backward-input', flops: convGeneric },
+  conv_backward_weight_fast: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
+  conv_backward_weight_stride2: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
+  conv_backward_weight_generic: { stage: 'conv', pass: 'backward-weight', flops: convGeneric },
+  transpose_flip_weights: { stage: 'setup', pass: 'backward' },
+  // BN(x, y, x̂, 1/σ, γ, β, n, c, hw): x read twice, x̂ and y written.
+  bn_forward: { stage: 'batchnorm', pass: 'forward', bytes: (a) => floats4(4 * n(a, 6) * n(a, 7) * n(a, 8)) },
+  // dy and x̂ read twice, dx written (and read when accumulating).
+  bn_backward: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4((a[10] ? 6 : 5) * n(a, 7) * n(a, 8) * n(a, 9)) },
+  relu_forward: { stage: 'relu', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2)) },
+  relu_backward: { stage: 'relu', pass: 'backward', bytes: (a) => floats4((a[4] ? 4 : 3) * n(a, 3)) },
+  avgpool3_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2) * n(a, 3) * n(a, 4)) },
+  avgpool3_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4((a[6] ? 3 : 2) * n(a, 3) * n(a, 4) * n(a, 5)) },
+  avgpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
+  avgpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 2) * (2 * n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
+  maxpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
+  maxpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 3) * (3 * n(a, 4) * n(a, 5) + n(a, 6) * n(a, 7))) },
+  gap_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) + 1)) },
+  gap_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) + 1)) },
+  linear_forward: { stage: 'linear', pass: 'forward', flops: (a) => 2 * n(a, 4) * n(a, 5) * n(a, 6) },
+  linear_backward: { stage: 'linear', pass: 'backward', flops: (a) => (a[4] ? 4 : 2) * n(a, 5) * n(a, 6) * n(a, 7) },
+  scaled_add: { stage: 'sum-copy', pass: 'forward', bytes: (a) => floats4((a[4] ? 3 : 2) * n(a, 2)) },
+  strided_copy: { stage: 'sum-copy', pass: 'forward', bytes: (a) => floats4((a[6] ? 3 : 2) * n(a, 2) * n(a, 5)) },
+  fill_zero: { stage: 'sum-copy', pass: 'forward', bytes: (a) => floats4(n(a, 1)) },
+  // Θ = G Gᵀ: the lower triangle, in float64 (whose SIMD peak is half the float32 one).
+  gram_f64: { stage: 'gram', pass: 'solve', flops: (a) => n(a, 1) * (n(a, 1) + 1) * n(a, 2) },
+  gram_f32: { stage: 'gram', pass: 'solve', flops: (a) => n(a, 1) * (n(a, 1) + 1) * n(a, 2) },
+  symmetric_eigenvalues: { stage: 'eigen-solve', pass: 'solve' },
+  pack_signs: { stage: 'patterns', pass: 'forward', bytes: (a) => floats4(n(a, 1) * n(a, 2)) },
+  count_distinct_rows: { stage: 'patterns', pass: 'solve', bytes: (a) => floats4(n(a, 1) * n(a, 2)) },
+};
+
+/** Time and work of one (stage, pass) over the calls recorded. */
+export interface KernelTally {
+  readonly stage: ProfiledStage;
+  readonly pass: ProfiledPass;
+  calls: number;
+  seconds: number;
+  flops: number;
+  bytes: number;
+}
+
+/** Seconds on some clock; only differences count. */
+export type ProfileClock = () => number;
+
+export const wallClock: ProfileClock = () => performance.now() / 1000;
+
+/**
+ * This process's CPU time where the platform tells it (Node), else undefined. On a machine shared
+ * with other work, a busy-waiting-free kernel's CPU time is what it costs, while its wall time also
+ * counts the time other processes held the core.
+ */
+export function cpuClock(): ProfileClock | undefined {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage;
+  if (typeof usage !== 'function') return undefined;
+  return () => {
+    const { user, system } = usage();
+    return (user + system) / 1e6;
+  };
+}
+
+/**
+ * Per-kernel time and work of WebAssembly kernel calls, grouped by layer kind and pass. Collected
+ * by wrapping the kernel exports (`profiledExports`); each call costs two clock reads.
+ */
+export class KernelProfile {
+  private readonly tallies = new Map<string, KernelTally>();
+
+  constructor(readonly clock: ProfileClock = wallClock) {}
+
+  record(kernel: string, seconds: number, args: Args): void {
+    const model = KERNEL_MODELS[kernel];
+    if (!model) return;
+    const key = `${model.stage}/${model.pass}`;
+    let tally = this.tallies.get(key);
+    if (!tally) {
+      tally = { stage: model.stage, pass: model.pass, calls: 0, seconds: 0, flops: 0, bytes: 0 };
+      this.tallies.set(key, tally);
+    }
+    tally.calls++;
+    tally.seconds += seconds;
+    tally.flops += model.flops?.(args) ?? 0;
+    tally.bytes += model.bytes?.(args) ?? 0;
+  }
+
+  rows(): KernelTally[] {
+    return [...this.tallies.values()].map((tally) => ({ ...tally })).sort((a, b) => b.seconds - a.seconds);
+  }
+
+  clear(): void {
+    this.tallies.clear();
+  }
+}
+
+/** The kernel exports with every modelled kernel timed into `profile`. */
+export function profiledExports(exports: KernelExports, profile: KernelProfile): KernelExports {
+  const wrapped: Record<string, unknown> = { ...exports };
+  for (const name of Object.keys(KERNEL_MODELS)) {
+    const kernel = (exports as unknown as Record<string, (...args: unknown[]) => unknown>)[name];
+    wrapped[name] = (...args: unknown[]) => {
+      const started = profile.clock();
+      const result = kernel(...args);
+      profile.record(name, profile.clock() - started, args);
+      return result;
+    };
+  }
+  return wrapped as unknown as KernelExports;
+}
+
+let active: KernelProfile | undefined;
+
+/** Kernel instances created while a profile is active record into it (`WasmKernels.create`). */
+export function activeKernelProfile(): KernelProfile | undefined {
+  return active;
+}
+
+export async function withKernelProfile<T>(profile: KernelProfile, work: () => Promise<T>): Promise<T> {
+  const previous = active;
+  active = profile;
+  try {
+    return await work();
+  } finally {
+    active = previous;
+  }
+}

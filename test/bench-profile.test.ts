@@ -1,0 +1,44 @@
+/**
+ * `tenas bench --profile`: the kernel profile of the NTK and linear-region pairs on WebAssembly,
+ * against this machine's measured f32x4 multiply-add peak and memory bandwidth.
+ */
+import { describe, expect, it } from 'vitest';
+import { runBenchmarks } from '../src/bench/bench.js';
+import type { ProfileRow } from '../src/bench/profile.js';
+
+const key = (row: ProfileRow) => `${row.stage}/${row.pass}`;
+
+describe('bench profile (WebAssembly)', () => {
+  it('splits each pair by layer kind and pass, counts the same work as the FLOP model, and rates it against the measured peak', async () => {
+    const report = await runBenchmarks({ backend: 'wasm', batch: 4, runs: 1, profile: true });
+    const profile = report.profile!;
+    expect(profile.peak.simdGflops).toBeGreaterThan(0.5);
+    expect(profile.peak.memoryGBps).toBeGreaterThan(0.1);
+    expect(profile.note).toBeUndefined();
+    expect(profile.clock).toBe('cpu');
+
+    const ntk = profile.ntkPair.rows;
+    expect(ntk.map(key)).toEqual(
+      expect.arrayContaining(['conv/forward', 'conv/backward-input', 'conv/backward-weight', 'batchnorm/forward', 'batchnorm/backward', 'pooling/backward', 'linear/backward', 'gram/solve', 'eigen-solve/solve', 'host/other']),
+    );
+    // The dense kernels' work adds up to what the FLOP model says one NTK pair is.
+    const denseGflop = ntk.filter((row) => row.stage === 'conv' || row.stage === 'linear').reduce((total, row) => total + row.gflop!, 0);
+    expect(denseGflop / report.ntkPairGflop).toBeCloseTo(1, 9);
+    for (const row of ntk.filter((row) => row.stage === 'conv')) {
+      expect(row.gflops).toBeCloseTo(row.gflop! / row.seconds, 6);
+      expect(row.peakFraction).toBeCloseTo(row.gflops! / profile.peak.simdGflops, 6);
+    }
+    // Memory-bound kernels are rated against the bandwidth instead.
+    const bnBackward = ntk.find((row) => key(row) === 'batchnorm/backward')!;
+    expect(bnBackward.gflop).toBeUndefined();
+    expect(bnBackward.bandwidthFraction).toBeGreaterThan(0);
+    // The rows (kernels and the host's remainder) account for the whole profiled time.
+    const shares = ntk.reduce((total, row) => total + row.share, 0);
+    expect(shares).toBeGreaterThanOrEqual(1 - 1e-9);
+    expect(ntk.reduce((total, row) => total + row.seconds, 0)).toBeGreaterThanOrEqual(profile.ntkPair.seconds * (1 - 1e-9));
+
+    const lr = profile.lrPair.rows.map(key);
+    expect(lr).toEqual(expect.arrayContaining(['conv/forward', 'patterns/forward', 'patterns/solve']));
+    expect(lr).not.toContain('conv/backward-weight');
+  }, 300_000);
+});
