@@ -17,6 +17,7 @@ import { snipIndicator } from '../src/metrics/proxies/snip.js';
 import { zenIndicator } from '../src/metrics/proxies/zen.js';
 import { zicoIndicator } from '../src/metrics/proxies/zico.js';
 import { proxyGoldenCases, type ProxyGoldenCase, type ProxyGoldenValue } from './support/golden-proxies.js';
+import { goldenMeasureContext } from './support/proxy-context.js';
 
 // The first-order zero-cost proxies against the proxy goldens (test/golden-proxies/README.md), with
 // the README's tolerances, on both backends. SwiftShader (a CPU) needs minutes per pass of the
@@ -104,26 +105,7 @@ describe.each(backends)('first-order proxies on $name', ({ name: backendName, cr
       const seconds = new Map<string, number>();
       let context: MeasureContext;
       beforeAll(() => {
-        const network = golden.network();
-        context = {
-          backend,
-          linalg,
-          network,
-          weights: golden.weights(network),
-          inputs: [golden.input()],
-          batch: golden.expected.batch,
-          labels: [golden.labels()],
-          gramPrecision: 'float64',
-          kappaPolicy: 'floor',
-          draws: {
-            gaussianWeights: () => golden.zenWeights(network),
-            gaussianInputs: () => golden.zenInputs(),
-            signBits: () => {
-              throw new Error('no first-order proxy draws sign bits');
-            },
-          },
-          shared: new SharedPasses(),
-        };
+        context = { ...goldenMeasureContext(golden, backend, linalg), shared: new SharedPasses() };
       });
       afterAll(() => console.log(`${backendName} ${golden.name}: ${[...seconds].map(([proxy, s]) => `${proxy} ${s.toFixed(2)} s`).join(', ')} (shared passes paid by the first user)`));
 

@@ -7,7 +7,7 @@ import { Engine, type SearchRequest, type SearchResult } from '../../api.js';
 import type { ImageSet } from '../../data/cifar.js';
 import { parseEmbeddedCifar } from '../../data/embedded.js';
 import type { BackendChoice } from '../../engine/create.js';
-import { AbortError, TenasInputError } from '../../errors.js';
+import { TenasInputError } from '../../errors.js';
 import { env } from '../../env.js';
 import type { SearchProgress } from '../../search/search.js';
 import { ALL_INDICATORS, DEFAULT_INDICATOR_NAMES, resolveIndicators } from '../../metrics/registry.js';
@@ -20,6 +20,7 @@ import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
 import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
+import { endFailedRun } from '../shared/run-failure.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { renderCellGraph } from './cell-graph.js';
 import { copyText, downloadText, timestampForFilename } from './export.js';
@@ -296,16 +297,7 @@ async function startSearch(): Promise<void> {
     await showBenchmarkAccuracy(result);
     setState('done');
   } catch (error) {
-    if (error instanceof AbortError || controller.signal.aborted) {
-      setState('cancelled');
-      ui.status.textContent = 'Search cancelled.';
-    } else {
-      app.error = errorMessage(error);
-      setState('error');
-      ui.status.textContent = 'The search failed.';
-      notice('error', app.error);
-      console.warn(error);
-    }
+    endFailedRun(error, controller.signal.aborted, 'search', { setState, status: ui.status, notices: ui.notices, recordError: (message) => (app.error = message) });
   } finally {
     engine?.dispose();
     running = undefined;

@@ -9,7 +9,7 @@ import type { ImageSet } from '../../data/cifar.js';
 import { fetchEmbeddedCifar, fetchNb201Table } from '../../data/fetch.js';
 import type { BackendName } from '../../engine/backend.js';
 import type { BackendChoice } from '../../engine/create.js';
-import { AbortError, TenasInputError } from '../../errors.js';
+import { TenasInputError } from '../../errors.js';
 import { requireBenchmarkDataset } from '../../evaluation/correlation-report.js';
 import { selectArchs } from '../../evaluation/selection.js';
 import type { Nb201Table } from '../../spaces/nb201/table.js';
@@ -19,6 +19,7 @@ import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
 import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
+import { endFailedRun } from '../shared/run-failure.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { readEvaluateQuery } from './query.js';
 import { evaluationSettings, evaluationOutcome, EVALUATION_INDICATORS, renderCorrelationTable, type EvaluationOutcome, type EvaluationRequest } from './report.js';
@@ -200,16 +201,7 @@ async function evaluate(): Promise<void> {
     ui.status.textContent = `Done: ${archs.length} architectures in ${formatSeconds((performance.now() - started) / 1000)}.`;
     setState('done');
   } catch (error) {
-    if (error instanceof AbortError || controller.signal.aborted) {
-      setState('cancelled');
-      ui.status.textContent = 'Evaluation cancelled.';
-    } else {
-      page.error = errorMessage(error);
-      setState('error');
-      ui.status.textContent = 'The evaluation failed.';
-      notice('error', page.error);
-      console.warn(error);
-    }
+    endFailedRun(error, controller.signal.aborted, 'evaluation', { setState, status: ui.status, notices: ui.notices, recordError: (message) => (page.error = message) });
   } finally {
     running = undefined;
     setRunning(false);
