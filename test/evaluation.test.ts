@@ -61,6 +61,14 @@ describe('rank statistics', () => {
     }
   });
 
+  it('ranks −∞ (a proxy of a network without signal) last and ties it with other −∞, and refuses NaN', () => {
+    const scores = [-Infinity, 0.5, -Infinity, 2, 1];
+    const accuracies = [10, 60, 20, 90, 70];
+    expect(kendallTau(scores, accuracies)).toBeCloseTo(kendallTau([-9, 0.5, -9, 2, 1], accuracies), 15);
+    expect(spearmanRho(scores, accuracies)).toBeCloseTo(spearmanRho([-9, 0.5, -9, 2, 1], accuracies), 15);
+    expect(() => kendallTau([Number.NaN, 1], [1, 2])).toThrow(/NaN at index 0/);
+  });
+
   it('handles perfect, reversed and constant samples', () => {
     const x = [5, 1, 4, 2, 3];
     expect(kendallTau(x, x)).toBe(1);

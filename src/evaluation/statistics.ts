@@ -1,15 +1,16 @@
 /** Rank statistics for comparing training-free scores with benchmark accuracies. */
 
-function requireFiniteValues(values: ArrayLike<number>, what: string): void {
+/** ±∞ is a value like any other to a rank statistic (a proxy's −∞ ranks last); NaN has no rank. */
+function requireOrderedValues(values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new RangeError(`${what} holds a non-finite value (${values[i]}) at index ${i}`);
+    if (Number.isNaN(values[i])) throw new RangeError(`${what} holds NaN at index ${i}`);
   }
 }
 
 function requirePairs(x: ArrayLike<number>, y: ArrayLike<number>): void {
   if (x.length !== y.length) throw new RangeError(`the two samples differ in length (${x.length} and ${y.length})`);
-  requireFiniteValues(x, 'the first sample');
-  requireFiniteValues(y, 'the second sample');
+  requireOrderedValues(x, 'the first sample');
+  requireOrderedValues(y, 'the second sample');
 }
 
 export function mean(values: ArrayLike<number>): number {
@@ -115,10 +116,13 @@ function sortCountingInversions(values: Float64Array<ArrayBuffer>): number {
  * O(n log n) method: sort by (x, y), count the discordant pairs as the inversions of y in that
  * order, and correct for the pairs tied in x, in y and in both. NaN when either sample is constant.
  */
-export function kendallTau(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  requirePairs(x, y);
-  const n = x.length;
+export function kendallTau(values: ArrayLike<number>, others: ArrayLike<number>): number {
+  requirePairs(values, others);
+  const n = values.length;
   if (n < 2) return Number.NaN;
+  // τ depends on the order alone: on ranks, infinite values compare and subtract like the others.
+  const x = averageRanks(values);
+  const y = averageRanks(others);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b] || y[a] - y[b]);
   const xSorted = Float64Array.from(order, (i) => x[i]);
   const ySorted = Float64Array.from(order, (i) => y[i]);
