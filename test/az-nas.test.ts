@@ -13,7 +13,7 @@ import { azTrainabilityIndicator } from '../src/metrics/proxies/az-trainability.
 import { archToMask } from '../src/spaces/nb201/arch.js';
 import { nb201EvalNetwork } from '../src/spaces/nb201/networks.js';
 import { proxyGoldenCases } from './support/golden-proxies.js';
-import { goldenMeasureContext, isLargeCase, PROXY_BACKENDS, relativeError } from './support/proxy-context.js';
+import { goldenMeasureContext, PROXY_BACKENDS, relativeError } from './support/proxy-context.js';
 
 // AZ-NAS's expressivity, progressivity and trainability against every proxy golden, with the
 // tolerances of the goldens: expressivity abs 5e-4 (each map's entropy 5e-5), progressivity abs
@@ -28,7 +28,7 @@ interface Block {
   score: number;
 }
 
-describe.each(PROXY_BACKENDS)('AZ-NAS on $name', ({ name, create, runsLargeCases }) => {
+describe.each(PROXY_BACKENDS)('AZ-NAS on $name', ({ name, create, runs }) => {
   let backend: Backend;
   let linalg: LinearAlgebra;
   beforeAll(async () => {
@@ -38,8 +38,8 @@ describe.each(PROXY_BACKENDS)('AZ-NAS on $name', ({ name, create, runsLargeCases
   afterAll(() => backend?.dispose());
 
   for (const golden of proxyGoldenCases()) {
-    const run = !isLargeCase(golden) || runsLargeCases ? it : it.skip;
-    run(`${golden.name}${run === it ? '' : ' (C = 16, N = 5 on a software adapter: TENAS_SLOW_TESTS=1)'}`, async () => {
+    const run = runs(golden) ? it : it.skip;
+    run(`${golden.name}${run === it ? '' : ' (on a software adapter: TENAS_SLOW_TESTS=1)'}`, async () => {
       const context = { ...goldenMeasureContext(golden, backend, linalg), shared: new SharedPasses() };
       const want = golden.az.proxies;
       const started = performance.now();

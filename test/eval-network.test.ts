@@ -4,11 +4,11 @@ import { archToMask } from '../src/spaces/nb201/arch.js';
 import { nb201EvalNetwork } from '../src/spaces/nb201/networks.js';
 import { maxAbs, maxDiff } from './support/golden-checks.js';
 import { proxyGoldenCases } from './support/golden-proxies.js';
-import { isLargeCase, PROXY_BACKENDS } from './support/proxy-context.js';
+import { PROXY_BACKENDS } from './support/proxy-context.js';
 
 // The NAS-Bench-201 evaluation network (TinyNetwork C, N) against the proxy goldens' train-mode logits.
 
-describe.each(PROXY_BACKENDS)('NB201 evaluation network on $name', ({ create, runsLargeCases }) => {
+describe.each(PROXY_BACKENDS)('NB201 evaluation network on $name', ({ create, runs }) => {
   let backend: Backend;
   beforeAll(async () => {
     backend = await create();
@@ -17,7 +17,7 @@ describe.each(PROXY_BACKENDS)('NB201 evaluation network on $name', ({ create, ru
 
   for (const golden of proxyGoldenCases()) {
     // A forward pass at C = 16, N = 5, B = 64 takes about two minutes on a software adapter.
-    const run = !isLargeCase(golden) || runsLargeCases ? it : it.skip;
+    const run = runs(golden) ? it : it.skip;
     run(`${golden.name}: logits`, async () => {
       const network = golden.network();
       const { logits } = await backend.forward({ network, weights: golden.weights(network), batch: golden.expected.batch, inputs: [golden.input()] });

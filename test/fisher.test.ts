@@ -4,7 +4,7 @@ import { LinearAlgebra } from '../src/metrics/linalg.js';
 import { fisherIndicator } from '../src/metrics/proxies/fisher.js';
 import { TenasInputError } from '../src/errors.js';
 import { proxyGoldenCases } from './support/golden-proxies.js';
-import { goldenMeasureContext, isLargeCase, layersBeforeKinks, PROXY_BACKENDS, relativeError } from './support/proxy-context.js';
+import { goldenMeasureContext, layersBeforeKinks, PROXY_BACKENDS, relativeError } from './support/proxy-context.js';
 
 // fisher (zero-cost-nas, channel mode) against every proxy golden: the total and each weight layer's
 // contribution within 1e-4 relative (the goldens' tolerance); layers behind a `none` edge exactly 0.
@@ -14,7 +14,7 @@ import { goldenMeasureContext, isLargeCase, layersBeforeKinks, PROXY_BACKENDS, r
 const KINK_LAYER_TOLERANCE = 5e-3;
 const KINK_VALUE_TOLERANCE = 5e-4;
 
-describe.each(PROXY_BACKENDS)('fisher on $name', ({ name, create, runsLargeCases }) => {
+describe.each(PROXY_BACKENDS)('fisher on $name', ({ name, create, runs }) => {
   let backend: Backend;
   let linalg: LinearAlgebra;
   beforeAll(async () => {
@@ -24,8 +24,8 @@ describe.each(PROXY_BACKENDS)('fisher on $name', ({ name, create, runsLargeCases
   afterAll(() => backend?.dispose());
 
   for (const golden of proxyGoldenCases()) {
-    const run = !isLargeCase(golden) || runsLargeCases ? it : it.skip;
-    run(`${golden.name}${run === it ? '' : ' (C = 16, N = 5 on a software adapter: TENAS_SLOW_TESTS=1)'}`, async () => {
+    const run = runs(golden) ? it : it.skip;
+    run(`${golden.name}${run === it ? '' : ' (on a software adapter: TENAS_SLOW_TESTS=1)'}`, async () => {
       const expected = golden.expected.proxies.fisher;
       const started = performance.now();
       const measured = await fisherIndicator.measure(goldenMeasureContext(golden, backend, linalg));

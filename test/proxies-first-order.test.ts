@@ -1,8 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Backend } from '../src/engine/backend.js';
 import { WasmBackend } from '../src/engine/wasm/backend.js';
-import { WebGpuBackend } from '../src/engine/webgpu/backend.js';
-import { adapterFacts, requestGpuAdapter } from '../src/engine/webgpu/device.js';
 import { TenasInputError } from '../src/errors.js';
 import { SharedPasses, type Indicator, type MeasureContext, type Measured } from '../src/metrics/indicator.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
@@ -17,21 +15,10 @@ import { snipIndicator } from '../src/metrics/proxies/snip.js';
 import { zenIndicator } from '../src/metrics/proxies/zen.js';
 import { zicoIndicator } from '../src/metrics/proxies/zico.js';
 import { proxyGoldenCases, type ProxyGoldenCase, type ProxyGoldenValue } from './support/golden-proxies.js';
-import { goldenMeasureContext } from './support/proxy-context.js';
+import { goldenMeasureContext, isLargeCase, PROXY_BACKENDS } from './support/proxy-context.js';
 
 // The first-order zero-cost proxies against the proxy goldens (test/golden-proxies/README.md), with
-// the README's tolerances, on both backends. SwiftShader (a CPU) needs minutes per pass of the
-// C = 16, N = 5 case, so on a software adapter that case runs only with TENAS_SLOW_TESTS=1.
-
-const gpuAccess = await requestGpuAdapter();
-const slow = process.env.TENAS_SLOW_TESTS === '1';
-const softwareAdapter = 'adapter' in gpuAccess ? adapterFacts(gpuAccess.adapter).isFallbackAdapter : true;
-const isLarge = (golden: ProxyGoldenCase) => golden.expected.C * golden.expected.N > 16;
-
-const backends: { name: string; create: () => Promise<Backend>; runs: (golden: ProxyGoldenCase) => boolean }[] = [
-  { name: 'wasm', create: () => WasmBackend.create(), runs: () => true },
-  { name: 'webgpu', create: () => WebGpuBackend.create(), runs: (golden) => !isLarge(golden) || slow || !softwareAdapter },
-];
+// the README's tolerances, on both backends (PROXY_BACKENDS says which cases a software adapter runs).
 
 /** Largest error reached per backend and proxy (relative or absolute, as the README compares it). */
 const reached = new Map<string, number>();
@@ -86,11 +73,10 @@ async function signsFlipped(context: MeasureContext, golden: ProxyGoldenCase): P
   return kernel.some((value, i) => value !== storedKernel[i]);
 }
 
-describe.each(backends)('first-order proxies on $name', ({ name: backendName, create, runs }) => {
+describe.each(PROXY_BACKENDS)('first-order proxies on $name', ({ name: backendName, create, runs }) => {
   let backend: Backend;
   let linalg: LinearAlgebra;
   beforeAll(async () => {
-    if (backendName === 'webgpu' && 'unavailable' in gpuAccess) throw new Error(`no WebGPU adapter: ${gpuAccess.unavailable}`);
     backend = await create();
     linalg = await LinearAlgebra.create();
   });
@@ -115,7 +101,7 @@ describe.each(backends)('first-order proxies on $name', ({ name: backendName, cr
         seconds.set(indicator.name, (performance.now() - started) / 1000);
         return measured;
       };
-      const timeout = isLarge(golden) ? 1_800_000 : 120_000;
+      const timeout = isLargeCase(golden) ? 1_800_000 : 120_000;
 
       it('params and flops: exact; az_complexity = flops / 10⁶', async () => {
         for (const indicator of [paramsIndicator, flopsIndicator]) {
