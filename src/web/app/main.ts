@@ -20,6 +20,7 @@ import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
 import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
+import { BUILD_INFO_URL, WORKER_URL, type PageState } from '../shared/page-assets.js';
 import { endFailedRun } from '../shared/run-failure.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { renderCellGraph } from './cell-graph.js';
@@ -32,11 +33,6 @@ import { renderTrajectory, trajectoryPoints } from './trajectory.js';
 /** The package's data/ folder is served at /data/ (see src/server/serve.ts). */
 const EMBEDDED_CIFAR_URL = '/data/cifar10-test-1000/cifar10_test_first1000.bin';
 const NB201_TABLE_URL = '/data/nb201/nb201_test_acc_200ep.csv';
-/** The pool's module worker: the browser build's dist/browser/worker.js, which `tenas serve` serves at /lib/. */
-const WORKER_URL = new URL('../lib/worker.js', import.meta.url);
-const BUILD_INFO_URL = new URL('../build-info.json', import.meta.url);
-
-type PageState = 'loading' | 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
 interface AppHandle {
   state: PageState;

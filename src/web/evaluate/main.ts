@@ -19,18 +19,13 @@ import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE } from '../shared/capabilities
 import { byId, element, errorMessage, formatSeconds } from '../shared/dom.js';
 import { chosenIndicators, renderIndicatorChoices, unknownIndicatorsWarning } from '../shared/indicator-choices.js';
 import { showNotice } from '../shared/notices.js';
+import { BUILD_INFO_URL, DATA_URL, WORKER_URL, type PageState } from '../shared/page-assets.js';
 import { endFailedRun } from '../shared/run-failure.js';
 import { defaultWorkerCount, workerScriptBuilt } from '../shared/worker-script.js';
 import { readEvaluateQuery } from './query.js';
 import { evaluationSettings, evaluationOutcome, EVALUATION_INDICATORS, renderCorrelationTable, type EvaluationOutcome, type EvaluationRequest } from './report.js';
 import { scoreSample } from './sample-scoring.js';
 
-/** The package's data/ folder is served at /data/, the browser build (with the pool's worker) at /lib/ (src/server/serve.ts). */
-const DATA_URL = new URL('../data/', import.meta.url);
-const WORKER_URL = new URL('../lib/worker.js', import.meta.url);
-const BUILD_INFO_URL = new URL('../build-info.json', import.meta.url);
-
-type PageState = 'loading' | 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
 interface EvaluateHandle {
   state: PageState;
