@@ -6,8 +6,11 @@
 // the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
-// 3×3, dilation 1: the nine weights of an (o, ci) pair stay in registers while the rows stream
-// through; the output block is reloaded once per input channel instead of once per tap.
+// 3×3, dilation 1: a block of two output rows by `vectors` × 4 columns stays in registers while
+// the input channels stream through, so each output is loaded and stored once. Weights are
+// broadcast from memory as they are needed: holding all nine of a channel pair in registers
+// beside the block spills on x86's sixteen vector registers. Each output sums, per input channel
+// and kernel row, (w0·v0 + w1·v1) + w2·v2, in channel then kernel-row order.
 function correlate_sample_3x3(
   src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, accumulate: bool,
 ): void {
@@ -15,57 +18,64 @@ function correlate_sample_3x3(
   const coutg = cout / groups;
   const plane = <usize>(hp * wp) << 2;
   const rowBytes = <usize>wp << 2;
+  const outRowBytes = <usize>wout << 2;
+  const wide = (wout & 7) == 0;
   for (let o = 0; o < cout; o++) {
     const srcGroup = src + <usize>((o / coutg) * cing) * plane;
-    const outPlane = out + (<usize>(o * hout * wout) << 2);
-    for (let ci = 0; ci < cing; ci++) {
-      const wp9 = w + (<usize>((o * cing + ci) * 9) << 2);
-      const w0 = f32x4.splat(load<f32>(wp9)), w1 = f32x4.splat(load<f32>(wp9, 4)), w2 = f32x4.splat(load<f32>(wp9, 8));
-      const w3 = f32x4.splat(load<f32>(wp9, 12)), w4 = f32x4.splat(load<f32>(wp9, 16)), w5 = f32x4.splat(load<f32>(wp9, 20));
-      const w6 = f32x4.splat(load<f32>(wp9, 24)), w7 = f32x4.splat(load<f32>(wp9, 28)), w8 = f32x4.splat(load<f32>(wp9, 32));
-      const fresh = ci == 0 && !accumulate;
-      const chan = srcGroup + <usize>ci * plane;
-      // Two output rows share the middle two of their four source rows.
-      let y = 0;
-      for (; y + 2 <= hout; y += 2) {
-        const r0 = chan + <usize>y * rowBytes;
-        const r1 = r0 + rowBytes;
-        const r2 = r1 + rowBytes;
-        const r3 = r2 + rowBytes;
-        const q = outPlane + (<usize>(y * wout) << 2);
-        const q1 = q + (<usize>wout << 2);
-        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-          let a = fresh ? f32x4.splat(0) : v128.load(q + x);
-          let b = fresh ? f32x4.splat(0) : v128.load(q1 + x);
-          let v0 = v128.load(r0 + x), v1 = v128.load(r0 + x, 4), v2 = v128.load(r0 + x, 8);
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v0), f32x4.mul(w1, v1)), f32x4.mul(w2, v2)));
-          v0 = v128.load(r1 + x); v1 = v128.load(r1 + x, 4); v2 = v128.load(r1 + x, 8);
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w3, v0), f32x4.mul(w4, v1)), f32x4.mul(w5, v2)));
-          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w0, v0), f32x4.mul(w1, v1)), f32x4.mul(w2, v2)));
-          v0 = v128.load(r2 + x); v1 = v128.load(r2 + x, 4); v2 = v128.load(r2 + x, 8);
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w6, v0), f32x4.mul(w7, v1)), f32x4.mul(w8, v2)));
-          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w3, v0), f32x4.mul(w4, v1)), f32x4.mul(w5, v2)));
-          v0 = v128.load(r3 + x); v1 = v128.load(r3 + x, 4); v2 = v128.load(r3 + x, 8);
-          b = f32x4.add(b, f32x4.add(f32x4.add(f32x4.mul(w6, v0), f32x4.mul(w7, v1)), f32x4.mul(w8, v2)));
-          v128.store(q + x, a);
-          v128.store(q1 + x, b);
-        }
-      }
-      for (; y < hout; y++) {
-        const r0 = chan + <usize>y * rowBytes;
-        const r1 = r0 + rowBytes;
-        const r2 = r1 + rowBytes;
-        const q = outPlane + (<usize>(y * wout) << 2);
-        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-          let a = fresh ? f32x4.splat(0) : v128.load(q + x);
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v128.load(r0 + x)), f32x4.mul(w1, v128.load(r0 + x, 4))), f32x4.mul(w2, v128.load(r0 + x, 8))));
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w3, v128.load(r1 + x)), f32x4.mul(w4, v128.load(r1 + x, 4))), f32x4.mul(w5, v128.load(r1 + x, 8))));
-          a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w6, v128.load(r2 + x)), f32x4.mul(w7, v128.load(r2 + x, 4))), f32x4.mul(w8, v128.load(r2 + x, 8))));
-          v128.store(q + x, a);
-        }
+    const outPlane = out + <usize>(o * hout) * outRowBytes;
+    const wo = w + (<usize>(o * cing * 9) << 2);
+    let y = 0;
+    for (; y < hout; y += 2) {
+      const rows = hout - y >= 2 ? 2 : 1;
+      const s = srcGroup + <usize>y * rowBytes;
+      const q = outPlane + <usize>y * outRowBytes;
+      let x: usize = 0;
+      if (rows == 2) {
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 2, 1);
+      } else {
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 1, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 1, 1);
       }
     }
   }
+}
+
+// (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`) over the vector at `p`.
+@inline function kernel_row_3(p: usize, wr: usize): v128 {
+  return f32x4.add(
+    f32x4.add(f32x4.mul(v128.load32_splat(wr), v128.load(p)), f32x4.mul(v128.load32_splat(wr, 4), v128.load(p, 4))),
+    f32x4.mul(v128.load32_splat(wr, 8), v128.load(p, 8)),
+  );
+}
+
+// `rows` (1–2) output rows × `vectors` (1–2) vectors; both are constants at each inlined call.
+// The kernel rows are a loop, not unrolled: V8 hoists every load of a loop body to its top, so an
+// unrolled body holds more vectors than there are registers and spills.
+@inline function correlate_3x3_block(
+  s: usize, w: usize, q: usize, cing: i32, plane: usize, rowBytes: usize, outRowBytes: usize, accumulate: bool, rows: i32, vectors: i32,
+): void {
+  const zero = f32x4.splat(0);
+  const q1 = q + outRowBytes;
+  let a0 = accumulate ? v128.load(q) : zero;
+  let a1 = vectors > 1 && accumulate ? v128.load(q, 16) : zero;
+  let b0 = rows > 1 && accumulate ? v128.load(q1) : zero;
+  let b1 = rows > 1 && vectors > 1 && accumulate ? v128.load(q1, 16) : zero;
+  for (let ci = 0; ci < cing; ci++) {
+    let r = s + <usize>ci * plane;
+    let wr = w + (<usize>(ci * 9) << 2);
+    for (let kh = 0; kh < 3; kh++) {
+      a0 = f32x4.add(a0, kernel_row_3(r, wr));
+      if (vectors > 1) a1 = f32x4.add(a1, kernel_row_3(r + 16, wr));
+      if (rows > 1) b0 = f32x4.add(b0, kernel_row_3(r + rowBytes, wr));
+      if (rows > 1 && vectors > 1) b1 = f32x4.add(b1, kernel_row_3(r + rowBytes + 16, wr));
+      r += rowBytes;
+      wr += 12;
+    }
+  }
+  v128.store(q, a0);
+  if (vectors > 1) v128.store(q, a1, 16);
+  if (rows > 1) v128.store(q1, b0);
+  if (rows > 1 && vectors > 1) v128.store(q1, b1, 16);
 }
 
 // out[o, y, x] (+)= Σ_{ci, kh, kw} w[o, ci, kh, kw] · src[g·cing + ci, y + kh·dil, x + kw·dil]
@@ -279,174 +289,148 @@ function masked_store(src: usize, mask: usize, dst: usize, len: i32, accumulate:
 }
 
 // Stride-1 weight gradient: dw[o, ci, kh, kw] = Σ_s Σ_y Σ_x dout[s, o, y, x] · padded[s, c, y + kh·dil, x + kw·dil].
-// Each loaded output-gradient vector feeds all k taps of a kernel row (k = 3: all nine taps).
+// Samples are the outer loop, so each sample's output-gradient and input planes are read while
+// they are in cache instead of once per (o, ci) pair: in a backward pass the whole batch's
+// activations do not fit in cache. Each weight's per-sample partial sums are added in float64,
+// in sample order, in `totals` (one float64 per weight).
 export function conv_backward_weight_fast(
   dout: usize, padded: usize, dw: usize, n: i32,
-  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32,
+  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize,
 ): void {
   const hp = hout + (k - 1) * dil;
   const wp = wout + (k - 1) * dil;
   const cing = cin / groups;
   const coutg = cout / groups;
+  const kk = k * k;
+  const count = cout * cing * kk;
   const padSize = <usize>(cin * hp * wp) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   const plane = <usize>(hp * wp) << 2;
-  for (let o = 0; o < cout; o++) {
-    const g = o / coutg;
-    for (let ci = 0; ci < cing; ci++) {
-      const c = g * cing + ci;
-      const dwOc = dw + (<usize>((o * cing + ci) * k * k) << 2);
-      const dOffset = <usize>(o * hout * wout) << 2;
-      const pOffset = <usize>c * plane;
-      if (k == 3) {
-        weight_gradient_3x3(dout + dOffset, padded + pOffset, dwOc, n, outSize, padSize, hout, wout, wp, dil);
-        continue;
-      }
-      if (k == 1) {
-        const block = min(4, cing - ci);
-        weight_gradient_1x1(dout + dOffset, padded + pOffset, dwOc, n, outSize, padSize, plane, block);
-        ci += block - 1;
-        continue;
-      }
-      for (let kh = 0; kh < k; kh++) {
-        for (let kw = 0; kw < k; kw++) {
-          let total: f64 = 0;
-          for (let s = 0; s < n; s++) {
-            let acc = f32x4.splat(0);
-            const dRows = dout + <usize>s * outSize + dOffset;
-            const pRows = padded + <usize>s * padSize + pOffset + (<usize>(kh * dil * wp + kw * dil) << 2);
-            for (let y = 0; y < hout; y++) {
-              const dr = dRows + (<usize>(y * wout) << 2);
-              const pr = pRows + (<usize>(y * wp) << 2);
-              for (let x = 0; x < wout; x += 4) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
+  memory.fill(totals, 0, <usize>count << 3);
+  for (let s = 0; s < n; s++) {
+    const dS = dout + <usize>s * outSize;
+    const pS = padded + <usize>s * padSize;
+    for (let o = 0; o < cout; o++) {
+      const g = o / coutg;
+      const dPlane = dS + (<usize>(o * hout * wout) << 2);
+      for (let ci = 0; ci < cing; ci++) {
+        const pPlane = pS + <usize>(g * cing + ci) * plane;
+        const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
+        if (k == 3) {
+          weight_gradient_3x3(dPlane, pPlane, tOc, hout, wout, wp, dil);
+        } else if (k == 1) {
+          const block = min(4, cing - ci);
+          weight_gradient_1x1(dPlane, pPlane, tOc, plane, block);
+          ci += block - 1;
+        } else {
+          for (let kh = 0; kh < k; kh++) {
+            for (let kw = 0; kw < k; kw++) {
+              let acc = f32x4.splat(0);
+              const pRows = pPlane + (<usize>(kh * dil * wp + kw * dil) << 2);
+              for (let y = 0; y < hout; y++) {
+                const dr = dPlane + (<usize>(y * wout) << 2);
+                const pr = pRows + (<usize>(y * wp) << 2);
+                for (let x = 0; x < wout; x += 4) {
+                  acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
+                }
               }
+              add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
             }
-            total += horizontalSum(acc);
           }
-          store<f32>(dwOc + (<usize>(kh * k + kw) << 2), <f32>total);
         }
       }
     }
   }
+  for (let i = 0; i < count; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
 }
 
 @inline function horizontalSum(v: v128): f64 {
   return <f64>(f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + <f64>(f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// The nine taps of one (o, c) pair at once. Partial sums are flushed to float64 once per sample.
-function weight_gradient_3x3(
-  dout: usize, padded: usize, dw: usize, n: i32, outSize: usize, padSize: usize, hout: i32, wout: i32, wp: i32, dil: i32,
-): void {
+@inline function add_f64(p: usize, v: f64): void {
+  store<f64>(p, load<f64>(p) + v);
+}
+
+// The nine taps of one (o, c) pair over one sample's planes, added to `totals` (nine float64).
+function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32, dil: i32): void {
   const d1 = <usize>dil << 2;
   const d2 = <usize>(2 * dil) << 2;
   const row1 = <usize>(dil * wp) << 2;
   const row2 = <usize>(2 * dil * wp) << 2;
-  let t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0, t4: f64 = 0, t5: f64 = 0, t6: f64 = 0, t7: f64 = 0, t8: f64 = 0;
-  for (let s = 0; s < n; s++) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
-    let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-    let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
-    const dS = dout + <usize>s * outSize;
-    const pS = padded + <usize>s * padSize;
-    for (let y = 0; y < hout; y++) {
-      const dr = dS + (<usize>(y * wout) << 2);
-      const p0 = pS + (<usize>(y * wp) << 2);
-      const p1 = p0 + row1;
-      const p2 = p0 + row2;
-      if (dil == 1 && y + 1 < hout) {
-        // Rows y and y + 1 together: each loaded input vector serves both rows' taps.
-        const dr1 = dr + (<usize>wout << 2);
-        const p3 = p2 + row1;
-        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-          const d = v128.load(dr + x);
-          const e = v128.load(dr1 + x);
-          let u = v128.load(p0 + x), v = v128.load(p0 + x, 4), w = v128.load(p0 + x, 8);
-          a0 = f32x4.add(a0, f32x4.mul(d, u)); a1 = f32x4.add(a1, f32x4.mul(d, v)); a2 = f32x4.add(a2, f32x4.mul(d, w));
-          u = v128.load(p1 + x); v = v128.load(p1 + x, 4); w = v128.load(p1 + x, 8);
-          a3 = f32x4.add(a3, f32x4.mul(d, u)); a4 = f32x4.add(a4, f32x4.mul(d, v)); a5 = f32x4.add(a5, f32x4.mul(d, w));
-          a0 = f32x4.add(a0, f32x4.mul(e, u)); a1 = f32x4.add(a1, f32x4.mul(e, v)); a2 = f32x4.add(a2, f32x4.mul(e, w));
-          u = v128.load(p2 + x); v = v128.load(p2 + x, 4); w = v128.load(p2 + x, 8);
-          a6 = f32x4.add(a6, f32x4.mul(d, u)); a7 = f32x4.add(a7, f32x4.mul(d, v)); a8 = f32x4.add(a8, f32x4.mul(d, w));
-          a3 = f32x4.add(a3, f32x4.mul(e, u)); a4 = f32x4.add(a4, f32x4.mul(e, v)); a5 = f32x4.add(a5, f32x4.mul(e, w));
-          u = v128.load(p3 + x); v = v128.load(p3 + x, 4); w = v128.load(p3 + x, 8);
-          a6 = f32x4.add(a6, f32x4.mul(e, u)); a7 = f32x4.add(a7, f32x4.mul(e, v)); a8 = f32x4.add(a8, f32x4.mul(e, w));
-        }
-        y++;
-      } else if (dil == 1) {
-        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-          const d = v128.load(dr + x);
-          a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
-          a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x, 4)));
-          a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x, 8)));
-          a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
-          a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x, 4)));
-          a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x, 8)));
-          a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
-          a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x, 4)));
-          a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x, 8)));
-        }
-      } else {
-        for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-          const d = v128.load(dr + x);
-          a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
-          a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + d1)));
-          a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + d2)));
-          a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
-          a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + d1)));
-          a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + d2)));
-          a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
-          a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + d1)));
-          a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + d2)));
-        }
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+  let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
+  for (let y = 0; y < hout; y++) {
+    const dr = dout + (<usize>(y * wout) << 2);
+    const p0 = padded + (<usize>(y * wp) << 2);
+    const p1 = p0 + row1;
+    const p2 = p0 + row2;
+    if (dil == 1 && y + 1 < hout) {
+      // Rows y and y + 1 together: each loaded input vector serves both rows' taps.
+      const dr1 = dr + (<usize>wout << 2);
+      const p3 = p2 + row1;
+      for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+        const d = v128.load(dr + x);
+        const e = v128.load(dr1 + x);
+        let u = v128.load(p0 + x), v = v128.load(p0 + x, 4), w = v128.load(p0 + x, 8);
+        a0 = f32x4.add(a0, f32x4.mul(d, u)); a1 = f32x4.add(a1, f32x4.mul(d, v)); a2 = f32x4.add(a2, f32x4.mul(d, w));
+        u = v128.load(p1 + x); v = v128.load(p1 + x, 4); w = v128.load(p1 + x, 8);
+        a3 = f32x4.add(a3, f32x4.mul(d, u)); a4 = f32x4.add(a4, f32x4.mul(d, v)); a5 = f32x4.add(a5, f32x4.mul(d, w));
+        a0 = f32x4.add(a0, f32x4.mul(e, u)); a1 = f32x4.add(a1, f32x4.mul(e, v)); a2 = f32x4.add(a2, f32x4.mul(e, w));
+        u = v128.load(p2 + x); v = v128.load(p2 + x, 4); w = v128.load(p2 + x, 8);
+        a6 = f32x4.add(a6, f32x4.mul(d, u)); a7 = f32x4.add(a7, f32x4.mul(d, v)); a8 = f32x4.add(a8, f32x4.mul(d, w));
+        a3 = f32x4.add(a3, f32x4.mul(e, u)); a4 = f32x4.add(a4, f32x4.mul(e, v)); a5 = f32x4.add(a5, f32x4.mul(e, w));
+        u = v128.load(p3 + x); v = v128.load(p3 + x, 4); w = v128.load(p3 + x, 8);
+        a6 = f32x4.add(a6, f32x4.mul(e, u)); a7 = f32x4.add(a7, f32x4.mul(e, v)); a8 = f32x4.add(a8, f32x4.mul(e, w));
+      }
+      y++;
+    } else {
+      for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+        const d = v128.load(dr + x);
+        a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
+        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + d1)));
+        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + d2)));
+        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
+        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + d1)));
+        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + d2)));
+        a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
+        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + d1)));
+        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + d2)));
       }
     }
-    t0 += horizontalSum(a0); t1 += horizontalSum(a1); t2 += horizontalSum(a2);
-    t3 += horizontalSum(a3); t4 += horizontalSum(a4); t5 += horizontalSum(a5);
-    t6 += horizontalSum(a6); t7 += horizontalSum(a7); t8 += horizontalSum(a8);
   }
-  store<f32>(dw, <f32>t0); store<f32>(dw, <f32>t1, 4); store<f32>(dw, <f32>t2, 8);
-  store<f32>(dw, <f32>t3, 12); store<f32>(dw, <f32>t4, 16); store<f32>(dw, <f32>t5, 20);
-  store<f32>(dw, <f32>t6, 24); store<f32>(dw, <f32>t7, 28); store<f32>(dw, <f32>t8, 32);
+  add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
+  add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4)); add_f64(totals + 40, horizontalSum(a5));
+  add_f64(totals + 48, horizontalSum(a6)); add_f64(totals + 56, horizontalSum(a7)); add_f64(totals + 64, horizontalSum(a8));
 }
 
-// 1×1 weight gradients of one output channel against `block` (1–4) consecutive input channels:
-// each loaded output-gradient vector serves all of them. The sums run in the same order as the
-// general path (positions in steps of 4, lanes summed per sample in float64).
-function weight_gradient_1x1(dout: usize, input: usize, dw: usize, n: i32, outSize: usize, inSize: usize, planeBytes: usize, block: i32): void {
-  if (block == 4) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 4);
-  else if (block == 3) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 3);
-  else if (block == 2) weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 2);
-  else weight_gradient_1x1_block(dout, input, dw, n, outSize, inSize, planeBytes, 1);
+// 1×1 weight gradients of one output channel against `block` (1–4) consecutive input channels over
+// one sample's planes: each loaded output-gradient vector serves all of them.
+function weight_gradient_1x1(dout: usize, input: usize, totals: usize, planeBytes: usize, block: i32): void {
+  if (block == 4) weight_gradient_1x1_block(dout, input, totals, planeBytes, 4);
+  else if (block == 3) weight_gradient_1x1_block(dout, input, totals, planeBytes, 3);
+  else if (block == 2) weight_gradient_1x1_block(dout, input, totals, planeBytes, 2);
+  else weight_gradient_1x1_block(dout, input, totals, planeBytes, 1);
 }
 
 // `block` is a constant at each (inlined) call, so the unused accumulators fold away.
-@inline function weight_gradient_1x1_block(dout: usize, input: usize, dw: usize, n: i32, outSize: usize, inSize: usize, planeBytes: usize, block: i32): void {
-  let t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
-  for (let s = 0; s < n; s++) {
-    const d = dout + <usize>s * outSize;
-    const x0 = input + <usize>s * inSize;
-    const x1 = x0 + planeBytes;
-    const x2 = x1 + planeBytes;
-    const x3 = x2 + planeBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let x: usize = 0; x < planeBytes; x += 16) {
-      const v = v128.load(d + x);
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(x0 + x)));
-      if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(x1 + x)));
-      if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(x2 + x)));
-      if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(x3 + x)));
-    }
-    t0 += horizontalSum(a0);
-    if (block > 1) t1 += horizontalSum(a1);
-    if (block > 2) t2 += horizontalSum(a2);
-    if (block > 3) t3 += horizontalSum(a3);
+@inline function weight_gradient_1x1_block(dout: usize, input: usize, totals: usize, planeBytes: usize, block: i32): void {
+  const x1 = input + planeBytes;
+  const x2 = x1 + planeBytes;
+  const x3 = x2 + planeBytes;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let x: usize = 0; x < planeBytes; x += 16) {
+    const v = v128.load(dout + x);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(input + x)));
+    if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(x1 + x)));
+    if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(x2 + x)));
+    if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(x3 + x)));
   }
-  store<f32>(dw, <f32>t0);
-  if (block > 1) store<f32>(dw, <f32>t1, 4);
-  if (block > 2) store<f32>(dw, <f32>t2, 8);
-  if (block > 3) store<f32>(dw, <f32>t3, 12);
+  add_f64(totals, horizontalSum(a0));
+  if (block > 1) add_f64(totals + 8, horizontalSum(a1));
+  if (block > 2) add_f64(totals + 16, horizontalSum(a2));
+  if (block > 3) add_f64(totals + 24, horizontalSum(a3));
 }
 
 // 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] for up to four output channels of a group at once,

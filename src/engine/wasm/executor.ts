@@ -107,6 +107,8 @@ export class WasmNetworkExecution {
   readonly weightPointers: number[];
   scratch = 0;
   staging = 0;
+  /** Float64 per-weight totals of the stride-1 weight-gradient kernel (the largest such conv). */
+  weightTotals = 0;
 
   constructor(
     private readonly kernels: WasmKernels,
@@ -222,6 +224,7 @@ export class WasmNetworkExecution {
   private allocateBackward(plan: BackwardPlan): void {
     let scratchFloats = 0;
     let stagingFloats = 0;
+    let totalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
       const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id);
@@ -234,12 +237,14 @@ export class WasmNetworkExecution {
       if (plan.foldedRelu.has(id)) stagingFloats = Math.max(stagingFloats, tensorSize(input));
       if (this.buffers[id].convPath !== 'stride1') return;
       const w = this.network.params[layer.weight];
+      totalsFloats = Math.max(totalsFloats, 2 * w.size);
       const transposed = this.kernels.allocF32(w.size);
       this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
       this.buffers[id].transposedWeights = transposed;
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
     if (this.staging === 0 && stagingFloats > 0) this.staging = this.kernels.allocF32(stagingFloats);
+    if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
   }
 
   private scratchBySize = new Map<number, number>();

@@ -39,7 +39,7 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const b = run.buffers[id];
       const dw = weightGradient(layer.weight);
       if (b.convPath === 'stride1') {
-        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
         const relu = plan.foldedRelu.get(id);
         if (relu !== undefined) {
           const reluInput = (run.network.layers[relu] as LayerOf<'relu'>).input;

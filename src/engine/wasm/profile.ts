@@ -20,7 +20,7 @@ interface KernelModel {
 // Convolution FLOPs: 2 · samples · outputs · (inputs per group) · k², from each kernel's arguments.
 const convForward = (a: Args) => 2 * n(a, 4) * n(a, 8) * n(a, 9) * n(a, 10) * (n(a, 5) / n(a, 14)) * n(a, 11) ** 2;
 const convGeneric = (a: Args) => 2 * n(a, 3) * n(a, 7) * n(a, 8) * n(a, 9) * (n(a, 4) / n(a, 14)) * n(a, 10) ** 2;
-/** conv_backward_weight_fast/stride2(dout, padded, dw, n, cin, cout, hout, wout, k, dil, groups). */
+/** conv_backward_weight_fast/stride2(dout, padded, dw, n, cin, cout, hout, wout, k, dil, groups, …). */
 const convWeight = (a: Args) => 2 * n(a, 3) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 4) / n(a, 10)) * n(a, 8) ** 2;
 const floats4 = (count: number) => 4 * count;
 
