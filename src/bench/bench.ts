@@ -11,6 +11,8 @@ import { searchSpace, type SpaceName } from '../spaces/index.js';
 import { cloneMasks } from '../spaces/space.js';
 import { benchProxies, type ProxyBenchOptions, type ProxyBenchReport } from './proxies.js';
 import { profileUnits, type BenchProfile } from './profile.js';
+import type { PytorchBaseline } from './pytorch-baseline.js';
+import type { Weights } from '../graph/weights.js';
 
 export interface BenchOptions {
   space?: SpaceName;
@@ -37,6 +39,8 @@ export interface BenchReport {
   /** One NTK pair: the round-0 supernet and one candidate (κ of both, G formed and solved). */
   ntkPairSeconds: number;
   ntkPairGflop: number;
+  /** κ of the supernet and of the candidate. */
+  ntkPairKappa: readonly [number, number];
   /** One linear-region pair: both thin nets on 3 × 1000 patches. */
   lrPairSeconds: number;
   lrPairGflop: number;
@@ -53,6 +57,8 @@ export interface BenchReport {
   proxies?: ProxyBenchReport;
   /** Why the proxy rows were asked for but not measured (a software adapter). */
   proxiesSkipped?: string;
+  /** With `--pytorch` (Node): the same NTK pair in PyTorch on one thread, in the same run. */
+  pytorch?: PytorchBaseline;
 }
 
 /**
@@ -78,42 +84,59 @@ async function best(runs: number, work: () => Promise<unknown>): Promise<number>
   return fastest;
 }
 
-/**
- * Times the two units a search repeats: the NTK pair and the linear-region pair of round 0 (the
- * supernet against the candidate without op 3 of edge 0: nor_conv_3x3 in NB201, sep_conv_5x5 in DARTS).
- */
+/** What one benchmark run measures: the round-0 NTK pair and linear-region pair, with their inputs. */
+export interface BenchSetup {
+  readonly batch: number;
+  /** The supernet and the candidate without op 3 of edge 0 (nor_conv_3x3 in NB201, sep_conv_5x5 in DARTS). */
+  readonly networks: readonly [Network, Network];
+  readonly thin: readonly [Network, Network];
+  /** One draw shared by both networks of the pair (the candidate leaves some of it unused). */
+  readonly weights: Weights;
+  readonly thinWeights: Weights;
+  readonly input: Float32Array;
+  readonly patches: readonly Float32Array[];
+}
+
+/** The pairs a benchmark with these options times; the same options always give the same pairs. */
+export function benchSetup(options: Pick<BenchOptions, 'space' | 'dataset' | 'batch' | 'images'> = {}): BenchSetup {
+  const space = searchSpace(options.space ?? 'nb201');
+  const spec = datasetSpec(options.dataset ?? 'cifar10');
+  const batch = options.batch ?? (space.name === 'nb201' ? 72 : spec.name === 'imagenet-1k' ? 24 : 14);
+  const origin = space.supernetMask();
+  const candidate = cloneMasks(origin);
+  candidate[0][0][3] = false;
+  const networks: [Network, Network] = [space.ntkNetwork(origin, spec.classes, spec.inputSize), space.ntkNetwork(candidate, spec.classes, spec.inputSize)];
+  const thin: [Network, Network] = [space.thinNetwork(origin, spec.classes), space.thinNetwork(candidate, spec.classes)];
+  const rng = Rng.stream(0, 'bench');
+  const weights = initialiseWeights(networks[0], 'pytorch-default', rng);
+  const thinWeights = initialiseWeights(thin[0], 'pytorch-default', rng);
+  const input = options.images ? ntkBatch(options.images, batch, spec, rng) : gaussianBatch(batch, 3, spec.inputSize, rng);
+  const patches = [0, 1, 2].map(() => (options.images ? regionPatches(options.images, 1000, spec, rng) : gaussianBatch(1000, 1, 3, rng)));
+  return { batch, networks, thin, weights, thinWeights, input, patches };
+}
+
+/** Times the two units a search repeats: the NTK pair and the linear-region pair of round 0 (see `benchSetup`). */
 export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchReport> {
   const space = searchSpace(options.space ?? 'nb201');
   const dataset = options.dataset ?? 'cifar10';
-  const spec = datasetSpec(dataset);
-  const batch = options.batch ?? (space.name === 'nb201' ? 72 : dataset === 'imagenet-1k' ? 24 : 14);
   const runs = options.runs ?? 2;
+  const { batch, networks, thin, weights, thinWeights, input, patches } = benchSetup(options);
   const engine = await Engine.create({ backend: options.backend ?? 'auto' });
   try {
-    const origin = space.supernetMask();
-    const candidate = cloneMasks(origin);
-    candidate[0][0][3] = false;
-    const networks: [Network, Network] = [space.ntkNetwork(origin, spec.classes, spec.inputSize), space.ntkNetwork(candidate, spec.classes, spec.inputSize)];
-    const thin: [Network, Network] = [space.thinNetwork(origin, spec.classes), space.thinNetwork(candidate, spec.classes)];
-    const rng = Rng.stream(0, 'bench');
-    const weights = initialiseWeights(networks[0], 'pytorch-default', rng);
-    const thinWeights = initialiseWeights(thin[0], 'pytorch-default', rng);
-    const input = options.images ? ntkBatch(options.images, batch, spec, rng) : gaussianBatch(batch, 3, spec.inputSize, rng);
-    const patches = [0, 1, 2].map(() => (options.images ? regionPatches(options.images, 1000, spec, rng) : gaussianBatch(1000, 1, 3, rng)));
-
     let dispatches = 0;
     let readbacks = 0;
+    const ntkPairKappa: [number, number] = [NaN, NaN];
     const ntkPair = async (on: Engine) => {
       dispatches = 0;
       readbacks = 0;
-      for (const network of networks) {
-        await on.scoreNtk(network, weights, input, batch);
+      for (const [index, network] of networks.entries()) {
+        ntkPairKappa[index] = (await on.scoreNtk(network, weights, input, batch)).kappa;
         dispatches += on.backend.lastStats?.dispatches ?? 0;
         readbacks += on.backend.lastStats?.readbacks ?? 0;
       }
     };
     const lrPair = async (on: Engine) => {
-      for (const network of thin) await on.scoreRegions(network, thinWeights, patches, 1000);
+      for (const network of thin) await on.scoreRegions(network, thinWeights, [...patches], 1000);
     };
     const ntkPairSeconds = await best(runs, () => ntkPair(engine));
     const counts = { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks };
@@ -131,6 +154,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
       batch,
       ntkPairSeconds,
       ntkPairGflop,
+      ntkPairKappa,
       lrPairSeconds,
       lrPairGflop,
       gflops: ntkPairGflop / ntkPairSeconds,

@@ -1,4 +1,5 @@
-import type { BenchReport } from '../../bench/bench.js';
+import { benchSetup, type BenchReport } from '../../bench/bench.js';
+import { runPytorchBaseline, type PytorchBaseline } from '../../bench/pytorch-baseline.js';
 import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
 import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
@@ -29,7 +30,15 @@ function summary(report: BenchReport): string {
     `peak memory:        ${report.peakRssMb === null ? 'unknown' : `${report.peakRssMb.toFixed(0)} MiB`}\n` +
     (report.profile ? profileTable(report.profile) : '') +
     (report.proxies ? formatProxyBenchReport(report.proxies) : '') +
-    (report.proxiesSkipped ? `zero-cost proxies not measured: ${report.proxiesSkipped}\n` : '')
+    (report.proxiesSkipped ? `zero-cost proxies not measured: ${report.proxiesSkipped}\n` : '') +
+    (report.pytorch ? pytorchLine(report.pytorch) : '')
+  );
+}
+
+function pytorchLine(baseline: PytorchBaseline): string {
+  return (
+    `PyTorch ${baseline.torch}, ${baseline.threads} thread: NTK pair ${baseline.ntkPairSeconds.toFixed(3)} s, ` +
+    `${baseline.speedup.toFixed(2)}x the engine's time; kappa agrees to ${baseline.kappaRelativeDifference.toExponential(1)} (relative)\n`
   );
 }
 
@@ -79,6 +88,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   if (proxySize !== undefined && !flagOption(options, 'proxies')) throw new TenasInputError('--proxy-size sizes the proxy rows, which only --proxies adds: give both');
   const proxies = flagOption(options, 'proxies') && (proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size'));
   const profile = flagOption(options, 'profile');
+  const pytorch = flagOption(options, 'pytorch');
   const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies, profile };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -88,7 +98,11 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   try {
     const measured = await unlessAborted(worker.call((service) => service.bench(settings)), controller.signal);
     // The worker shares this process, so its peak memory is the process's.
-    const report = { ...measured, peakRssMb: peakRssMb() };
+    const report: BenchReport = { ...measured, peakRssMb: peakRssMb() };
+    if (pytorch) {
+      const setup = benchSetup({ space, dataset, batch, images });
+      report.pytorch = await runPytorchBaseline(setup, runs ?? 2, { seconds: measured.ntkPairSeconds, kappa: measured.ntkPairKappa }, controller.signal);
+    }
     io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
     return 0;
   } catch (error) {
@@ -114,7 +128,9 @@ eigen-solve) and each row shows its fraction of this machine's f32x4 multiply-ad
 bandwidth, both measured first. With --proxies it then times each zero-cost proxy once on one
 architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64), on its own and all of
 them together with shared passes: minutes on a CPU (npm run bench:proxies). On a software WebGPU
-adapter they are skipped, and the report says so, unless --proxy-size is given.`,
+adapter they are skipped, and the report says so, unless --proxy-size is given. With --pytorch the
+same NTK pair (same networks, weights and batch) is then timed in PyTorch on one CPU thread, as the
+released TE-NAS code computes it, and the report gives the ratio and how closely kappa agrees.`,
   options: {
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
@@ -125,6 +141,7 @@ adapter they are skipped, and the report says so, unless --proxy-size is given.`
     profile: { type: 'boolean', description: "also time each pair's kernels per layer kind and pass, against this machine's measured SIMD peak and memory bandwidth" },
     proxies: { type: 'boolean', description: 'also time each zero-cost proxy, and all of them together, on NB201\'s evaluation network (minutes on a CPU)' },
     'proxy-size': { type: 'string', value: 'C,N,B', description: 'with --proxies: the evaluation network\'s size (default 16,5,64; on a software WebGPU adapter they are skipped unless a size is given)' },
+    pytorch: { type: 'boolean', description: 'also time the same NTK pair in PyTorch on one thread (python3 with torch; scripts/pytorch-ntk-pair.py) and compare kappa' },
     json: { type: 'boolean', description: 'print the report as JSON' },
     ...COMMON_OPTIONS,
   },
