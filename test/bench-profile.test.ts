@@ -1,10 +1,13 @@
 /**
  * `tenas bench --profile`: the kernel profile of the NTK and linear-region pairs on WebAssembly,
- * against this machine's measured f32x4 multiply-add peak and memory bandwidth.
+ * against this machine's measured f32x4 multiply-add peak and memory bandwidth, and on WebGPU, whose
+ * dispatches are timed on the GPU.
  */
 import { describe, expect, it } from 'vitest';
 import { runBenchmarks } from '../src/bench/bench.js';
 import type { ProfileRow } from '../src/bench/profile.js';
+import { KERNELS } from '../src/engine/webgpu/kernels.js';
+import { profiledEntryPoint } from '../src/engine/webgpu/timestamps.js';
 
 const key = (row: ProfileRow) => `${row.stage}/${row.pass}`;
 
@@ -41,4 +44,28 @@ describe('bench profile (WebAssembly)', () => {
     expect(lr).toEqual(expect.arrayContaining(['conv/forward', 'patterns/forward', 'patterns/solve']));
     expect(lr).not.toContain('conv/backward-weight');
   }, 300_000);
+});
+
+describe('bench profile (WebGPU)', () => {
+  it('times every dispatch on the GPU with timestamp queries and counts the same dense work as the FLOP model', async () => {
+    const report = await runBenchmarks({ backend: 'webgpu', batch: 2, runs: 1, profile: true });
+    const profile = report.profile!;
+    expect(profile.clock).toBe('wall');
+    const ntk = profile.ntkPair.rows;
+    const gpu = ntk.filter((row) => row.device === 'gpu');
+    expect(gpu.map(key)).toEqual(expect.arrayContaining(['conv/forward', 'conv/backward-input', 'conv/backward-weight', 'batchnorm/forward', 'batchnorm/backward', 'linear/backward']));
+    // A tiny dispatch may start and end on the same timestamp tick; the convolutions may not.
+    expect(gpu.every((row) => row.seconds >= 0 && row.peakFraction === undefined)).toBe(true);
+    expect(gpu.filter((row) => row.stage === 'conv').every((row) => row.seconds > 0)).toBe(true);
+    const denseGflop = gpu.filter((row) => row.gflop !== undefined).reduce((total, row) => total + row.gflop!, 0);
+    expect(denseGflop / report.ntkPairGflop).toBeCloseTo(1, 9);
+    // Gram and eigen-solve stay on the CPU; the rest of the wall time is the host's.
+    expect(ntk.filter((row) => row.device === 'cpu').map(key)).toEqual(expect.arrayContaining(['gram/solve', 'eigen-solve/solve', 'host/other']));
+    expect(profile.note).toMatch(/timestamp queries/);
+  }, 300_000);
+
+  it('has a profile row for every WebGPU entry point', () => {
+    const missing = Object.values(KERNELS).filter((kernel) => !profiledEntryPoint(kernel.key));
+    expect(missing.map((kernel) => kernel.key)).toEqual([]);
+  });
 });

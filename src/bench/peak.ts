@@ -1,4 +1,4 @@
-import { wallClock, type ProfileClock } from '../engine/wasm/profile.js';
+import { wallClock, type ProfileClock } from '../engine/profile.js';
 import { WasmKernels } from '../engine/wasm/module.js';
 
 /** This machine's limits for the kernels' instructions, measured on the current thread. */

@@ -1,17 +1,19 @@
 import { Engine } from '../api.js';
 import type { BackendName } from '../engine/backend.js';
-import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledPass, type ProfiledStage } from '../engine/wasm/profile.js';
+import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledDevice, type ProfiledPass, type ProfiledStage } from '../engine/profile.js';
 import { measurePeak, type MachinePeak } from './peak.js';
 
 /** One (layer kind or NTK stage, pass) of a profiled unit, with its fraction of the machine's peak. */
 export interface ProfileRow {
+  /** Where the kernels ran: WebAssembly on the CPU, or WebGPU dispatches timed on the GPU. */
+  readonly device: ProfiledDevice;
   readonly stage: ProfiledStage | 'host' | 'gpu';
   readonly pass: ProfiledPass | 'other';
   readonly calls: number;
   readonly seconds: number;
   /** Share of the unit's time. */
   readonly share: number;
-  /** Arithmetic kernels: work, rate and fraction of the f32x4 multiply-add peak (Gram: of half of it, float64). */
+  /** Arithmetic kernels: work, rate and (CPU rows) fraction of the f32x4 multiply-add peak (Gram: of half of it, float64). */
   readonly gflop?: number;
   readonly gflops?: number;
   readonly peakFraction?: number;
@@ -63,7 +65,8 @@ export async function profileUnits(
       };
       const ntkPair = await measure(units.ntkPair);
       const lrPair = await measure(units.lrPair);
-      const note = backend === 'webgpu' ? webGpuNote(engine) : undefined;
+      const timed = [...ntkPair.rows, ...lrPair.rows].some((row) => row.device === 'gpu');
+      const note = backend === 'webgpu' ? webGpuNote(timed) : undefined;
       return { clock: cpu ? 'cpu' : 'wall', peak, ntkPair, lrPair, ...(note ? { note } : {}) };
     } finally {
       engine.dispose();
@@ -71,15 +74,24 @@ export async function profileUnits(
   });
 }
 
-function webGpuNote(engine: Engine): string {
-  const device = (engine.backend as { device?: GPUDevice }).device;
-  const timestamps = device?.features.has('timestamp-query') ? 'the adapter offers timestamp-query' : 'the adapter offers no timestamp-query';
-  return `WebGPU dispatches run as one submission per evaluation and are not itemised (the row 'gpu'; ${timestamps}); Gram and eigen-solve run in WebAssembly`;
+function webGpuNote(timed: boolean): string {
+  if (!timed) {
+    return "the adapter offers no timestamp-query, so WebGPU dispatches are not itemised (the row 'gpu'); Gram and eigen-solve run in WebAssembly (cpu rows)";
+  }
+  return (
+    'gpu rows are GPU time from timestamp queries, with one compute pass per dispatch while profiling (unprofiled runs use one pass per ' +
+    'submission), and have no measured GPU peak to compare with; browsers may round timestamps (Chrome: to 100 µs without ' +
+    "WebGPU developer features); 'host' is the rest of the wall time: encoding, submission, read-back, and the cpu rows' WebAssembly"
+  );
 }
 
 export function profileRows(tallies: readonly KernelTally[], seconds: number, peak: MachinePeak, backend: BackendName): ProfileRow[] {
   const rows: ProfileRow[] = tallies.map((tally) => {
-    const row = { stage: tally.stage, pass: tally.pass, calls: tally.calls, seconds: tally.seconds, share: tally.seconds / seconds };
+    const row = { device: tally.device, stage: tally.stage, pass: tally.pass, calls: tally.calls, seconds: tally.seconds, share: tally.seconds / seconds };
+    if (tally.flops > 0 && tally.device === 'gpu') {
+      const gflops = tally.flops / tally.seconds / 1e9;
+      return { ...row, gflop: tally.flops / 1e9, gflops };
+    }
     if (tally.flops > 0) {
       const gflops = tally.flops / tally.seconds / 1e9;
       // The float64 Gram runs f64x2 lanes: half the f32x4 rate is its peak.
@@ -94,6 +106,8 @@ export function profileRows(tallies: readonly KernelTally[], seconds: number, pe
   });
   const kernelSeconds = tallies.reduce((total, tally) => total + tally.seconds, 0);
   const rest = Math.max(0, seconds - kernelSeconds);
-  rows.push({ stage: backend === 'webgpu' ? 'gpu' : 'host', pass: 'other', calls: 0, seconds: rest, share: rest / seconds });
+  // On WebGPU without timestamps, the GPU's work is in the rest; with them, only the host's is.
+  const untimedGpu = backend === 'webgpu' && !tallies.some((tally) => tally.device === 'gpu');
+  rows.push({ device: untimedGpu ? 'gpu' : 'cpu', stage: untimedGpu ? 'gpu' : 'host', pass: 'other', calls: 0, seconds: rest, share: rest / seconds });
   return rows;
 }

@@ -46,12 +46,12 @@ function profileTable(profile: BenchProfile): string {
   const { simdGflops, memoryGBps } = profile.peak;
   const unit = (title: string, { seconds, rows }: UnitProfile) =>
     `${title} (${seconds.toFixed(3)} s ${profile.clock === 'cpu' ? 'CPU time' : 'wall time'} profiled):\n` +
-    `  ${'layer'.padEnd(12)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
+    `  ${'layer'.padEnd(12)}${'device'.padEnd(7)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
     rows
       .map((row) => {
         const rate =
-          row.gflops !== undefined ? `${row.gflops.toFixed(2)} GFLOP/s, ${percent(row.peakFraction)} of peak` : row.gbps !== undefined ? `${row.gbps.toFixed(2)} GB/s, ${percent(row.bandwidthFraction)} of bandwidth` : '';
-        return `  ${row.stage.padEnd(12)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}`;
+          row.gflops !== undefined ? `${row.gflops.toFixed(2)} GFLOP/s${row.peakFraction === undefined ? '' : `, ${percent(row.peakFraction)} of peak`}` : row.gbps !== undefined ? `${row.gbps.toFixed(2)} GB/s, ${percent(row.bandwidthFraction)} of bandwidth` : '';
+        return `  ${row.stage.padEnd(12)}${row.device.padEnd(7)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}`;
       })
       .join('\n') +
     '\n';

@@ -1,5 +1,6 @@
 import wasmBytes from '../../../build/tenas.wasm';
-import { activeKernelProfile, profiledExports } from './profile.js';
+import { activeKernelProfile } from '../profile.js';
+import { profiledExports } from './profile.js';
 
 /** The raw exports of `assembly/index.ts` (pointers are byte offsets into `memory`). */
 export interface KernelExports {

@@ -1,8 +1,5 @@
+import type { KernelProfile, ProfiledPass, ProfiledStage } from '../profile.js';
 import type { KernelExports } from './module.js';
-
-/** What a profile row attributes time to: the layer kind (or NTK stage) and the pass. */
-export type ProfiledStage = 'conv' | 'batchnorm' | 'pooling' | 'relu' | 'linear' | 'sum-copy' | 'gram' | 'eigen-solve' | 'patterns' | 'setup';
-export type ProfiledPass = 'forward' | 'backward-input' | 'backward-weight' | 'backward' | 'solve';
 
 /** Arguments of a kernel call, by position as in `KernelExports`. */
 type Args = readonly unknown[];
@@ -63,68 +60,6 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   count_distinct_rows: { stage: 'patterns', pass: 'solve', bytes: (a) => floats4(n(a, 1) * n(a, 2)) },
 };
 
-/** Time and work of one (stage, pass) over the calls recorded. */
-export interface KernelTally {
-  readonly stage: ProfiledStage;
-  readonly pass: ProfiledPass;
-  calls: number;
-  seconds: number;
-  flops: number;
-  bytes: number;
-}
-
-/** Seconds on some clock; only differences count. */
-export type ProfileClock = () => number;
-
-export const wallClock: ProfileClock = () => performance.now() / 1000;
-
-/**
- * This process's CPU time where the platform tells it (Node), else undefined. On a machine shared
- * with other work, a busy-waiting-free kernel's CPU time is what it costs, while its wall time also
- * counts the time other processes held the core.
- */
-export function cpuClock(): ProfileClock | undefined {
-  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage;
-  if (typeof usage !== 'function') return undefined;
-  return () => {
-    const { user, system } = usage();
-    return (user + system) / 1e6;
-  };
-}
-
-/**
- * Per-kernel time and work of WebAssembly kernel calls, grouped by layer kind and pass. Collected
- * by wrapping the kernel exports (`profiledExports`); each call costs two clock reads.
- */
-export class KernelProfile {
-  private readonly tallies = new Map<string, KernelTally>();
-
-  constructor(readonly clock: ProfileClock = wallClock) {}
-
-  record(kernel: string, seconds: number, args: Args): void {
-    const model = KERNEL_MODELS[kernel];
-    if (!model) return;
-    const key = `${model.stage}/${model.pass}`;
-    let tally = this.tallies.get(key);
-    if (!tally) {
-      tally = { stage: model.stage, pass: model.pass, calls: 0, seconds: 0, flops: 0, bytes: 0 };
-      this.tallies.set(key, tally);
-    }
-    tally.calls++;
-    tally.seconds += seconds;
-    tally.flops += model.flops?.(args) ?? 0;
-    tally.bytes += model.bytes?.(args) ?? 0;
-  }
-
-  rows(): KernelTally[] {
-    return [...this.tallies.values()].map((tally) => ({ ...tally })).sort((a, b) => b.seconds - a.seconds);
-  }
-
-  clear(): void {
-    this.tallies.clear();
-  }
-}
-
 /** The kernel exports with every modelled kernel timed into `profile`. */
 export function profiledExports(exports: KernelExports, profile: KernelProfile): KernelExports {
   const wrapped: Record<string, unknown> = { ...exports };
@@ -133,26 +68,12 @@ export function profiledExports(exports: KernelExports, profile: KernelProfile):
     wrapped[name] = (...args: unknown[]) => {
       const started = profile.clock();
       const result = kernel(...args);
-      profile.record(name, profile.clock() - started, args);
+      const seconds = profile.clock() - started;
+      const model = KERNEL_MODELS[name];
+      profile.add('cpu', model.stage, model.pass, seconds, { flops: model.flops?.(args), bytes: model.bytes?.(args) });
       return result;
     };
   }
   return wrapped as unknown as KernelExports;
 }
 
-let active: KernelProfile | undefined;
-
-/** Kernel instances created while a profile is active record into it (`WasmKernels.create`). */
-export function activeKernelProfile(): KernelProfile | undefined {
-  return active;
-}
-
-export async function withKernelProfile<T>(profile: KernelProfile, work: () => Promise<T>): Promise<T> {
-  const previous = active;
-  active = profile;
-  try {
-    return await work();
-  } finally {
-    active = previous;
-  }
-}

@@ -15,12 +15,14 @@ import {
   type VjpRequest,
   type VjpResult,
 } from '../backend.js';
+import { activeKernelProfile } from '../profile.js';
 import { WasmBackend } from '../wasm/backend.js';
 import { BufferPool } from './buffers.js';
 import { acquireGpu, type AdapterFacts, type GpuContext } from './device.js';
 import { chooseChunk, WebGpuNetworkExecution } from './executor.js';
 import { KERNELS } from './kernels.js';
 import { PipelineCache } from './pipelines.js';
+import { DispatchTimestamps, recordDispatchTimes } from './timestamps.js';
 
 export interface WebGpuBackendOptions {
   /** Upper bound on cotangents per backward chunk (tests force small chunks with it). */
@@ -255,7 +257,10 @@ export class WebGpuBackend implements Backend {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder();
-    const uniforms = await run.recorder.encode(device, state.pipelines, state.pool, encoder);
+    const profile = activeKernelProfile();
+    const timestamps = profile && device.features.has('timestamp-query') ? new DispatchTimestamps(device, run.recorder.count) : undefined;
+    const uniforms = await run.recorder.encode(device, state.pipelines, state.pool, encoder, timestamps);
+    timestamps?.resolve(encoder);
     const totalFloats = parts.reduce((total, part) => total + part.floats, 0);
     const readback = state.pool.acquire(totalFloats * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     let offset = 0;
@@ -274,6 +279,7 @@ export class WebGpuBackend implements Backend {
       await readback.mapAsync(GPUMapMode.READ, 0, totalFloats * 4);
       const all = new Float32Array(readback.getMappedRange(0, totalFloats * 4).slice(0));
       readback.unmap();
+      if (profile && timestamps) recordDispatchTimes(profile, run.recorder.recorded(), await timestamps.seconds());
       let start = 0;
       return parts.map((part) => {
         const view = all.subarray(start, start + part.floats);

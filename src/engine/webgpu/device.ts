@@ -68,7 +68,9 @@ export async function acquireGpu(): Promise<GpuContext> {
   }
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits });
+    // Timestamp queries time each dispatch under `tenas bench --profile`; unprofiled work never writes one.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (error) {
     throw new TenasInputError(`the WebGPU adapter refused a device (${(error as Error).message}): ${INSTALL_HINT}`);
   }

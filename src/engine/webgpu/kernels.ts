@@ -8,6 +8,7 @@ import poolSource from '../../../shaders/pool.wgsl';
 import reduceSource from '../../../shaders/reduce.wgsl';
 import type { BufferPool } from './buffers.js';
 import type { KernelRef, PipelineCache } from './pipelines.js';
+import type { DispatchTimestamps } from './timestamps.js';
 
 /**
  * A WGSL file and the fields of its `Params` uniform struct, in declaration order (test/ops.test.ts
@@ -134,51 +135,34 @@ export class DispatchRecorder {
     return [...new Set(this.dispatches.map((d) => d.kernel))];
   }
 
-  /** Development aid: runs each dispatch on its own and returns milliseconds per entry point. */
-  async profile(device: GPUDevice, pipelines: PipelineCache, pool: BufferPool): Promise<Map<string, number>> {
-    await pipelines.prepare(this.kernels());
-    const uniforms = pool.acquire(this.dispatches.length * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const blocks = new Uint32Array((this.dispatches.length * PARAM_STRIDE) / 4);
-    this.dispatches.forEach((dispatch, index) => blocks.set(dispatch.params, (index * PARAM_STRIDE) / 4));
-    device.queue.writeBuffer(uniforms, 0, blocks);
-    const times = new Map<string, number>();
-    for (const [index, dispatch] of this.dispatches.entries()) {
-      const encoder = device.createCommandEncoder();
-      const pipeline = pipelines.get(dispatch.kernel);
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: index * PARAM_STRIDE, size: 64 } }];
-      for (const [binding, buffer] of dispatch.bindings) entries.push({ binding, resource: { buffer } });
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-      pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
-      pass.end();
-      const start = performance.now();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      const key = dispatch.kernel.key + (dispatch.kernel.constants ? JSON.stringify(dispatch.kernel.constants) : '');
-      times.set(key, (times.get(key) ?? 0) + performance.now() - start);
-    }
-    return times;
+  /** The dispatches recorded, in order: each kernel with its parameter block. */
+  recorded(): readonly Pick<Dispatch, 'kernel' | 'params'>[] {
+    return this.dispatches;
   }
 
-  /** Encodes everything recorded; returns the uniform buffer, to release once the work completed. */
-  async encode(device: GPUDevice, pipelines: PipelineCache, pool: BufferPool, encoder: GPUCommandEncoder): Promise<GPUBuffer | undefined> {
+  /**
+   * Encodes everything recorded, in one compute pass, or one pass per dispatch when each is timed;
+   * returns the uniform buffer, to release once the work completed.
+   */
+  async encode(device: GPUDevice, pipelines: PipelineCache, pool: BufferPool, encoder: GPUCommandEncoder, timestamps?: DispatchTimestamps): Promise<GPUBuffer | undefined> {
     if (this.dispatches.length === 0) return undefined;
     await pipelines.prepare(this.kernels());
     const uniforms = pool.acquire(this.dispatches.length * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const blocks = new Uint32Array((this.dispatches.length * PARAM_STRIDE) / 4);
     this.dispatches.forEach((dispatch, index) => blocks.set(dispatch.params, (index * PARAM_STRIDE) / 4));
     device.queue.writeBuffer(uniforms, 0, blocks);
-    const pass = encoder.beginComputePass();
+    const pass = timestamps ? undefined : encoder.beginComputePass();
     this.dispatches.forEach((dispatch, index) => {
       const pipeline = pipelines.get(dispatch.kernel);
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: index * PARAM_STRIDE, size: 64 } }];
       for (const [binding, buffer] of dispatch.bindings) entries.push({ binding, resource: { buffer } });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-      pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+      const target = pass ?? encoder.beginComputePass(timestamps?.pass(index));
+      target.setPipeline(pipeline);
+      target.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      target.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+      if (!pass) target.end();
     });
-    pass.end();
+    pass?.end();
     return uniforms;
   }
 }

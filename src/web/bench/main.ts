@@ -102,7 +102,7 @@ function addProfile(backend: string, profile: BenchProfile): void {
   const table = (title: string, unit: UnitProfile) =>
     element('table', { class: 'rounds' }, [
       element('caption', {}, [`${backend}: ${title}, ${formatSeconds(unit.seconds)} profiled`]),
-      element('thead', {}, [element('tr', {}, ['Layer', 'Pass', 'Calls', 'Time', 'Share', 'Rate', 'Of peak'].map((text) => element('th', { scope: 'col' }, [text])))]),
+      element('thead', {}, [element('tr', {}, ['Layer', 'Device', 'Pass', 'Calls', 'Time', 'Share', 'Rate', 'Of peak'].map((text) => element('th', { scope: 'col' }, [text])))]),
       element(
         'tbody',
         {},
@@ -112,6 +112,7 @@ function addProfile(backend: string, profile: BenchProfile): void {
             {},
             [
               row.stage,
+              row.device,
               row.pass,
               String(row.calls),
               formatSeconds(row.seconds),
@@ -124,7 +125,7 @@ function addProfile(backend: string, profile: BenchProfile): void {
       ),
     ]);
   profiles.append(
-    element('p', {}, [`${backend} (${profile.clock === 'cpu' ? 'CPU' : 'wall'} time): this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` ${profile.note}.` : ''}`]),
+    element('p', {}, [`${backend} (${profile.clock === 'cpu' ? 'CPU' : 'wall'} time): this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` Note: ${profile.note}.` : ''}`]),
     element('div', { class: 'table-scroll' }, [table('NTK pair', profile.ntkPair)]),
     element('div', { class: 'table-scroll' }, [table('linear-region pair', profile.lrPair)]),
   );
