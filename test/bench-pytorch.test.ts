@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../src/api.js';
 import { benchSetup } from '../src/bench/bench.js';
-import { runPytorchBaseline } from '../src/bench/pytorch-baseline.js';
+import { findPytorchPython, runPytorchBaseline } from '../src/bench/pytorch-baseline.js';
 import { TenasInputError } from '../src/errors.js';
 import type { SpaceName } from '../src/spaces/index.js';
 
@@ -35,18 +35,17 @@ describe('PyTorch baseline of the NTK pair', () => {
 
   it.skipIf(!torchAvailable).each(['nb201', 'darts'] as const)('runs the %s pair from the engine description and agrees on kappa', async (space) => {
     const { setup, kappa } = await engineKappas(space);
-    const baseline = await runPytorchBaseline(setup, 1, { seconds: 1, kappa });
+    const baseline = await runPytorchBaseline(await findPytorchPython(), setup, 1, { seconds: 1, kappa });
     expect(baseline.threads).toBe(1);
     expect(baseline.kappa[0]).not.toBe(baseline.kappa[1]);
     expect(baseline.kappaRelativeDifference).toBeLessThan(1e-4);
     expect(baseline.speedup).toBeCloseTo(baseline.ntkPairSeconds, 12);
   }, 120_000);
 
-  it('says what to install when no python with PyTorch can run it', async () => {
+  it('says what to install when no python with PyTorch can run it, before any benchmark runs', async () => {
     process.env.TENAS_PYTHON = '/nonexistent/python3';
-    const { setup, kappa } = await engineKappas('nb201');
-    const failure = runPytorchBaseline(setup, 1, { seconds: 1, kappa });
+    const failure = findPytorchPython();
     await expect(failure).rejects.toBeInstanceOf(TenasInputError);
     await expect(failure).rejects.toThrow(/\/nonexistent\/python3: not found.*apt-get install python3-torch/);
-  }, 60_000);
+  });
 });

@@ -32,8 +32,20 @@ function pythonCandidates(): string[] {
   return chosen ? [chosen] : ['python3', '/usr/bin/python3'];
 }
 
-/** Why a python could not run the script: it is missing or has no torch (try the next one). */
-class PythonUnusable extends Error {}
+/** The first candidate python that imports torch; checked before any benchmark runs, so a missing PyTorch costs nothing. */
+export async function findPytorchPython(): Promise<string> {
+  const tried: string[] = [];
+  for (const python of pythonCandidates()) {
+    const outcome = await new Promise<string>((resolve) => {
+      const child = spawn(python, ['-c', 'import torch'], { stdio: 'ignore' });
+      child.on('error', () => resolve('not found'));
+      child.on('close', (code) => resolve(code === 0 ? '' : 'cannot import torch'));
+    });
+    if (outcome === '') return python;
+    tried.push(`${python}: ${outcome}`);
+  }
+  throw new TenasInputError(`--pytorch needs python3 with PyTorch (${tried.join('; ')}): ${INSTALL_HINT}`);
+}
 
 /**
  * Runs the benchmark's NTK pair in PyTorch in a child process: the networks' descriptions, the
@@ -41,6 +53,7 @@ class PythonUnusable extends Error {}
  * its condition numbers as one JSON line.
  */
 export async function runPytorchBaseline(
+  python: string,
   setup: BenchSetup,
   runs: number,
   engine: { seconds: number; kappa: readonly [number, number] },
@@ -53,7 +66,7 @@ export async function runPytorchBaseline(
     await writeFile(join(folder, 'pair.json'), JSON.stringify({ batch: setup.batch, inputFloats: tensorSize(supernet.input), networks: setup.networks }));
     await writeFile(join(folder, 'weights.f32'), concatenate(setup.weights));
     await writeFile(join(folder, 'input.f32'), new Uint8Array(setup.input.buffer, setup.input.byteOffset, setup.input.byteLength));
-    const output = await runWithFirstUsablePython(script, [folder, String(runs)], signal);
+    const output = await runPython(python, script, [folder, String(runs)], signal);
     const measured = parseReport(output);
     const kappaRelativeDifference = Math.max(...measured.kappa.map((kappa, index) => Math.abs(kappa - engine.kappa[index]) / Math.abs(kappa)));
     return { ...measured, speedup: measured.ntkPairSeconds / engine.seconds, kappaRelativeDifference };
@@ -72,19 +85,6 @@ function concatenate(tensors: readonly Float32Array[]): Uint8Array {
   return new Uint8Array(all.buffer);
 }
 
-async function runWithFirstUsablePython(script: string, args: string[], signal?: AbortSignal): Promise<string> {
-  const tried: string[] = [];
-  for (const python of pythonCandidates()) {
-    try {
-      return await runPython(python, script, args, signal);
-    } catch (error) {
-      if (!(error instanceof PythonUnusable)) throw error;
-      tried.push(`${python}: ${error.message}`);
-    }
-  }
-  throw new TenasInputError(`--pytorch needs python3 with PyTorch (${tried.join('; ')}): ${INSTALL_HINT}`);
-}
-
 function runPython(python: string, script: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal });
@@ -92,12 +92,9 @@ function runPython(python: string, script: string, args: string[], signal?: Abor
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOENT' ? new PythonUnusable('not found') : error);
-    });
+    child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(stdout);
-      else if (/No module named 'torch'/.test(stderr)) reject(new PythonUnusable('cannot import torch'));
       else reject(new Error(`${SCRIPT} exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });

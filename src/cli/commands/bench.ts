@@ -1,5 +1,5 @@
 import { benchSetup, type BenchReport } from '../../bench/bench.js';
-import { runPytorchBaseline, type PytorchBaseline } from '../../bench/pytorch-baseline.js';
+import { findPytorchPython, runPytorchBaseline, type PytorchBaseline } from '../../bench/pytorch-baseline.js';
 import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
 import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
@@ -88,7 +88,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   if (proxySize !== undefined && !flagOption(options, 'proxies')) throw new TenasInputError('--proxy-size sizes the proxy rows, which only --proxies adds: give both');
   const proxies = flagOption(options, 'proxies') && (proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size'));
   const profile = flagOption(options, 'profile');
-  const pytorch = flagOption(options, 'pytorch');
+  const python = flagOption(options, 'pytorch') ? await findPytorchPython() : undefined;
   const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies, profile };
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -99,9 +99,9 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     const measured = await unlessAborted(worker.call((service) => service.bench(settings)), controller.signal);
     // The worker shares this process, so its peak memory is the process's.
     const report: BenchReport = { ...measured, peakRssMb: peakRssMb() };
-    if (pytorch) {
+    if (python) {
       const setup = benchSetup({ space, dataset, batch, images });
-      report.pytorch = await runPytorchBaseline(setup, runs ?? 2, { seconds: measured.ntkPairSeconds, kappa: measured.ntkPairKappa }, controller.signal);
+      report.pytorch = await runPytorchBaseline(python, setup, runs ?? 2, { seconds: measured.ntkPairSeconds, kappa: measured.ntkPairKappa }, controller.signal);
     }
     io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
     return 0;
