@@ -4,66 +4,28 @@
  * workers with the real WebAssembly kernels, the τ/ρ table, the scatter plots and the exports,
  * checked against the same scoring run in Node: `tenas correlate`'s code path).
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
+import { describe, expect, test } from 'vitest';
+import { findChromium } from '../src/browser-bench/chromium.js';
 import { loadEmbeddedCifar } from '../src/data/embedded.js';
 import { createBackend } from '../src/engine/create.js';
 import { ArchScorer } from '../src/evaluation/arch-scorer.js';
 import { selectArchs } from '../src/evaluation/selection.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
 import { resolveIndicators } from '../src/metrics/registry.js';
-import { servePackage, type RunningServer } from '../src/server/serve.js';
 import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
 import { evaluationSettings, type EvaluationRequest } from '../src/web/evaluate/report.js';
+import { useServedPages, waitForState } from './support/served-pages.js';
 
 const chrome = findChromium();
 /** The indicators of the app's search test: two zero-cost proxies, combined by AZ-NAS's aggregation. */
 const SEARCH_INDICATORS = ['nwot', 'synflow'];
 /** The Evaluate test's indicators: TE-NAS's two and proxies of every kind (activations, float64 host passes, a loss with labels). */
 const EVALUATE_INDICATORS = ['ntk', 'regions', 'nwot', 'synflow', 'snip'];
-const root = join(import.meta.dirname, '..');
-
-let server: RunningServer;
-let chromium: LaunchedChromium;
 
 interface Download {
   name: string;
   text: string;
-}
-
-async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await chromium.browser.newPage();
-  await page.setViewport({ width: 1400, height: 1000 });
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  // Downloads are captured where the page starts them (an <a download> click on a blob URL).
-  await page.evaluateOnNewDocument(() => {
-    const downloads: { name: string; text: string }[] = [];
-    (window as unknown as { __DOWNLOADS__: typeof downloads }).__DOWNLOADS__ = downloads;
-    const click = HTMLAnchorElement.prototype.click;
-    HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
-      if (this.download) {
-        const name = this.download;
-        void fetch(this.href)
-          .then((response) => response.text())
-          .then((text) => downloads.push({ name, text }));
-        return;
-      }
-      click.call(this);
-    };
-  });
-  await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
-  return { page, errors };
-}
-
-async function waitForState(page: Page, states: readonly string[], timeout: number): Promise<void> {
-  await page.waitForFunction((wanted: readonly string[]) => wanted.includes(document.body.dataset.state ?? ''), { timeout, polling: 200 }, states);
 }
 
 async function downloadOf(page: Page, button: string, extension: string): Promise<Download> {
@@ -77,16 +39,7 @@ async function downloadOf(page: Page, button: string, extension: string): Promis
 }
 
 describe.skipIf(!chrome)(chrome ? 'indicators in the app, in headless Chromium' : 'indicators in the app (SKIPPED: no Chromium binary found; apt-get install -y chromium or set CHROME_PATH)', () => {
-  beforeAll(async () => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'pipe' });
-    server = await servePackage();
-    chromium = await launchChromium({ chrome });
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-  });
+  const { openPage } = useServedPages(chrome, { captureDownloads: true });
 
   test('the search app runs a search on chosen indicators combined by AZ-NAS, in a module worker', async () => {
     const indicators = SEARCH_INDICATORS;

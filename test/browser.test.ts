@@ -3,16 +3,16 @@
  * the user's own images, and the benchmark page through `runBrowserBench`. Skipped only where no
  * Chromium binary exists (then install one: `apt-get install -y chromium`, or set CHROME_PATH).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findChromium, launchChromium, type LaunchedChromium } from '../src/browser-bench/chromium.js';
+import { describe, expect, test } from 'vitest';
+import { findChromium } from '../src/browser-bench/chromium.js';
 import { formatBrowserBenchReport, runBrowserBench, withUnfinished } from '../src/browser-bench/run.js';
 import { PROXY_INDICATORS } from '../src/metrics/proxies/index.js';
 import { parseNb201Mask } from '../src/spaces/nb201/arch.js';
-import { servePackage, type RunningServer } from '../src/server/serve.js';
+import { servePackage } from '../src/server/serve.js';
+import { useServedPages, waitForState } from './support/served-pages.js';
 
 const chrome = findChromium();
 const root = join(import.meta.dirname, '..');
@@ -29,25 +29,6 @@ interface AppSnapshot {
   prunedRows: number;
   trajectoryPoints: number;
   rounds: number;
-}
-
-let server: RunningServer;
-let chromium: LaunchedChromium;
-
-async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await chromium.browser.newPage();
-  await page.setViewport({ width: 1400, height: 1000 });
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
-  return { page, errors };
-}
-
-async function waitForState(page: Page, states: readonly string[], timeout: number): Promise<void> {
-  await page.waitForFunction((wanted: readonly string[]) => wanted.includes(document.body.dataset.state ?? ''), { timeout, polling: 200 }, states);
 }
 
 function snapshot(page: Page): Promise<AppSnapshot> {
@@ -90,16 +71,7 @@ async function saveScreenshot(page: Page, name: string): Promise<Uint8Array> {
 }
 
 describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages in headless Chromium (SKIPPED: no Chromium binary found; apt-get install -y chromium or set CHROME_PATH)', () => {
-  beforeAll(async () => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'pipe' });
-    server = await servePackage();
-    chromium = await launchChromium({ chrome });
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-  });
+  const { openPage, browser } = useServedPages(chrome);
 
   test('the app runs a short NB201 search on WebAssembly and shows the architecture', async () => {
     const { page, errors } = await openPage(`app/?${SHORT_SEARCH}&backend=wasm&autostart=1`);
@@ -162,7 +134,7 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
 
   test('the app also works without cross-origin isolation (no SharedArrayBuffer)', async () => {
     const plain = await servePackage({ crossOriginIsolation: false });
-    const page = await chromium.browser.newPage();
+    const page = await browser().newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());

@@ -54,33 +54,46 @@ export interface PoolGeometry {
   readonly padding: number;
 }
 
+/** Each output position's input window, clipped to the input: [iy0, iy1, ix0, ix1] per position, row-major. */
+function poolWindows(g: PoolGeometry): Int32Array {
+  const { kernel: K, stride: S, padding: P } = g;
+  const { height: Hi, width: Wi } = g.input;
+  const { height: Ho, width: Wo } = g.output;
+  const windows = new Int32Array(4 * Ho * Wo);
+  for (let oy = 0; oy < Ho; oy++) {
+    for (let ox = 0; ox < Wo; ox++) {
+      const at = 4 * (oy * Wo + ox);
+      windows[at] = Math.max(0, oy * S - P);
+      windows[at + 1] = Math.min(Hi, oy * S - P + K);
+      windows[at + 2] = Math.max(0, ox * S - P);
+      windows[at + 3] = Math.min(Wi, ox * S - P + K);
+    }
+  }
+  return windows;
+}
+
 /**
  * Average pooling without the padding in the count (`count_include_pad=False`): y += pool(x), or
  * with `transpose`, x += poolᵀ(y) (its gradient).
  */
 export function avgPool(g: PoolGeometry, x: Float64Array, y: Float64Array, transpose: boolean): void {
-  const { planes, kernel: K, stride: S, padding: P } = g;
-  const { height: Hi, width: Wi } = g.input;
-  const { height: Ho, width: Wo } = g.output;
-  for (let p = 0; p < planes; p++) {
-    const xPlane = p * Hi * Wi;
-    const yPlane = p * Ho * Wo;
-    for (let oy = 0; oy < Ho; oy++) {
-      const iy0 = Math.max(0, oy * S - P);
-      const iy1 = Math.min(Hi, oy * S - P + K);
-      for (let ox = 0; ox < Wo; ox++) {
-        const ix0 = Math.max(0, ox * S - P);
-        const ix1 = Math.min(Wi, ox * S - P + K);
-        const scale = 1 / ((iy1 - iy0) * (ix1 - ix0));
-        const yi = yPlane + oy * Wo + ox;
-        if (transpose) {
-          const share = y[yi] * scale;
-          for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) x[xPlane + iy * Wi + ix] += share;
-        } else {
-          let acc = 0;
-          for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) acc += x[xPlane + iy * Wi + ix];
-          y[yi] += acc * scale;
-        }
+  const windows = poolWindows(g);
+  const inPlane = g.input.height * g.input.width;
+  const outPlane = g.output.height * g.output.width;
+  const Wi = g.input.width;
+  for (let p = 0; p < g.planes; p++) {
+    const xPlane = p * inPlane;
+    for (let o = 0; o < outPlane; o++) {
+      const iy0 = windows[4 * o], iy1 = windows[4 * o + 1], ix0 = windows[4 * o + 2], ix1 = windows[4 * o + 3];
+      const scale = 1 / ((iy1 - iy0) * (ix1 - ix0));
+      const yi = p * outPlane + o;
+      if (transpose) {
+        const share = y[yi] * scale;
+        for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) x[xPlane + iy * Wi + ix] += share;
+      } else {
+        let acc = 0;
+        for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) acc += x[xPlane + iy * Wi + ix];
+        y[yi] += acc * scale;
       }
     }
   }
@@ -88,32 +101,27 @@ export function avgPool(g: PoolGeometry, x: Float64Array, y: Float64Array, trans
 
 /** Max pooling (padding never wins): y = max, and the index in x of each output's maximum (first on ties). */
 export function maxPool(g: PoolGeometry, x: Float64Array, y: Float64Array, argmax: Int32Array): void {
-  const { planes, kernel: K, stride: S, padding: P } = g;
-  const { height: Hi, width: Wi } = g.input;
-  const { height: Ho, width: Wo } = g.output;
-  for (let p = 0; p < planes; p++) {
-    const xPlane = p * Hi * Wi;
-    const yPlane = p * Ho * Wo;
-    for (let oy = 0; oy < Ho; oy++) {
-      const iy0 = Math.max(0, oy * S - P);
-      const iy1 = Math.min(Hi, oy * S - P + K);
-      for (let ox = 0; ox < Wo; ox++) {
-        const ix0 = Math.max(0, ox * S - P);
-        const ix1 = Math.min(Wi, ox * S - P + K);
-        let best = -Infinity;
-        let at = xPlane + iy0 * Wi + ix0;
-        for (let iy = iy0; iy < iy1; iy++) {
-          for (let ix = ix0; ix < ix1; ix++) {
-            const v = x[xPlane + iy * Wi + ix];
-            if (v > best) {
-              best = v;
-              at = xPlane + iy * Wi + ix;
-            }
+  const windows = poolWindows(g);
+  const inPlane = g.input.height * g.input.width;
+  const outPlane = g.output.height * g.output.width;
+  const Wi = g.input.width;
+  for (let p = 0; p < g.planes; p++) {
+    const xPlane = p * inPlane;
+    for (let o = 0; o < outPlane; o++) {
+      const iy0 = windows[4 * o], iy1 = windows[4 * o + 1], ix0 = windows[4 * o + 2], ix1 = windows[4 * o + 3];
+      let best = -Infinity;
+      let at = xPlane + iy0 * Wi + ix0;
+      for (let iy = iy0; iy < iy1; iy++) {
+        for (let ix = ix0; ix < ix1; ix++) {
+          const v = x[xPlane + iy * Wi + ix];
+          if (v > best) {
+            best = v;
+            at = xPlane + iy * Wi + ix;
           }
         }
-        y[yPlane + oy * Wo + ox] = best;
-        argmax[yPlane + oy * Wo + ox] = at;
       }
+      y[p * outPlane + o] = best;
+      argmax[p * outPlane + o] = at;
     }
   }
 }
