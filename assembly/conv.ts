@@ -646,98 +646,197 @@ export function conv_forward_stride2(
   }
 }
 
+// Stride-2 weight gradient, laid out as the stride-1 one: samples outermost, each weight's
+// per-sample partial sums added in float64, in sample order, in `totals` (one float64 per weight).
 export function conv_backward_weight_stride2(
   dout: usize, padded: usize, dw: usize, n: i32,
-  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32,
-): void {
-  const hp = 2 * (hout - 1) + (k - 1) * dil + 1;
-  const wq = wout + ((k - 1) * dil) / 2;
-  const cing = cin / groups;
-  const coutg = cout / groups;
-  const polySize = <usize>(cin * 2 * hp * wq) << 2;
-  const outSize = <usize>(cout * hout * wout) << 2;
-  const phasePlane = <usize>(hp * wq) << 2;
-  for (let o = 0; o < cout; o++) {
-    const g = o / coutg;
-    for (let ci = 0; ci < cing; ci++) {
-      const c = g * cing + ci;
-      for (let kh = 0; kh < k; kh++) {
-        for (let kw = 0; kw < k; kw++) {
-          const tap = kw * dil;
-          let total: f64 = 0;
-          for (let s = 0; s < n; s++) {
-            let acc = f32x4.splat(0);
-            const dRows = dout + <usize>s * outSize + (<usize>(o * hout * wout) << 2);
-            const pRows = padded + <usize>s * polySize + <usize>(c * 2 + (tap & 1)) * phasePlane + (<usize>(kh * dil * wq + (tap >> 1)) << 2);
-            for (let y = 0; y < hout; y++) {
-              const dr = dRows + (<usize>(y * wout) << 2);
-              const pr = pRows + (<usize>(2 * y * wq) << 2);
-              for (let x = 0; x < wout; x += 4) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
-              }
-            }
-            total += horizontalSum(acc);
-          }
-          store<f32>(dw + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2), <f32>total);
-        }
-      }
-    }
-  }
-}
-
-// Scatters w · dout into a polyphase gradient of the padded input, then folds it back into din.
-export function conv_backward_input_stride2(
-  dout: usize, din: usize, w: usize, scratch: usize, n: i32,
-  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool,
+  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize,
 ): void {
   const hp = 2 * (hout - 1) + (k - 1) * dil + 1;
   const wq = wout + ((k - 1) * dil) / 2;
   const cing = cin / groups;
   const coutg = cout / groups;
   const kk = k * k;
-  const inSize = <usize>(cin * hin * win) << 2;
+  const count = cout * cing * kk;
+  const polySize = <usize>(cin * 2 * hp * wq) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   const phasePlane = <usize>(hp * wq) << 2;
+  memory.fill(totals, 0, <usize>count << 3);
   for (let s = 0; s < n; s++) {
-    memory.fill(scratch, 0, <usize>(cin * 2) * phasePlane);
-    const doutS = dout + <usize>s * outSize;
+    const dS = dout + <usize>s * outSize;
+    const pS = padded + <usize>s * polySize;
     for (let o = 0; o < cout; o++) {
       const g = o / coutg;
+      const dPlane = dS + (<usize>(o * hout * wout) << 2);
       for (let ci = 0; ci < cing; ci++) {
-        const chan = scratch + <usize>((g * cing + ci) * 2) * phasePlane;
+        const chan = pS + <usize>((g * cing + ci) * 2) * phasePlane;
+        const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
+        if (k == 3) {
+          weight_gradient_stride2_3x3(dPlane, chan, tOc, hout, wout, wq, phasePlane, dil);
+          continue;
+        }
         for (let kh = 0; kh < k; kh++) {
           for (let kw = 0; kw < k; kw++) {
             const tap = kw * dil;
-            const wv = f32x4.splat(load<f32>(w + (<usize>((o * cing + ci) * kk + kh * k + kw) << 2)));
-            const base = chan + <usize>(tap & 1) * phasePlane + (<usize>(kh * dil * wq + (tap >> 1)) << 2);
+            const pRows = chan + <usize>(tap & 1) * phasePlane + (<usize>(kh * dil * wq + (tap >> 1)) << 2);
+            let acc = f32x4.splat(0);
             for (let y = 0; y < hout; y++) {
-              const dr = doutS + (<usize>((o * hout + y) * wout) << 2);
-              const qr = base + (<usize>(2 * y * wq) << 2);
-              for (let x = 0; x < wout; x += 4) {
-                const q = qr + (<usize>x << 2);
-                v128.store(q, f32x4.add(v128.load(q), f32x4.mul(wv, v128.load(dr + (<usize>x << 2)))));
+              const dr = dPlane + (<usize>(y * wout) << 2);
+              const pr = pRows + (<usize>(2 * y * wq) << 2);
+              for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+                acc = f32x4.add(acc, f32x4.mul(v128.load(dr + x), v128.load(pr + x)));
               }
             }
+            add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
           }
-        }
-      }
-    }
-    const dinS = din + <usize>s * inSize;
-    for (let c = 0; c < cin; c++) {
-      for (let y = 0; y < hin; y++) {
-        const r = y + pad;
-        const dRow = dinS + (<usize>((c * hin + y) * win) << 2);
-        for (let x = 0; x < win; x++) {
-          const col = x + pad;
-          let v: f32 = 0;
-          if (r >= 0 && r < hp && col >= 0 && (col >> 1) < wq) {
-            v = load<f32>(scratch + <usize>(c * 2 + (col & 1)) * phasePlane + (<usize>(r * wq + (col >> 1)) << 2));
-          }
-          const p = dRow + (<usize>x << 2);
-          store<f32>(p, accumulate ? load<f32>(p) + v : v);
         }
       }
     }
   }
+  for (let i = 0; i < count; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
+}
+
+// The nine taps of one (o, c) pair over one sample's polyphase planes (`chan`: even columns, then
+// odd), added to `totals` (nine float64): tap kw reads phase (kw·dil) & 1 at column offset ⌊kw·dil/2⌋.
+function weight_gradient_stride2_3x3(dout: usize, chan: usize, totals: usize, hout: i32, wout: i32, wq: i32, phasePlane: usize, dil: i32): void {
+  const c1 = <usize>(dil & 1) * phasePlane + (<usize>(dil >> 1) << 2);
+  const c2 = <usize>dil << 2;
+  const row1 = <usize>(dil * wq) << 2;
+  const row2 = row1 << 1;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+  let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
+  for (let y = 0; y < hout; y++) {
+    const dr = dout + (<usize>(y * wout) << 2);
+    const p0 = chan + (<usize>(2 * y * wq) << 2);
+    const p1 = p0 + row1;
+    const p2 = p0 + row2;
+    for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+      const d = v128.load(dr + x);
+      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
+      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + c1)));
+      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + c2)));
+      a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
+      a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + c1)));
+      a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + c2)));
+      a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
+      a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + c1)));
+      a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + c2)));
+    }
+  }
+  add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
+  add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4)); add_f64(totals + 40, horizontalSum(a5));
+  add_f64(totals + 48, horizontalSum(a6)); add_f64(totals + 56, horizontalSum(a7)); add_f64(totals + 64, horizontalSum(a8));
+}
+
+// Columns of zeros each side of a row of the output gradient in `conv_backward_input_stride2`:
+// every tap of either parity then reads an unclipped row segment.
+@inline function stride2_gradient_halo(k: i32, pad: i32, dil: i32): i32 {
+  return ((k - 1) * dil + pad + 1) >> 1;
+}
+
+// Stride-2 gradient for the input (win = 2·wout), gathered rather than scattered:
+// din[c, Y, X] (+)= Σ_o Σ_kh Σ_kw w[o, c, kh, kw] · dout[o, y, x] over the taps with
+// 2y + kh·dil − pad = Y and 2x + kw·dil − pad = X, added in (o, kh, kw) order. Even and odd
+// columns X = 2m + parity are gathered as separate vectors over m, both in one pass over the taps,
+// and interleaved on the store. Each sample's output gradient is first copied with a zero halo on
+// both sides of each row (`scratch`: cout × hout × (wout + 2·halo)); a tap landing in the halo
+// adds a zero, which leaves every sum unchanged.
+export function conv_backward_input_stride2(
+  dout: usize, din: usize, w: usize, scratch: usize, n: i32,
+  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
+  accumulate: bool,
+): void {
+  const halo = stride2_gradient_halo(k, pad, dil);
+  const wd = wout + 2 * halo;
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const inSize = <usize>(cin * hin * win) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const half = <usize>(win >> 1) << 2;
+  const taps = new Stride2Taps(k, pad, dil);
+  for (let s = 0; s < n; s++) {
+    pad_sample(dout + <usize>s * outSize, scratch, cout, hout, wout, hout, wd, 0, halo);
+    const dinS = din + <usize>s * inSize;
+    for (let c = 0; c < cin; c++) {
+      const g = c / cing;
+      const wc = w + (<usize>((g * coutg * cing + c - g * cing) * k * k) << 2);
+      const plane = scratch + (<usize>(g * coutg * hout * wd) << 2) + (<usize>halo << 2);
+      for (let row = 0; row < hin; row++) {
+        const target = dinS + (<usize>((c * hin + row) * win) << 2);
+        let m: usize = 0;
+        for (; m + 32 <= half; m += 32) gather_stride2(plane + m, wc, target + (m << 1), row, taps, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
+        if (m < half) gather_stride2(plane + m, wc, target + (m << 1), row, taps, coutg, cing, hout, wd, k, pad, dil, accumulate, 1);
+      }
+    }
+  }
+}
+
+// The kernel columns that reach each column parity: kw = first, first + step, … below end, the
+// first at output-column offset (parity + pad − first·dil) / 2, each next one `shift` columns left.
+@final @unmanaged class Stride2Taps {
+  first0: i32; end0: i32; offset0: i32;
+  first1: i32; end1: i32; offset1: i32;
+  step: i32; shift: i32;
+  constructor(k: i32, pad: i32, dil: i32) {
+    const odd = (dil & 1) == 1;
+    this.step = odd ? 2 : 1;
+    this.shift = odd ? dil : dil >> 1;
+    this.first0 = odd ? pad & 1 : 0;
+    this.end0 = odd || (pad & 1) == 0 ? k : 0;
+    this.offset0 = (pad - this.first0 * dil) >> 1;
+    this.first1 = odd ? (pad + 1) & 1 : 0;
+    this.end1 = odd || (pad & 1) == 1 ? k : 0;
+    this.offset1 = (1 + pad - this.first1 * dil) >> 1;
+  }
+}
+
+// One block of `vectors` (1–2, a constant at each inlined call) × 4 consecutive m of input row
+// `row`, both parities; `plane` points at the group's first output-gradient channel, column m.
+@inline function gather_stride2(
+  plane: usize, wc: usize, target: usize, row: i32, taps: Stride2Taps,
+  coutg: i32, cing: i32, hout: i32, wd: i32, k: i32, pad: i32, dil: i32, accumulate: bool, vectors: i32,
+): void {
+  let e0 = f32x4.splat(0), e1 = f32x4.splat(0), o0 = f32x4.splat(0), o1 = f32x4.splat(0);
+  const channelBytes = <usize>(hout * wd) << 2;
+  const weightBytes = <usize>(cing * k * k) << 2;
+  const shiftBytes = <usize>taps.shift << 2;
+  for (let o = 0; o < coutg; o++) {
+    const dPlane = plane + <usize>o * channelBytes;
+    const wo = wc + <usize>o * weightBytes;
+    for (let kh = 0; kh < k; kh++) {
+      const t = row + pad - kh * dil;
+      if ((t & 1) != 0 || t < 0 || t >= 2 * hout) continue;
+      const dRow = dPlane + (<usize>((t >> 1) * wd) << 2);
+      const wr = wo + (<usize>(kh * k) << 2);
+      let p = dRow + (<usize>taps.offset0 << 2);
+      for (let kw = taps.first0; kw < taps.end0; kw += taps.step) {
+        const wv = v128.load32_splat(wr + (<usize>kw << 2));
+        e0 = f32x4.add(e0, f32x4.mul(wv, v128.load(p)));
+        if (vectors > 1) e1 = f32x4.add(e1, f32x4.mul(wv, v128.load(p, 16)));
+        p -= shiftBytes;
+      }
+      p = dRow + (<usize>taps.offset1 << 2);
+      for (let kw = taps.first1; kw < taps.end1; kw += taps.step) {
+        const wv = v128.load32_splat(wr + (<usize>kw << 2));
+        o0 = f32x4.add(o0, f32x4.mul(wv, v128.load(p)));
+        if (vectors > 1) o1 = f32x4.add(o1, f32x4.mul(wv, v128.load(p, 16)));
+        p -= shiftBytes;
+      }
+    }
+  }
+  store_interleaved(target, e0, o0, accumulate);
+  if (vectors > 1) store_interleaved(target + 32, e1, o1, accumulate);
+}
+
+// target[0..7] (+)= even[0], odd[0], even[1], odd[1], …
+@inline function store_interleaved(target: usize, even: v128, odd: v128, accumulate: bool): void {
+  let lo = v128.shuffle<f32>(even, odd, 0, 4, 1, 5);
+  let hi = v128.shuffle<f32>(even, odd, 2, 6, 3, 7);
+  if (accumulate) {
+    lo = f32x4.add(v128.load(target), lo);
+    hi = f32x4.add(v128.load(target, 16), hi);
+  }
+  v128.store(target, lo);
+  v128.store(target, hi, 16);
 }

@@ -28,7 +28,7 @@ type ConvPath = 'stride1' | 'stride2' | 'generic';
 function convPath(layer: ConvLayer, input: Layer['shape']): ConvPath {
   const vectorRows = layer.shape.width % 4 === 0 && input.width % 4 === 0;
   if (vectorRows && layer.stride === 1 && layer.padding >= 0 && (layer.kernel - 1) * layer.dilation >= layer.padding) return 'stride1';
-  if (vectorRows && layer.stride === 2) return 'stride2';
+  if (vectorRows && layer.stride === 2 && input.width === 2 * layer.shape.width) return 'stride2';
   return 'generic';
 }
 
@@ -44,7 +44,10 @@ function storedInputFloats(layer: ConvLayer, input: Layer['shape'], path: ConvPa
 function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], path: ConvPath): number {
   const span = (layer.kernel - 1) * layer.dilation;
   if (path === 'stride1') return layer.shape.channels * (input.height + span) * (input.width + span);
-  if (path === 'stride2') return storedInputFloats(layer, input, path);
+  if (path === 'stride2') {
+    const halo = ((layer.kernel - 1) * layer.dilation + layer.padding + 1) >> 1; // stride2_gradient_halo in assembly/conv.ts
+    return layer.shape.channels * layer.shape.height * (layer.shape.width + 2 * halo);
+  }
   return 0;
 }
 
@@ -107,7 +110,7 @@ export class WasmNetworkExecution {
   readonly weightPointers: number[];
   scratch = 0;
   staging = 0;
-  /** Float64 per-weight totals of the stride-1 weight-gradient kernel (the largest such conv). */
+  /** Float64 per-weight totals of the vector paths' weight-gradient kernels (the largest such conv). */
   weightTotals = 0;
 
   constructor(
@@ -235,9 +238,9 @@ export class WasmNetworkExecution {
       const input = this.network.layers[layer.input].shape;
       scratchFloats = Math.max(scratchFloats, inputGradientScratchFloats(layer, input, this.buffers[id].convPath));
       if (plan.foldedRelu.has(id)) stagingFloats = Math.max(stagingFloats, tensorSize(input));
-      if (this.buffers[id].convPath !== 'stride1') return;
       const w = this.network.params[layer.weight];
       totalsFloats = Math.max(totalsFloats, 2 * w.size);
+      if (this.buffers[id].convPath !== 'stride1') return;
       const transposed = this.kernels.allocF32(w.size);
       this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
       this.buffers[id].transposedWeights = transposed;

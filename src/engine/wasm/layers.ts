@@ -50,7 +50,7 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
           k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0, 0);
         }
       } else if (b.convPath === 'stride2') {
-        if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+        if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
         if (wants(layer.input)) {
           k.conv_backward_input_stride2(dy, input.gradient, run.weightPointers[layer.weight], run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input));
         }

@@ -18,7 +18,7 @@ export interface KernelExports {
   conv_backward_input_generic(dout: number, din: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
   conv_backward_weight_generic(dout: number, input: number, dw: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
   conv_forward_stride2(input: number, output: number, w: number, padded: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number): void;
-  conv_backward_weight_stride2(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number): void;
+  conv_backward_weight_stride2(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number, totals: number): void;
   conv_backward_input_stride2(dout: number, din: number, w: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
   avgpool3_forward(x: number, y: number, planes: number, h: number, w: number): void;
   avgpool3_backward(dy: number, dyScale: number, dx: number, planes: number, h: number, w: number, accumulate: boolean): void;
