@@ -31,6 +31,7 @@ function correlate_sample_3x3(
       const q = outPlane + <usize>y * outRowBytes;
       let x: usize = 0;
       if (rows == 2) {
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 2, 2);
         for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 2, 1);
       } else {
         if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 1, 2);
@@ -40,11 +41,12 @@ function correlate_sample_3x3(
   }
 }
 
-// (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`) over the vector at `p`.
-@inline function kernel_row_3(p: usize, wr: usize): v128 {
+// (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`), where v0, v1, v2 are the row's
+// vectors at columns 0, 1, 2 of `a` ‖ `b` (two aligned loads instead of three overlapping ones).
+@inline function kernel_row_3(a: v128, b: v128, wr: usize): v128 {
   return f32x4.add(
-    f32x4.add(f32x4.mul(v128.load32_splat(wr), v128.load(p)), f32x4.mul(v128.load32_splat(wr, 4), v128.load(p, 4))),
-    f32x4.mul(v128.load32_splat(wr, 8), v128.load(p, 8)),
+    f32x4.add(f32x4.mul(v128.load32_splat(wr), a), f32x4.mul(v128.load32_splat(wr, 4), v128.shuffle<f32>(a, b, 1, 2, 3, 4))),
+    f32x4.mul(v128.load32_splat(wr, 8), v128.shuffle<f32>(a, b, 2, 3, 4, 5)),
   );
 }
 
@@ -64,10 +66,14 @@ function correlate_sample_3x3(
     let r = s + <usize>ci * plane;
     let wr = w + (<usize>(ci * 9) << 2);
     for (let kh = 0; kh < 3; kh++) {
-      a0 = f32x4.add(a0, kernel_row_3(r, wr));
-      if (vectors > 1) a1 = f32x4.add(a1, kernel_row_3(r + 16, wr));
-      if (rows > 1) b0 = f32x4.add(b0, kernel_row_3(r + rowBytes, wr));
-      if (rows > 1 && vectors > 1) b1 = f32x4.add(b1, kernel_row_3(r + rowBytes + 16, wr));
+      const u0 = v128.load(r), u1 = v128.load(r, 16);
+      a0 = f32x4.add(a0, kernel_row_3(u0, u1, wr));
+      if (vectors > 1) a1 = f32x4.add(a1, kernel_row_3(u1, v128.load(r, 32), wr));
+      if (rows > 1) {
+        const t0 = v128.load(r + rowBytes), t1 = v128.load(r + rowBytes, 16);
+        b0 = f32x4.add(b0, kernel_row_3(t0, t1, wr));
+        if (vectors > 1) b1 = f32x4.add(b1, kernel_row_3(t1, v128.load(r + rowBytes, 32), wr));
+      }
       r += rowBytes;
       wr += 12;
     }

@@ -77,8 +77,8 @@ export class WasmKernels {
     const pointer = (this.top + 15) & ~15;
     const end = pointer + bytes;
     const memory = this.exports.memory;
-    if (end > memory.buffer.byteLength) {
-      const pages = Math.ceil((end - memory.buffer.byteLength) / 65536);
+    if (end + READ_AHEAD_BYTES > memory.buffer.byteLength) {
+      const pages = Math.ceil((end + READ_AHEAD_BYTES - memory.buffer.byteLength) / 65536);
       try {
         memory.grow(pages);
       } catch {
@@ -120,6 +120,13 @@ export class WasmKernels {
     return pointer;
   }
 }
+
+/**
+ * The 3×3 correlation loads whole vectors past the end of a padded row and discards the lanes it
+ * does not need; for the last row of a buffer those lanes lie past its end, so memory always
+ * extends this far beyond the last allocation.
+ */
+const READ_AHEAD_BYTES = 16;
 
 function wasmAbort(): never {
   throw new Error('WebAssembly kernel aborted');
