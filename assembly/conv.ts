@@ -12,7 +12,7 @@
 // beside the block spills on x86's sixteen vector registers. Each output sums, per input channel
 // and kernel row, (w0·v0 + w1·v1) + w2·v2, in channel then kernel-row order.
 function correlate_sample_3x3(
-  src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, accumulate: bool,
+  src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, accumulate: bool, maskDelta: usize,
 ): void {
   const cing = cin / groups;
   const coutg = cout / groups;
@@ -31,11 +31,11 @@ function correlate_sample_3x3(
       const q = outPlane + <usize>y * outRowBytes;
       let x: usize = 0;
       if (rows == 2) {
-        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 2, 2);
-        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 2, 1);
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 2, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 2, 1);
       } else {
-        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 1, 2);
-        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, 1, 1);
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 1, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 1, 1);
       }
     }
   }
@@ -54,14 +54,15 @@ function correlate_sample_3x3(
 // The kernel rows are a loop, not unrolled: V8 hoists every load of a loop body to its top, so an
 // unrolled body holds more vectors than there are registers and spills.
 @inline function correlate_3x3_block(
-  s: usize, w: usize, q: usize, cing: i32, plane: usize, rowBytes: usize, outRowBytes: usize, accumulate: bool, rows: i32, vectors: i32,
+  s: usize, w: usize, q: usize, cing: i32, plane: usize, rowBytes: usize, outRowBytes: usize, accumulate: bool, maskDelta: usize, rows: i32, vectors: i32,
 ): void {
   const zero = f32x4.splat(0);
   const q1 = q + outRowBytes;
-  let a0 = accumulate ? v128.load(q) : zero;
-  let a1 = vectors > 1 && accumulate ? v128.load(q, 16) : zero;
-  let b0 = rows > 1 && accumulate ? v128.load(q1) : zero;
-  let b1 = rows > 1 && vectors > 1 && accumulate ? v128.load(q1, 16) : zero;
+  const start = accumulate && maskDelta == 0;
+  let a0 = start ? v128.load(q) : zero;
+  let a1 = vectors > 1 && start ? v128.load(q, 16) : zero;
+  let b0 = rows > 1 && start ? v128.load(q1) : zero;
+  let b1 = rows > 1 && vectors > 1 && start ? v128.load(q1, 16) : zero;
   for (let ci = 0; ci < cing; ci++) {
     let r = s + <usize>ci * plane;
     let wr = w + (<usize>(ci * 9) << 2);
@@ -78,10 +79,21 @@ function correlate_sample_3x3(
       wr += 12;
     }
   }
-  v128.store(q, a0);
-  if (vectors > 1) v128.store(q, a1, 16);
-  if (rows > 1) v128.store(q1, b0);
-  if (rows > 1 && vectors > 1) v128.store(q1, b1, 16);
+  store_output(q, a0, accumulate, maskDelta);
+  if (vectors > 1) store_output(q + 16, a1, accumulate, maskDelta);
+  if (rows > 1) store_output(q1, b0, accumulate, maskDelta);
+  if (rows > 1 && vectors > 1) store_output(q1 + 16, b1, accumulate, maskDelta);
+}
+
+// Stores a correlation's result. With a mask (`maskDelta` ≠ 0: the mask lies that many bytes
+// after the output, in the same layout), out (+)= value where mask > 0: the gradient of a ReLU's
+// input, whose output the mask is. Without one, a sum that accumulates started from `out`.
+@inline function store_output(q: usize, value: v128, accumulate: bool, maskDelta: usize): void {
+  if (maskDelta != 0) {
+    value = v128.and(value, f32x4.gt(v128.load(q + maskDelta), f32x4.splat(0)));
+    if (accumulate) value = f32x4.add(value, v128.load(q));
+  }
+  v128.store(q, value);
 }
 
 // out[o, y, x] (+)= Σ_{ci, kh, kw} w[o, ci, kh, kw] · src[g·cing + ci, y + kh·dil, x + kw·dil]
@@ -89,16 +101,17 @@ function correlate_sample_3x3(
 function correlate_sample(
   src: usize, w: usize, out: usize,
   cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, k: i32, dil: i32,
-  accumulate: bool,
+  accumulate: bool, maskDelta: usize,
 ): void {
   if (k == 3 && dil == 1 && (wout & 3) == 0) {
-    correlate_sample_3x3(src, w, out, cin, cout, groups, hout, wout, hp, wp, accumulate);
+    correlate_sample_3x3(src, w, out, cin, cout, groups, hout, wout, hp, wp, accumulate, maskDelta);
     return;
   }
   if (k == 1 && ((hout * wout) & 7) == 0) {
-    correlate_sample_1x1(src, w, out, cin, cout, groups, hout * wout, accumulate);
+    correlate_sample_1x1(src, w, out, cin, cout, groups, hout * wout, accumulate, maskDelta);
     return;
   }
+  const start = accumulate && maskDelta == 0;
   const cing = cin / groups;
   const coutg = cout / groups;
   const kk = k * k;
@@ -129,16 +142,16 @@ function correlate_sample(
           }
         }
         const q = outRow + (<usize>x << 2);
-        if (accumulate) {
+        if (start) {
           a0 = f32x4.add(a0, v128.load(q));
           a1 = f32x4.add(a1, v128.load(q, 16));
           a2 = f32x4.add(a2, v128.load(q, 32));
           a3 = f32x4.add(a3, v128.load(q, 48));
         }
-        v128.store(q, a0);
-        v128.store(q, a1, 16);
-        v128.store(q, a2, 32);
-        v128.store(q, a3, 48);
+        store_output(q, a0, accumulate, maskDelta);
+        store_output(q + 16, a1, accumulate, maskDelta);
+        store_output(q + 32, a2, accumulate, maskDelta);
+        store_output(q + 48, a3, accumulate, maskDelta);
       }
       for (; x < wout; x += 4) {
         let a0 = f32x4.splat(0);
@@ -155,8 +168,8 @@ function correlate_sample(
           }
         }
         const q = outRow + (<usize>x << 2);
-        if (accumulate) a0 = f32x4.add(a0, v128.load(q));
-        v128.store(q, a0);
+        if (start) a0 = f32x4.add(a0, v128.load(q));
+        store_output(q, a0, accumulate, maskDelta);
       }
     }
   }
@@ -234,7 +247,7 @@ export function conv_forward_fast(
   for (let s = 0; s < n; s++) {
     const p = padded + <usize>s * padSize;
     pad_sample(input + <usize>s * inSize, p, cin, hin, win, hp, wp, pad, pad);
-    correlate_sample(p, w, output + <usize>s * outSize, cin, cout, groups, hout, wout, hp, wp, k, dil, false);
+    correlate_sample(p, w, output + <usize>s * outSize, cin, cout, groups, hout, wout, hp, wp, k, dil, false, 0);
   }
 }
 
@@ -256,41 +269,25 @@ export function transpose_flip_weights(w: usize, wT: usize, cin: i32, cout: i32,
 
 // Stride-1 gradient for the input: correlate the padded output gradient with wT. When `mask` is
 // set (the conv reads a ReLU output that nothing else reads), the result is the gradient of the
-// ReLU's input instead: it is formed in `staging` and added where mask > 0.
+// ReLU's input instead: it is added where mask > 0 (see store_output).
 export function conv_backward_input_fast(
   dout: usize, din: usize, wT: usize, scratch: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool, mask: usize, staging: usize,
+  accumulate: bool, mask: usize,
 ): void {
   const halo = (k - 1) * dil - pad;
   const hp = hin + (k - 1) * dil;
   const wp = win + (k - 1) * dil;
-  const inFloats = cin * hin * win;
-  const inSize = <usize>inFloats << 2;
+  const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
+  const maskDelta: usize = mask == 0 ? 0 : mask - din;
   for (let s = 0; s < n; s++) {
     let source = dout + <usize>s * outSize;
     if (halo > 0 || hp != hout || wp != wout) {
       pad_sample(source, scratch, cout, hout, wout, hp, wp, halo, halo);
       source = scratch;
     }
-    const target = din + <usize>s * inSize;
-    if (mask == 0) {
-      correlate_sample(source, wT, target, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate);
-    } else {
-      correlate_sample(source, wT, staging, cout, cin, groups, hin, win, hp, wp, k, dil, false);
-      masked_store(staging, mask + <usize>s * inSize, target, inFloats, accumulate);
-    }
-  }
-}
-
-// dst (+)= src where mask > 0 (len % 4 == 0).
-function masked_store(src: usize, mask: usize, dst: usize, len: i32, accumulate: bool): void {
-  const zero = f32x4.splat(0);
-  for (let i: usize = 0; i < (<usize>len << 2); i += 16) {
-    let r = v128.and(v128.load(src + i), f32x4.gt(v128.load(mask + i), zero));
-    if (accumulate) r = f32x4.add(r, v128.load(dst + i));
-    v128.store(dst + i, r);
+    correlate_sample(source, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
   }
 }
 
@@ -442,7 +439,7 @@ function weight_gradient_1x1(dout: usize, input: usize, totals: usize, planeByte
 // 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] for up to four output channels of a group at once,
 // each loaded input vector serving all of them. Each output sums its channels in order, as a
 // one-channel-at-a-time loop would.
-function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, plane: i32, accumulate: bool): void {
+function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, plane: i32, accumulate: bool, maskDelta: usize): void {
   const cing = cin / groups;
   const coutg = cout / groups;
   const planeBytes = <usize>plane << 2;
@@ -452,23 +449,24 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
     const srcGroup = src + <usize>((o / coutg) * cing) * planeBytes;
     const q = out + <usize>o * planeBytes;
     const wo = w + (<usize>(o * cing) << 2);
-    if (block == 4) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 4);
-    else if (block == 3) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 3);
-    else if (block == 2) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 2);
-    else correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, 1);
+    if (block == 4) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 4);
+    else if (block == 3) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 3);
+    else if (block == 2) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 2);
+    else correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 1);
     o += block;
   }
 }
 
 // `block` is a constant at each (inlined) call, so the unused accumulators fold away.
-@inline function correlate_1x1_block(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, block: i32): void {
+@inline function correlate_1x1_block(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, maskDelta: usize, block: i32): void {
   const wRow = <usize>cing << 2;
+  const start = accumulate && maskDelta == 0;
   for (let x: usize = 0; x < planeBytes; x += 16) {
     const q = out + x;
-    let a0 = accumulate ? v128.load(q) : f32x4.splat(0);
-    let a1 = block > 1 && accumulate ? v128.load(q + planeBytes) : f32x4.splat(0);
-    let a2 = block > 2 && accumulate ? v128.load(q + 2 * planeBytes) : f32x4.splat(0);
-    let a3 = block > 3 && accumulate ? v128.load(q + 3 * planeBytes) : f32x4.splat(0);
+    let a0 = start ? v128.load(q) : f32x4.splat(0);
+    let a1 = block > 1 && start ? v128.load(q + planeBytes) : f32x4.splat(0);
+    let a2 = block > 2 && start ? v128.load(q + 2 * planeBytes) : f32x4.splat(0);
+    let a3 = block > 3 && start ? v128.load(q + 3 * planeBytes) : f32x4.splat(0);
     for (let ci = 0; ci < cing; ci++) {
       const v = v128.load(src + <usize>ci * planeBytes + x);
       const wc = w + (<usize>ci << 2);
@@ -477,10 +475,10 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
       if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(wc + 2 * wRow), v));
       if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(wc + 3 * wRow), v));
     }
-    v128.store(q, a0);
-    if (block > 1) v128.store(q + planeBytes, a1);
-    if (block > 2) v128.store(q + 2 * planeBytes, a2);
-    if (block > 3) v128.store(q + 3 * planeBytes, a3);
+    store_output(q, a0, accumulate, maskDelta);
+    if (block > 1) store_output(q + planeBytes, a1, accumulate, maskDelta);
+    if (block > 2) store_output(q + 2 * planeBytes, a2, accumulate, maskDelta);
+    if (block > 3) store_output(q + 3 * planeBytes, a3, accumulate, maskDelta);
   }
 }
 
@@ -760,7 +758,6 @@ export function conv_backward_input_stride2(
   const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   const half = <usize>(win >> 1) << 2;
-  const taps = new Stride2Taps(k, pad, dil);
   for (let s = 0; s < n; s++) {
     pad_sample(dout + <usize>s * outSize, scratch, cout, hout, wout, hout, wd, 0, halo);
     const dinS = din + <usize>s * inSize;
@@ -771,42 +768,33 @@ export function conv_backward_input_stride2(
       for (let row = 0; row < hin; row++) {
         const target = dinS + (<usize>((c * hin + row) * win) << 2);
         let m: usize = 0;
-        for (; m + 32 <= half; m += 32) gather_stride2(plane + m, wc, target + (m << 1), row, taps, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
-        if (m < half) gather_stride2(plane + m, wc, target + (m << 1), row, taps, coutg, cing, hout, wd, k, pad, dil, accumulate, 1);
+        for (; m + 32 <= half; m += 32) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
+        if (m < half) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 1);
       }
     }
   }
 }
 
-// The kernel columns that reach each column parity: kw = first, first + step, … below end, the
-// first at output-column offset (parity + pad − first·dil) / 2, each next one `shift` columns left.
-@final @unmanaged class Stride2Taps {
-  first0: i32; end0: i32; offset0: i32;
-  first1: i32; end1: i32; offset1: i32;
-  step: i32; shift: i32;
-  constructor(k: i32, pad: i32, dil: i32) {
-    const odd = (dil & 1) == 1;
-    this.step = odd ? 2 : 1;
-    this.shift = odd ? dil : dil >> 1;
-    this.first0 = odd ? pad & 1 : 0;
-    this.end0 = odd || (pad & 1) == 0 ? k : 0;
-    this.offset0 = (pad - this.first0 * dil) >> 1;
-    this.first1 = odd ? (pad + 1) & 1 : 0;
-    this.end1 = odd || (pad & 1) == 1 ? k : 0;
-    this.offset1 = (1 + pad - this.first1 * dil) >> 1;
-  }
-}
-
 // One block of `vectors` (1–2, a constant at each inlined call) × 4 consecutive m of input row
 // `row`, both parities; `plane` points at the group's first output-gradient channel, column m.
+// The kernel columns reaching parity p are kw = first_p, first_p + step, … below end_p, the first
+// at output-column offset (p + pad − first_p·dil) / 2 and each next one `shift` columns left.
 @inline function gather_stride2(
-  plane: usize, wc: usize, target: usize, row: i32, taps: Stride2Taps,
+  plane: usize, wc: usize, target: usize, row: i32,
   coutg: i32, cing: i32, hout: i32, wd: i32, k: i32, pad: i32, dil: i32, accumulate: bool, vectors: i32,
 ): void {
+  const odd = (dil & 1) == 1;
+  const step = odd ? 2 : 1;
+  const shiftBytes = <usize>(odd ? dil : dil >> 1) << 2;
+  const first0 = odd ? pad & 1 : 0;
+  const end0 = odd || (pad & 1) == 0 ? k : 0;
+  const offset0 = <usize>((pad - first0 * dil) >> 1) << 2;
+  const first1 = odd ? (pad + 1) & 1 : 0;
+  const end1 = odd || (pad & 1) == 1 ? k : 0;
+  const offset1 = <usize>((1 + pad - first1 * dil) >> 1) << 2;
   let e0 = f32x4.splat(0), e1 = f32x4.splat(0), o0 = f32x4.splat(0), o1 = f32x4.splat(0);
   const channelBytes = <usize>(hout * wd) << 2;
   const weightBytes = <usize>(cing * k * k) << 2;
-  const shiftBytes = <usize>taps.shift << 2;
   for (let o = 0; o < coutg; o++) {
     const dPlane = plane + <usize>o * channelBytes;
     const wo = wc + <usize>o * weightBytes;
@@ -815,15 +803,15 @@ export function conv_backward_input_stride2(
       if ((t & 1) != 0 || t < 0 || t >= 2 * hout) continue;
       const dRow = dPlane + (<usize>((t >> 1) * wd) << 2);
       const wr = wo + (<usize>(kh * k) << 2);
-      let p = dRow + (<usize>taps.offset0 << 2);
-      for (let kw = taps.first0; kw < taps.end0; kw += taps.step) {
+      let p = dRow + offset0;
+      for (let kw = first0; kw < end0; kw += step) {
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
         e0 = f32x4.add(e0, f32x4.mul(wv, v128.load(p)));
         if (vectors > 1) e1 = f32x4.add(e1, f32x4.mul(wv, v128.load(p, 16)));
         p -= shiftBytes;
       }
-      p = dRow + (<usize>taps.offset1 << 2);
-      for (let kw = taps.first1; kw < taps.end1; kw += taps.step) {
+      p = dRow + offset1;
+      for (let kw = first1; kw < end1; kw += step) {
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
         o0 = f32x4.add(o0, f32x4.mul(wv, v128.load(p)));
         if (vectors > 1) o1 = f32x4.add(o1, f32x4.mul(wv, v128.load(p, 16)));

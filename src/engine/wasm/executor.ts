@@ -109,7 +109,6 @@ export class WasmNetworkExecution {
   readonly buffers: LayerBuffers[];
   readonly weightPointers: number[];
   scratch = 0;
-  staging = 0;
   /** Float64 per-weight totals of the vector paths' weight-gradient kernels (the largest such conv). */
   weightTotals = 0;
 
@@ -226,7 +225,6 @@ export class WasmNetworkExecution {
 
   private allocateBackward(plan: BackwardPlan): void {
     let scratchFloats = 0;
-    let stagingFloats = 0;
     let totalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
@@ -237,7 +235,6 @@ export class WasmNetworkExecution {
       if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;
       scratchFloats = Math.max(scratchFloats, inputGradientScratchFloats(layer, input, this.buffers[id].convPath));
-      if (plan.foldedRelu.has(id)) stagingFloats = Math.max(stagingFloats, tensorSize(input));
       const w = this.network.params[layer.weight];
       totalsFloats = Math.max(totalsFloats, 2 * w.size);
       if (this.buffers[id].convPath !== 'stride1') return;
@@ -246,7 +243,6 @@ export class WasmNetworkExecution {
       this.buffers[id].transposedWeights = transposed;
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
-    if (this.staging === 0 && stagingFloats > 0) this.staging = this.kernels.allocF32(stagingFloats);
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
   }
 

@@ -44,10 +44,10 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
         if (relu !== undefined) {
           const reluInput = (run.network.layers[relu] as LayerOf<'relu'>).input;
           if (wants(reluInput)) {
-            k.conv_backward_input_fast(dy, run.buffers[reluInput].gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), run.buffers[relu].output, run.staging);
+            k.conv_backward_input_fast(dy, run.buffers[reluInput].gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), run.buffers[relu].output);
           }
         } else if (wants(layer.input)) {
-          k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0, 0);
+          k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0);
         }
       } else if (b.convPath === 'stride2') {
         if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
