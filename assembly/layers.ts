@@ -129,75 +129,98 @@ export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumula
 
 // Pooling windows of size k, stride s, padding p over planes of hin × win; windows are clipped
 // to the input, so padding never counts in an average nor wins a maximum.
-const AVG_FORWARD = 0;
-const AVG_BACKWARD = 1;
-const MAX_FORWARD = 2;
-const MAX_BACKWARD = 3;
 
-// Max pooling's gradient goes to the first maximum in scan order.
-@inline function argmaxInWindow(x: usize, xin: i32, win: i32, y0: i32, y1: i32, x0: i32, x1: i32): i32 {
-  let best = xin + y0 * win + x0;
-  let bestValue = f32At(x, best);
-  for (let iy = y0; iy < y1; iy++) {
-    for (let ix = x0; ix < x1; ix++) {
-      const q = xin + iy * win + ix;
-      const v = f32At(x, q);
-      if (v > bestValue) {
-        bestValue = v;
-        best = q;
-      }
-    }
-  }
-  return best;
+@inline function windowStart(o: i32, stride: i32, pad: i32): i32 {
+  return max(o * stride - pad, 0);
 }
 
-// Forward: src = x, dst = y. Backward: src = dy, dst = dx (added to), x = the forward input (max only).
-function poolWindows(mode: i32, src: usize, dst: usize, x: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+@inline function windowEnd(o: i32, stride: i32, pad: i32, k: i32, size: i32): i32 {
+  return min(o * stride - pad + k, size);
+}
+
+export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
   for (let p = 0; p < planes; p++) {
     const xin = p * hin * win;
     for (let oy = 0; oy < hout; oy++) {
-      const y0 = max(oy * stride - pad, 0);
-      const y1 = min(oy * stride - pad + k, hin);
+      const y0 = windowStart(oy, stride, pad);
+      const y1 = windowEnd(oy, stride, pad, k, hin);
       for (let ox = 0; ox < wout; ox++) {
-        const x0 = max(ox * stride - pad, 0);
-        const x1 = min(ox * stride - pad + k, win);
-        const out = (p * hout + oy) * wout + ox;
-        if (mode == AVG_FORWARD) {
-          let sum: f32 = 0;
-          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(src, xin + iy * win + ix);
-          setF32(dst, out, sum / <f32>((y1 - y0) * (x1 - x0)));
-        } else if (mode == AVG_BACKWARD) {
-          const share = f32At(src, out) / <f32>((y1 - y0) * (x1 - x0));
-          for (let iy = y0; iy < y1; iy++) {
-            for (let ix = x0; ix < x1; ix++) setF32(dst, xin + iy * win + ix, f32At(dst, xin + iy * win + ix) + share);
-          }
-        } else if (mode == MAX_FORWARD) {
-          setF32(dst, out, f32At(src, argmaxInWindow(src, xin, win, y0, y1, x0, x1)));
-        } else {
-          const q = argmaxInWindow(x, xin, win, y0, y1, x0, x1);
-          setF32(dst, q, f32At(dst, q) + f32At(src, out));
+        const x0 = windowStart(ox, stride, pad);
+        const x1 = windowEnd(ox, stride, pad, k, win);
+        let sum: f32 = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(x, xin + iy * win + ix);
+        setF32(y, (p * hout + oy) * wout + ox, sum / <f32>((y1 - y0) * (x1 - x0)));
+      }
+    }
+  }
+}
+
+export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = windowStart(oy, stride, pad);
+      const y1 = windowEnd(oy, stride, pad, k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = windowStart(ox, stride, pad);
+        const x1 = windowEnd(ox, stride, pad, k, win);
+        const share = f32At(dy, (p * hout + oy) * wout + ox) / <f32>((y1 - y0) * (x1 - x0));
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) setF32(dx, xin + iy * win + ix, f32At(dx, xin + iy * win + ix) + share);
         }
       }
     }
   }
 }
 
-export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
-  poolWindows(AVG_FORWARD, x, y, 0, planes, hin, win, hout, wout, k, stride, pad);
+// Max pooling's gradient goes to the first maximum in scan order. The forward pass records, per
+// output, where in its window that maximum lies ((row << 8) | column, in `argmax`), so the
+// backward passes only route the gradient.
+export function maxpool_forward(x: usize, y: usize, argmax: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = windowStart(oy, stride, pad);
+      const y1 = windowEnd(oy, stride, pad, k, hin);
+      for (let ox = 0; ox < wout; ox++) {
+        const x0 = windowStart(ox, stride, pad);
+        const x1 = windowEnd(ox, stride, pad, k, win);
+        let bestRow = y0;
+        let bestColumn = x0;
+        let bestValue = f32At(x, xin + y0 * win + x0);
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const v = f32At(x, xin + iy * win + ix);
+            if (v > bestValue) {
+              bestValue = v;
+              bestRow = iy;
+              bestColumn = ix;
+            }
+          }
+        }
+        const out = (p * hout + oy) * wout + ox;
+        setF32(y, out, bestValue);
+        store<u16>(argmax + (<usize>out << 1), <u16>(((bestRow - y0) << 8) | (bestColumn - x0)));
+      }
+    }
+  }
 }
 
-export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
   if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
-  poolWindows(AVG_BACKWARD, dy, dx, 0, planes, hin, win, hout, wout, k, stride, pad);
-}
-
-export function maxpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
-  poolWindows(MAX_FORWARD, x, y, 0, planes, hin, win, hout, wout, k, stride, pad);
-}
-
-export function maxpool_backward(dy: usize, x: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
-  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
-  poolWindows(MAX_BACKWARD, dy, dx, x, planes, hin, win, hout, wout, k, stride, pad);
+  for (let p = 0; p < planes; p++) {
+    const xin = p * hin * win;
+    for (let oy = 0; oy < hout; oy++) {
+      const y0 = windowStart(oy, stride, pad);
+      for (let ox = 0; ox < wout; ox++) {
+        const out = (p * hout + oy) * wout + ox;
+        const at = <i32>load<u16>(argmax + (<usize>out << 1));
+        const q = xin + (y0 + (at >> 8)) * win + windowStart(ox, stride, pad) + (at & 255);
+        setF32(dx, q, f32At(dx, q) + f32At(dy, out));
+      }
+    }
+  }
 }
 
 export function gap_forward(x: usize, y: usize, planes: i32, hw: i32): void {

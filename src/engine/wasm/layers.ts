@@ -109,16 +109,16 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
 
   maxpool: {
     forward(run, layer, id) {
+      if (layer.kernel > 256) throw new RangeError(`max pool kernel ${layer.kernel} exceeds the WebAssembly kernels' limit of 256`);
       const { channels, height, width } = layer.shape;
       const inShape = run.network.layers[layer.input].shape;
-      run.k.maxpool_forward(run.buffers[layer.input].output, run.buffers[id].output, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
+      run.k.maxpool_forward(run.buffers[layer.input].output, run.buffers[id].output, run.buffers[id].argmax, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
     },
-    backward(run, layer, _id, { dy, accumulate, wants }) {
+    backward(run, layer, id, { dy, accumulate, wants }) {
       if (!wants(layer.input)) return;
       const { channels, height, width } = layer.shape;
       const inShape = run.network.layers[layer.input].shape;
-      const input = run.buffers[layer.input];
-      run.k.maxpool_backward(dy, input.output, input.gradient, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
+      run.k.maxpool_backward(dy, run.buffers[id].argmax, run.buffers[layer.input].gradient, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
     },
   },
 
