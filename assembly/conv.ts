@@ -483,35 +483,214 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
 }
 
 // Scalar forward for any geometry: input row = y·stride − pad + kh·dil (taps outside read zero).
+// Scalar-path forward. Outputs go four at a time where the layout allows: four outputs of a group
+// or four depthwise channels (with `packed` weights, see pack_output_channels), else the same
+// output of four samples (the thin nets' one- and two-channel layers). Every output adds its taps
+// in (input channel, kernel row, kernel column) order, skipping those outside the input.
 export function conv_forward_generic(
-  input: usize, output: usize, w: usize, n: i32,
+  input: usize, output: usize, w: usize, packed: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, groups: i32,
 ): void {
   const cing = cin / groups;
   const coutg = cout / groups;
+  const depthwise = cing == 1 && coutg == 1;
+  const blocked = packed == 0 ? 0 : depthwise ? cout & ~3 : coutg & ~3;
+  const inSize = <usize>(cin * hin * win) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const quads = n & ~3;
   for (let s = 0; s < n; s++) {
-    const inS = input + (<usize>(s * cin * hin * win) << 2);
-    const outS = output + (<usize>(s * cout * hout * wout) << 2);
+    const inS = input + <usize>s * inSize;
+    const outS = output + <usize>s * outSize;
     for (let o = 0; o < cout; o++) {
+      if (depthwise && o < blocked) {
+        if ((o & 3) == 0) conv_forward_depthwise_block(inS, outS, packed, o, cout, hin, win, hout, wout, k, stride, pad, dil);
+        continue;
+      }
       const g = o / coutg;
-      for (let y = 0; y < hout; y++) {
-        for (let x = 0; x < wout; x++) {
-          let acc: f32 = 0;
-          for (let ci = 0; ci < cing; ci++) {
-            const c = g * cing + ci;
-            for (let kh = 0; kh < k; kh++) {
-              const iy = y * stride - pad + kh * dil;
-              if (iy < 0 || iy >= hin) continue;
-              for (let kw = 0; kw < k; kw++) {
-                const ix = x * stride - pad + kw * dil;
-                if (ix < 0 || ix >= win) continue;
-                acc += load<f32>(w + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2)) * load<f32>(inS + (<usize>((c * hin + iy) * win + ix) << 2));
-              }
+      const ol = o - g * coutg;
+      if (!depthwise && ol < blocked) {
+        if ((ol & 3) != 0) continue;
+        if (k == 1) conv_forward_pointwise_block(inS, outS, packed, g, ol, cing, coutg, hin, win, hout, wout, stride, pad);
+        else conv_forward_generic_block(inS, outS, packed, g, ol, cing, coutg, hin, win, hout, wout, k, stride, pad, dil);
+        continue;
+      }
+      // The same output of samples s..s + 3 (s a multiple of 4), one per lane; the last n % 4 alone.
+      if (s >= quads) conv_forward_generic_output(inS, outS, w, inSize, outSize, o, g, cing, hin, win, hout, wout, k, stride, pad, dil, 1);
+      else if ((s & 3) == 0) conv_forward_generic_output(inS, outS, w, inSize, outSize, o, g, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
+    }
+  }
+}
+
+// Output channel o over the whole plane, for `lanes` (1 or 4, a constant at each inlined call)
+// samples `inSize` / `outSize` bytes apart, each lane gathering its sample's inputs.
+@inline function conv_forward_generic_output(
+  inS: usize, outS: usize, w: usize, inSize: usize, outSize: usize, o: i32, g: i32, cing: i32,
+  hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32,
+): void {
+  for (let y = 0; y < hout; y++) {
+    for (let x = 0; x < wout; x++) {
+      let acc = f32x4.splat(0);
+      let sum: f32 = 0;
+      for (let ci = 0; ci < cing; ci++) {
+        const c = g * cing + ci;
+        for (let kh = 0; kh < k; kh++) {
+          const iy = y * stride - pad + kh * dil;
+          if (iy < 0 || iy >= hin) continue;
+          for (let kw = 0; kw < k; kw++) {
+            const ix = x * stride - pad + kw * dil;
+            if (ix < 0 || ix >= win) continue;
+            const wp = w + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2);
+            const p = inS + (<usize>((c * hin + iy) * win + ix) << 2);
+            if (lanes == 4) {
+              let v = v128.load32_zero(p);
+              v = v128.load32_lane(p + inSize, v, 1);
+              v = v128.load32_lane(p + 2 * inSize, v, 2);
+              v = v128.load32_lane(p + 3 * inSize, v, 3);
+              acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(wp), v));
+            } else {
+              sum += load<f32>(wp) * load<f32>(p);
             }
           }
-          store<f32>(outS + (<usize>((o * hout + y) * wout + x) << 2), acc);
         }
       }
+      const q = outS + (<usize>((o * hout + y) * wout + x) << 2);
+      if (lanes == 4) {
+        store<f32>(q, f32x4.extract_lane(acc, 0));
+        store<f32>(q + outSize, f32x4.extract_lane(acc, 1));
+        store<f32>(q + 2 * outSize, f32x4.extract_lane(acc, 2));
+        store<f32>(q + 3 * outSize, f32x4.extract_lane(acc, 3));
+      } else {
+        store<f32>(q, sum);
+      }
+    }
+  }
+}
+
+// Outputs ol..ol + 3 of group g at once, one per lane: each loaded input value is broadcast to
+// the four, whose weights lie side by side in `packed` ([g][ci][kh][kw][ol], see
+// pack_output_channels). Each lane adds the taps in the scalar path's order.
+function conv_forward_generic_block(
+  inS: usize, outS: usize, packed: usize, g: i32, ol: i32, cing: i32, coutg: i32,
+  hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32,
+): void {
+  const plane = <usize>(hout * wout) << 2;
+  const wg = packed + (<usize>(g * cing * k * k * coutg + ol) << 2);
+  const tapBytes = <usize>coutg << 2;
+  const o = g * coutg + ol;
+  for (let y = 0; y < hout; y++) {
+    for (let x = 0; x < wout; x++) {
+      let acc = f32x4.splat(0);
+      for (let ci = 0; ci < cing; ci++) {
+        const chan = inS + (<usize>((g * cing + ci) * hin * win) << 2);
+        const wc = wg + <usize>(ci * k * k) * tapBytes;
+        for (let kh = 0; kh < k; kh++) {
+          const iy = y * stride - pad + kh * dil;
+          if (iy < 0 || iy >= hin) continue;
+          for (let kw = 0; kw < k; kw++) {
+            const ix = x * stride - pad + kw * dil;
+            if (ix < 0 || ix >= win) continue;
+            const wv = v128.load(wc + <usize>(kh * k + kw) * tapBytes);
+            acc = f32x4.add(acc, f32x4.mul(wv, v128.load32_splat(chan + (<usize>(iy * win + ix) << 2))));
+          }
+        }
+      }
+      const q = outS + (<usize>((o * hout + y) * wout + x) << 2);
+      store<f32>(q, f32x4.extract_lane(acc, 0));
+      store<f32>(q + plane, f32x4.extract_lane(acc, 1));
+      store<f32>(q + 2 * plane, f32x4.extract_lane(acc, 2));
+      store<f32>(q + 3 * plane, f32x4.extract_lane(acc, 3));
+    }
+  }
+}
+
+// conv_forward_generic_block for a 1×1 kernel: one tap per output, so the input channels are a
+// tight loop over pointers.
+function conv_forward_pointwise_block(
+  inS: usize, outS: usize, packed: usize, g: i32, ol: i32, cing: i32, coutg: i32,
+  hin: i32, win: i32, hout: i32, wout: i32, stride: i32, pad: i32,
+): void {
+  const inPlane = <usize>(hin * win) << 2;
+  const outPlane = <usize>(hout * wout) << 2;
+  const wg = packed + (<usize>(g * cing * coutg + ol) << 2);
+  const tapBytes = <usize>coutg << 2;
+  const chan = inS + <usize>(g * cing) * inPlane;
+  const end = wg + <usize>cing * tapBytes;
+  const q0 = outS + <usize>(g * coutg + ol) * outPlane;
+  for (let y = 0; y < hout; y++) {
+    const iy = y * stride - pad;
+    for (let x = 0; x < wout; x++) {
+      const ix = x * stride - pad;
+      let acc = f32x4.splat(0);
+      if (iy >= 0 && iy < hin && ix >= 0 && ix < win) {
+        let p = chan + (<usize>(iy * win + ix) << 2);
+        for (let wp = wg; wp < end; wp += tapBytes) {
+          acc = f32x4.add(acc, f32x4.mul(v128.load(wp), v128.load32_splat(p)));
+          p += inPlane;
+        }
+      }
+      const q = q0 + (<usize>(y * wout + x) << 2);
+      store<f32>(q, f32x4.extract_lane(acc, 0));
+      store<f32>(q + outPlane, f32x4.extract_lane(acc, 1));
+      store<f32>(q + 2 * outPlane, f32x4.extract_lane(acc, 2));
+      store<f32>(q + 3 * outPlane, f32x4.extract_lane(acc, 3));
+    }
+  }
+}
+
+// Depthwise channels c..c + 3 at once, one per lane, from `packed` ([kh][kw][c]); each lane
+// gathers its own channel's input and adds the taps in the scalar path's order.
+function conv_forward_depthwise_block(
+  inS: usize, outS: usize, packed: usize, c: i32, channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32,
+): void {
+  const inPlane = <usize>(hin * win) << 2;
+  const outPlane = <usize>(hout * wout) << 2;
+  const chan = inS + <usize>c * inPlane;
+  const wc = packed + (<usize>c << 2);
+  const tapBytes = <usize>channels << 2;
+  for (let y = 0; y < hout; y++) {
+    for (let x = 0; x < wout; x++) {
+      let acc = f32x4.splat(0);
+      for (let kh = 0; kh < k; kh++) {
+        const iy = y * stride - pad + kh * dil;
+        if (iy < 0 || iy >= hin) continue;
+        for (let kw = 0; kw < k; kw++) {
+          const ix = x * stride - pad + kw * dil;
+          if (ix < 0 || ix >= win) continue;
+          const p = chan + (<usize>(iy * win + ix) << 2);
+          let v = v128.load32_zero(p);
+          v = v128.load32_lane(p + inPlane, v, 1);
+          v = v128.load32_lane(p + 2 * inPlane, v, 2);
+          v = v128.load32_lane(p + 3 * inPlane, v, 3);
+          acc = f32x4.add(acc, f32x4.mul(v128.load(wc + <usize>(kh * k + kw) * tapBytes), v));
+        }
+      }
+      const q = outS + <usize>c * outPlane + (<usize>(y * wout + x) << 2);
+      store<f32>(q, f32x4.extract_lane(acc, 0));
+      store<f32>(q + outPlane, f32x4.extract_lane(acc, 1));
+      store<f32>(q + 2 * outPlane, f32x4.extract_lane(acc, 2));
+      store<f32>(q + 3 * outPlane, f32x4.extract_lane(acc, 3));
+    }
+  }
+}
+
+// Weights rearranged for the vector blocks of conv_forward_generic: packed[g][ci][kh][kw][ol] =
+// w[g·coutg + ol][ci][kh][kw], each tap's weights for a group's outputs side by side; for a
+// depthwise conv (one input and one output per group), packed[kh][kw][c] = w[c][0][kh][kw].
+export function pack_output_channels(w: usize, packed: usize, cin: i32, cout: i32, k: i32, groups: i32): void {
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const kk = k * k;
+  if (cing == 1 && coutg == 1) {
+    for (let c = 0; c < cout; c++) {
+      for (let t = 0; t < kk; t++) store<f32>(packed + (<usize>(t * cout + c) << 2), load<f32>(w + (<usize>(c * kk + t) << 2)));
+    }
+    return;
+  }
+  for (let o = 0; o < cout; o++) {
+    const g = o / coutg;
+    const ol = o - g * coutg;
+    for (let t = 0; t < cing * kk; t++) {
+      store<f32>(packed + (<usize>((g * cing * kk + t) * coutg + ol) << 2), load<f32>(w + (<usize>(o * cing * kk + t) << 2)));
     }
   }
 }

@@ -14,6 +14,8 @@ export interface LayerBuffers {
   padded: number;
   /** Conv (fast path): transposed and flipped weights for the input gradient. */
   transposedWeights: number;
+  /** Conv (scalar path, see vectorisesOverOutputs): weights rearranged for its forward pass (pack_output_channels). */
+  packedWeights: number;
   /** BatchNorm: x̂ and 1/σ. */
   normalised: number;
   inverseStd: number;
@@ -32,6 +34,12 @@ function convPath(layer: ConvLayer, input: Layer['shape']): ConvPath {
   if (vectorRows && layer.stride === 1 && layer.padding >= 0 && (layer.kernel - 1) * layer.dilation >= layer.padding) return 'stride1';
   if (vectorRows && layer.stride === 2 && input.width === 2 * layer.shape.width) return 'stride2';
   return 'generic';
+}
+
+/** The scalar path's forward takes four outputs at a time: of one group, or four depthwise channels. */
+function vectorisesOverOutputs(layer: ConvLayer, input: Layer['shape']): boolean {
+  const depthwise = layer.groups === input.channels && layer.groups === layer.shape.channels;
+  return depthwise ? layer.groups >= 4 : layer.shape.channels / layer.groups >= 4;
 }
 
 /** Floats per sample of a conv's stored input: zero halo (stride 1) or polyphase (stride 2). */
@@ -127,6 +135,7 @@ export class WasmNetworkExecution {
       convPath: 'generic' as ConvPath,
       padded: 0,
       transposedWeights: 0,
+      packedWeights: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
       argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 2) : 0,
@@ -137,6 +146,11 @@ export class WasmNetworkExecution {
       const path = convPath(layer, input);
       this.buffers[id].convPath = path;
       if (path !== 'generic') this.buffers[id].padded = kernels.allocF32(batch * storedInputFloats(layer, input, path));
+      else if (vectorisesOverOutputs(layer, input)) {
+        const w = this.network.params[layer.weight];
+        this.buffers[id].packedWeights = kernels.allocF32(w.size);
+        kernels.exports.pack_output_channels(this.weightPointers[layer.weight], this.buffers[id].packedWeights, input.channels, layer.shape.channels, layer.kernel, layer.groups);
+      }
     });
   }
 

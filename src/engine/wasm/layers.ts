@@ -27,7 +27,7 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
         const kernel = path === 'stride1' ? k.conv_forward_fast : k.conv_forward_stride2;
         kernel(input, out, w, run.buffers[id].padded, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups);
       } else {
-        k.conv_forward_generic(input, out, w, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
+        k.conv_forward_generic(input, out, w, run.buffers[id].packedWeights, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
       }
     },
     backward(run, layer, id, { dy, accumulate, accumulateFrom, wants, weightGradient, plan }) {

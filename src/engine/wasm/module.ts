@@ -9,12 +9,13 @@ export interface KernelExports {
   pad_sample(src: number, dst: number, c: number, h: number, w: number, hp: number, wp: number, top: number, left: number): void;
   conv_forward_fast(input: number, output: number, w: number, padded: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number): void;
   transpose_flip_weights(w: number, wT: number, cin: number, cout: number, k: number, groups: number): void;
+  pack_output_channels(w: number, packed: number, cin: number, cout: number, k: number, groups: number): void;
   conv_backward_input_fast(dout: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean, mask: number): void;
   conv_backward_weight_fast(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number, totals: number): void;
   f64_conv_padded(acc: number, xp: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_weight_gradient(gw: number, g: number, xp: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_transpose(xp: number, g: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
-  conv_forward_generic(input: number, output: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
+  conv_forward_generic(input: number, output: number, w: number, packed: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
   conv_backward_input_generic(dout: number, din: number, w: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
   conv_backward_weight_generic(dout: number, input: number, dw: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, stride: number, pad: number, dil: number, groups: number): void;
   conv_forward_stride2(input: number, output: number, w: number, padded: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number): void;

@@ -16,7 +16,10 @@ interface KernelModel {
 
 // Convolution FLOPs: 2 · samples · outputs · (inputs per group) · k², from each kernel's arguments.
 const convForward = (a: Args) => 2 * n(a, 4) * n(a, 8) * n(a, 9) * n(a, 10) * (n(a, 5) / n(a, 14)) * n(a, 11) ** 2;
+/** conv_*_generic(a, b, w, n, cin, hin, win, cout, hout, wout, k, stride, pad, dil, groups, …). */
 const convGeneric = (a: Args) => 2 * n(a, 3) * n(a, 7) * n(a, 8) * n(a, 9) * (n(a, 4) / n(a, 14)) * n(a, 10) ** 2;
+/** conv_forward_generic(input, output, w, packed, n, cin, hin, win, cout, hout, wout, k, stride, pad, dil, groups). */
+const convGenericForward = (a: Args) => convGeneric(a.slice(0, 3).concat(a.slice(4)));
 /** conv_backward_weight_fast/stride2(dout, padded, dw, n, cin, cout, hout, wout, k, dil, groups, …). */
 const convWeight = (a: Args) => 2 * n(a, 3) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 4) / n(a, 10)) * n(a, 8) ** 2;
 const floats4 = (count: number) => 4 * count;
@@ -24,7 +27,7 @@ const floats4 = (count: number) => 4 * count;
 const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_forward_fast: { stage: 'conv', pass: 'forward', flops: convForward },
   conv_forward_stride2: { stage: 'conv', pass: 'forward', flops: convForward },
-  conv_forward_generic: { stage: 'conv', pass: 'forward', flops: convGeneric },
+  conv_forward_generic: { stage: 'conv', pass: 'forward', flops: convGenericForward },
   // Stride 1: the transposed correlation over every input position (input channels × outputs per group).
   conv_backward_input_fast: { stage: 'conv', pass: 'backward-input', flops: (a) => 2 * n(a, 4) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 8) / n(a, 14)) * n(a, 11) ** 2 },
   conv_backward_input_stride2: { stage: 'conv', pass: 'backward-input', flops: convForward },
@@ -33,6 +36,7 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_backward_weight_stride2: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_generic: { stage: 'conv', pass: 'backward-weight', flops: convGeneric },
   transpose_flip_weights: { stage: 'setup', pass: 'backward' },
+  pack_output_channels: { stage: 'setup', pass: 'forward' },
   // BN(x, y, x̂, 1/σ, γ, β, n, c, hw): x read twice, x̂ and y written.
   bn_forward: { stage: 'batchnorm', pass: 'forward', bytes: (a) => floats4(4 * n(a, 6) * n(a, 7) * n(a, 8)) },
   // dy and x̂ read twice, dx written (and read when accumulating).
