@@ -319,12 +319,20 @@ export function conv_backward_weight_fast(
       for (let ci = 0; ci < cing; ci++) {
         const pPlane = pS + <usize>(g * cing + ci) * plane;
         const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
-        if (k == 3) {
-          weight_gradient_3x3(dPlane, pPlane, tOc, hout, wout, wp, dil);
+        if (k == 3 && dil == 1) {
+          weight_gradient_3x3(dPlane, pPlane, tOc, hout, wout, wp);
+        } else if (k == 3) {
+          for (let kh = 0; kh < 3; kh++) {
+            weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 3) << 3), hout, wout, wp, dil, 3);
+          }
         } else if (k == 1) {
           const block = min(4, cing - ci);
           weight_gradient_1x1(dPlane, pPlane, tOc, plane, block);
           ci += block - 1;
+        } else if (k == 5) {
+          for (let kh = 0; kh < 5; kh++) {
+            weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 5) << 3), hout, wout, wp, dil, 5);
+          }
         } else {
           for (let kh = 0; kh < k; kh++) {
             for (let kw = 0; kw < k; kw++) {
@@ -355,12 +363,10 @@ export function conv_backward_weight_fast(
   store<f64>(p, load<f64>(p) + v);
 }
 
-// The nine taps of one (o, c) pair over one sample's planes, added to `totals` (nine float64).
-function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32, dil: i32): void {
-  const d1 = <usize>dil << 2;
-  const d2 = <usize>(2 * dil) << 2;
-  const row1 = <usize>(dil * wp) << 2;
-  const row2 = <usize>(2 * dil * wp) << 2;
+// The nine taps of one undilated (o, c) pair over one sample's planes, added to `totals` (nine float64).
+function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32): void {
+  const row1 = <usize>wp << 2;
+  const row2 = row1 << 1;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
   let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
   let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
@@ -369,7 +375,7 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
     const p0 = padded + (<usize>(y * wp) << 2);
     const p1 = p0 + row1;
     const p2 = p0 + row2;
-    if (dil == 1 && y + 1 < hout) {
+    if (y + 1 < hout) {
       // Rows y and y + 1 together: each loaded input vector serves both rows' taps.
       const dr1 = dr + (<usize>wout << 2);
       const p3 = p2 + row1;
@@ -392,20 +398,47 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
       for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
         const d = v128.load(dr + x);
         a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
-        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + d1)));
-        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + d2)));
+        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x, 4)));
+        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x, 8)));
         a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
-        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + d1)));
-        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + d2)));
+        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x, 4)));
+        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x, 8)));
         a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
-        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + d1)));
-        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + d2)));
+        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x, 4)));
+        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x, 8)));
       }
     }
   }
   add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
   add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4)); add_f64(totals + 40, horizontalSum(a5));
   add_f64(totals + 48, horizontalSum(a6)); add_f64(totals + 56, horizontalSum(a7)); add_f64(totals + 64, horizontalSum(a8));
+}
+
+// The taps of one kernel row (`taps`: 3 or 5, a constant at each inlined call) of an (o, c) pair
+// over one sample's planes (`padded` at the row's first input row), added to `totals` (one float64
+// per tap): independent sums per loaded output-gradient vector instead of one pass per tap.
+@inline function weight_gradient_row(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32, dil: i32, taps: i32): void {
+  const d1 = <usize>dil << 2;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+  for (let y = 0; y < hout; y++) {
+    const dr = dout + (<usize>(y * wout) << 2);
+    const pr = padded + (<usize>(y * wp) << 2);
+    for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+      const d = v128.load(dr + x);
+      const p = pr + x;
+      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
+      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + d1)));
+      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + 2 * d1)));
+      if (taps > 3) {
+        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + 3 * d1)));
+        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + 4 * d1)));
+      }
+    }
+  }
+  add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
+  if (taps > 3) {
+    add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4));
+  }
 }
 
 // 1×1 weight gradients of one output channel against `block` (1–4) consecutive input channels over
@@ -858,6 +891,12 @@ export function conv_backward_weight_stride2(
           weight_gradient_stride2_3x3(dPlane, chan, tOc, hout, wout, wq, phasePlane, dil);
           continue;
         }
+        if (k == 5) {
+          for (let kh = 0; kh < 5; kh++) {
+            weight_gradient_stride2_row_5(dPlane, chan + (<usize>(kh * dil * wq) << 2), tOc + (<usize>(kh * 5) << 3), hout, wout, wq, phasePlane, dil);
+          }
+          continue;
+        }
         for (let kh = 0; kh < k; kh++) {
           for (let kw = 0; kw < k; kw++) {
             const tap = kw * dil;
@@ -910,6 +949,32 @@ function weight_gradient_stride2_3x3(dout: usize, chan: usize, totals: usize, ho
   add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
   add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4)); add_f64(totals + 40, horizontalSum(a5));
   add_f64(totals + 48, horizontalSum(a6)); add_f64(totals + 56, horizontalSum(a7)); add_f64(totals + 64, horizontalSum(a8));
+}
+
+// The five taps of one kernel row of a 5×5 (o, c) pair over one sample's polyphase planes (`chan`
+// at the row's first input row), added to `totals` (five float64).
+function weight_gradient_stride2_row_5(dout: usize, chan: usize, totals: usize, hout: i32, wout: i32, wq: i32, phasePlane: usize, dil: i32): void {
+  const c1 = <usize>(dil & 1) * phasePlane + (<usize>(dil >> 1) << 2);
+  const c2 = <usize>dil << 2;
+  const c3 = c2 + c1;
+  const c4 = c2 << 1;
+  const rowStep = <usize>(2 * wq) << 2;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+  for (let y = 0; y < hout; y++) {
+    const dr = dout + (<usize>(y * wout) << 2);
+    const pr = chan + <usize>y * rowStep;
+    for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
+      const d = v128.load(dr + x);
+      const p = pr + x;
+      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
+      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + c1)));
+      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + c2)));
+      a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + c3)));
+      a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + c4)));
+    }
+  }
+  add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
+  add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4));
 }
 
 // Columns of zeros each side of a row of the output gradient in `conv_backward_input_stride2`:
