@@ -111,67 +111,66 @@ function correlate_sample(
     correlate_sample_1x1(src, w, out, cin, cout, groups, hout * wout, accumulate, maskDelta);
     return;
   }
-  const start = accumulate && maskDelta == 0;
   const cing = cin / groups;
   const coutg = cout / groups;
-  const kk = k * k;
   const plane = <usize>(hp * wp) << 2;
+  const start = accumulate && maskDelta == 0;
   for (let o = 0; o < cout; o++) {
     const g = o / coutg;
     const srcGroup = src + <usize>(g * cing) * plane;
-    const wo = w + (<usize>(o * cing * kk) << 2);
+    const wo = w + (<usize>(o * cing * k * k) << 2);
     for (let y = 0; y < hout; y++) {
+      const row = srcGroup + (<usize>(y * wp) << 2);
       const outRow = out + (<usize>((o * hout + y) * wout) << 2);
       let x = 0;
-      for (; x + 16 <= wout; x += 16) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        for (let ci = 0; ci < cing; ci++) {
-          const chan = srcGroup + <usize>ci * plane;
-          const wc = wo + (<usize>(ci * kk) << 2);
-          for (let kh = 0; kh < k; kh++) {
-            const row = chan + (<usize>((y + kh * dil) * wp + x) << 2);
-            const wr = wc + (<usize>(kh * k) << 2);
-            for (let kw = 0; kw < k; kw++) {
-              const wv = f32x4.splat(load<f32>(wr + (<usize>kw << 2)));
-              const p = row + (<usize>(kw * dil) << 2);
-              a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(p)));
-              a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(p, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(p, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(p, 48)));
-            }
-          }
-        }
-        const q = outRow + (<usize>x << 2);
-        if (start) {
-          a0 = f32x4.add(a0, v128.load(q));
-          a1 = f32x4.add(a1, v128.load(q, 16));
-          a2 = f32x4.add(a2, v128.load(q, 32));
-          a3 = f32x4.add(a3, v128.load(q, 48));
-        }
-        store_output(q, a0, accumulate, maskDelta);
-        store_output(q + 16, a1, accumulate, maskDelta);
-        store_output(q + 32, a2, accumulate, maskDelta);
-        store_output(q + 48, a3, accumulate, maskDelta);
-      }
-      for (; x < wout; x += 4) {
-        let a0 = f32x4.splat(0);
-        for (let ci = 0; ci < cing; ci++) {
-          const chan = srcGroup + <usize>ci * plane;
-          const wc = wo + (<usize>(ci * kk) << 2);
-          for (let kh = 0; kh < k; kh++) {
-            const row = chan + (<usize>((y + kh * dil) * wp + x) << 2);
-            const wr = wc + (<usize>(kh * k) << 2);
-            for (let kw = 0; kw < k; kw++) {
-              const wv = f32x4.splat(load<f32>(wr + (<usize>kw << 2)));
-              a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(row + (<usize>(kw * dil) << 2))));
-            }
-          }
-        }
-        const q = outRow + (<usize>x << 2);
-        if (start) a0 = f32x4.add(a0, v128.load(q));
-        store_output(q, a0, accumulate, maskDelta);
-      }
+      for (; x + 16 <= wout; x += 16) correlate_block(row + (<usize>x << 2), wo, outRow + (<usize>x << 2), cing, plane, wp, k, dil, start, accumulate, maskDelta, 4);
+      for (; x + 8 <= wout; x += 8) correlate_block(row + (<usize>x << 2), wo, outRow + (<usize>x << 2), cing, plane, wp, k, dil, start, accumulate, maskDelta, 2);
+      for (; x < wout; x += 4) correlate_block(row + (<usize>x << 2), wo, outRow + (<usize>x << 2), cing, plane, wp, k, dil, start, accumulate, maskDelta, 1);
     }
+  }
+}
+
+// `vectors` (1, 2 or 4, a constant at each inlined call) consecutive vectors of one output row,
+// each output adding its taps in (input channel, kernel row, kernel column) order.
+@inline function correlate_block(
+  row: usize, w: usize, q: usize, cing: i32, plane: usize, wp: i32, k: i32, dil: i32,
+  start: bool, accumulate: bool, maskDelta: usize, vectors: i32,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const rowBytes = <usize>(dil * wp) << 2;
+  const tapBytes = <usize>dil << 2;
+  for (let ci = 0; ci < cing; ci++) {
+    let r = row + <usize>ci * plane;
+    let wr = w + (<usize>(ci * k * k) << 2);
+    for (let kh = 0; kh < k; kh++) {
+      let p = r;
+      for (let kw = 0; kw < k; kw++) {
+        const wv = v128.load32_splat(wr + (<usize>kw << 2));
+        a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(p)));
+        if (vectors > 1) a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(p, 16)));
+        if (vectors > 2) {
+          a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(p, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(p, 48)));
+        }
+        p += tapBytes;
+      }
+      r += rowBytes;
+      wr += <usize>k << 2;
+    }
+  }
+  if (start) {
+    a0 = f32x4.add(a0, v128.load(q));
+    if (vectors > 1) a1 = f32x4.add(a1, v128.load(q, 16));
+    if (vectors > 2) {
+      a2 = f32x4.add(a2, v128.load(q, 32));
+      a3 = f32x4.add(a3, v128.load(q, 48));
+    }
+  }
+  store_output(q, a0, accumulate, maskDelta);
+  if (vectors > 1) store_output(q + 16, a1, accumulate, maskDelta);
+  if (vectors > 2) {
+    store_output(q + 32, a2, accumulate, maskDelta);
+    store_output(q + 48, a3, accumulate, maskDelta);
   }
 }
 
