@@ -129,7 +129,6 @@ export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumula
 
 // Pooling windows of size k, stride s, padding p over planes of hin × win; windows are clipped
 // to the input, so padding never counts in an average nor wins a maximum.
-
 @inline function windowStart(o: i32, stride: i32, pad: i32): i32 {
   return max(o * stride - pad, 0);
 }

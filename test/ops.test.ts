@@ -36,6 +36,9 @@ const CASES: OpCase[] = [
   opCase('conv 3×3 stride 2 (polyphase)', shape(2, 8, 8), [conv(shape(4, 4, 4), 3, 2, 1, 1, 1)], [convWeight(4, 2, 3)]),
   opCase('conv dilated, grouped (scalar path)', shape(4, 5, 5), [conv(shape(4, 5, 5), 3, 1, 2, 2, 2)], [convWeight(4, 2, 3)]),
   opCase('conv 1×1 with a shifted tap', shape(2, 6, 6), [conv(shape(2, 3, 3), 1, 2, -1, 1, 1)], [convWeight(2, 2, 1)]),
+  opCase('conv 1×1, five outputs (scalar path: four at a time, then by samples)', shape(3, 3, 3), [conv(shape(5, 3, 3), 1, 1, 0, 1, 1)], [convWeight(5, 3, 1)]),
+  opCase('conv 3×3 stride 2, four outputs (scalar path)', shape(2, 5, 5), [conv(shape(4, 3, 3), 3, 2, 1, 1, 1)], [convWeight(4, 2, 3)]),
+  opCase('conv depthwise 3×3 (scalar path: four channels at a time)', shape(4, 3, 3), [conv(shape(4, 3, 3), 3, 1, 1, 1, 4)], [convWeight(4, 1, 3)]),
   opCase('batchnorm', shape(3, 4, 4), [{ kind: 'batchnorm', input: 0, gamma: 0, beta: 1, shape: shape(3, 4, 4) }], [param('bn.weight', [3], 'bn-weight'), param('bn.bias', [3], 'bn-bias')]),
   opCase('relu', shape(2, 3, 3), [{ kind: 'relu', input: 0, shape: shape(2, 3, 3) }]),
   opCase('avgpool 3×3 stride 1 (vector rows)', shape(2, 4, 8), [{ kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: shape(2, 4, 8) }]),
@@ -184,7 +187,7 @@ interface Problem {
   cotangents: Float32Array;
 }
 
-const BATCH = 3;
+const BATCH = 5; // the scalar conv path takes samples four at a time, then the rest one by one
 const COTANGENTS = 2;
 
 function problem(network: Network, seed: number): Problem {
