@@ -553,6 +553,17 @@ export function conv_forward_generic(
   }
 }
 
+// The kernel taps t that land inside an input of `size` from `start` (= output · stride − pad):
+// those with 0 ≤ start + t·dil < size are t = firstTap … endTap − 1; the others read zero and are
+// skipped.
+@inline function firstTap(start: i32, dil: i32): i32 {
+  return start >= 0 ? 0 : (dil - 1 - start) / dil;
+}
+
+@inline function endTap(start: i32, dil: i32, k: i32, size: i32): i32 {
+  return start >= size ? 0 : min(k, (size - 1 - start) / dil + 1);
+}
+
 // Output channel o over the whole plane, for `lanes` (1 or 4, a constant at each inlined call)
 // samples `inSize` / `outSize` bytes apart, each lane gathering its sample's inputs.
 @inline function conv_forward_generic_output(
@@ -560,17 +571,21 @@ export function conv_forward_generic(
   hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32,
 ): void {
   for (let y = 0; y < hout; y++) {
+    const top = y * stride - pad;
+    const kh0 = firstTap(top, dil);
+    const kh1 = endTap(top, dil, k, hin);
     for (let x = 0; x < wout; x++) {
+      const left = x * stride - pad;
+      const kw0 = firstTap(left, dil);
+      const kw1 = endTap(left, dil, k, win);
       let acc = f32x4.splat(0);
       let sum: f32 = 0;
       for (let ci = 0; ci < cing; ci++) {
         const c = g * cing + ci;
-        for (let kh = 0; kh < k; kh++) {
-          const iy = y * stride - pad + kh * dil;
-          if (iy < 0 || iy >= hin) continue;
-          for (let kw = 0; kw < k; kw++) {
-            const ix = x * stride - pad + kw * dil;
-            if (ix < 0 || ix >= win) continue;
+        for (let kh = kh0; kh < kh1; kh++) {
+          const iy = top + kh * dil;
+          for (let kw = kw0; kw < kw1; kw++) {
+            const ix = left + kw * dil;
             const wp = w + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2);
             const p = inS + (<usize>((c * hin + iy) * win + ix) << 2);
             if (lanes == 4) {
@@ -610,17 +625,21 @@ function conv_forward_generic_block(
   const tapBytes = <usize>coutg << 2;
   const o = g * coutg + ol;
   for (let y = 0; y < hout; y++) {
+    const top = y * stride - pad;
+    const kh0 = firstTap(top, dil);
+    const kh1 = endTap(top, dil, k, hin);
     for (let x = 0; x < wout; x++) {
+      const left = x * stride - pad;
+      const kw0 = firstTap(left, dil);
+      const kw1 = endTap(left, dil, k, win);
       let acc = f32x4.splat(0);
       for (let ci = 0; ci < cing; ci++) {
         const chan = inS + (<usize>((g * cing + ci) * hin * win) << 2);
         const wc = wg + <usize>(ci * k * k) * tapBytes;
-        for (let kh = 0; kh < k; kh++) {
-          const iy = y * stride - pad + kh * dil;
-          if (iy < 0 || iy >= hin) continue;
-          for (let kw = 0; kw < k; kw++) {
-            const ix = x * stride - pad + kw * dil;
-            if (ix < 0 || ix >= win) continue;
+        for (let kh = kh0; kh < kh1; kh++) {
+          const iy = top + kh * dil;
+          for (let kw = kw0; kw < kw1; kw++) {
+            const ix = left + kw * dil;
             const wv = v128.load(wc + <usize>(kh * k + kw) * tapBytes);
             acc = f32x4.add(acc, f32x4.mul(wv, v128.load32_splat(chan + (<usize>(iy * win + ix) << 2))));
           }
@@ -680,14 +699,18 @@ function conv_forward_depthwise_block(
   const wc = packed + (<usize>c << 2);
   const tapBytes = <usize>channels << 2;
   for (let y = 0; y < hout; y++) {
+    const top = y * stride - pad;
+    const kh0 = firstTap(top, dil);
+    const kh1 = endTap(top, dil, k, hin);
     for (let x = 0; x < wout; x++) {
+      const left = x * stride - pad;
+      const kw0 = firstTap(left, dil);
+      const kw1 = endTap(left, dil, k, win);
       let acc = f32x4.splat(0);
-      for (let kh = 0; kh < k; kh++) {
-        const iy = y * stride - pad + kh * dil;
-        if (iy < 0 || iy >= hin) continue;
-        for (let kw = 0; kw < k; kw++) {
-          const ix = x * stride - pad + kw * dil;
-          if (ix < 0 || ix >= win) continue;
+      for (let kh = kh0; kh < kh1; kh++) {
+        const iy = top + kh * dil;
+        for (let kw = kw0; kw < kw1; kw++) {
+          const ix = left + kw * dil;
           const p = chan + (<usize>(iy * win + ix) << 2);
           let v = v128.load32_zero(p);
           v = v128.load32_lane(p + inPlane, v, 1);
@@ -741,17 +764,21 @@ export function conv_backward_input_generic(
     for (let o = 0; o < cout; o++) {
       const g = o / coutg;
       for (let y = 0; y < hout; y++) {
+        const top = y * stride - pad;
+        const kh0 = firstTap(top, dil);
+        const kh1 = endTap(top, dil, k, hin);
         for (let x = 0; x < wout; x++) {
+          const left = x * stride - pad;
+          const kw0 = firstTap(left, dil);
+          const kw1 = endTap(left, dil, k, win);
           const d = load<f32>(doutS + (<usize>((o * hout + y) * wout + x) << 2));
           if (d == 0) continue;
           for (let ci = 0; ci < cing; ci++) {
             const c = g * cing + ci;
-            for (let kh = 0; kh < k; kh++) {
-              const iy = y * stride - pad + kh * dil;
-              if (iy < 0 || iy >= hin) continue;
-              for (let kw = 0; kw < k; kw++) {
-                const ix = x * stride - pad + kw * dil;
-                if (ix < 0 || ix >= win) continue;
+            for (let kh = kh0; kh < kh1; kh++) {
+              const iy = top + kh * dil;
+              for (let kw = kw0; kw < kw1; kw++) {
+                const ix = left + kw * dil;
                 const p = dinS + (<usize>((c * hin + iy) * win + ix) << 2);
                 store<f32>(p, load<f32>(p) + d * load<f32>(w + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2)));
               }
