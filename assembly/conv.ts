@@ -529,26 +529,88 @@ export function conv_forward_generic(
   const blocked = packed == 0 ? 0 : depthwise ? cout & ~3 : coutg & ~3;
   const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
+  const inPlane = <usize>(hin * win) << 2;
+  const outPlane = <usize>(hout * wout) << 2;
+  const kk = k * k;
   const quads = n & ~3;
   for (let s = 0; s < n; s++) {
     const inS = input + <usize>s * inSize;
     const outS = output + <usize>s * outSize;
     for (let o = 0; o < cout; o++) {
-      if (depthwise && o < blocked) {
-        if ((o & 3) == 0) conv_forward_depthwise_block(inS, outS, packed, o, cout, hin, win, hout, wout, k, stride, pad, dil);
-        continue;
-      }
       const g = o / coutg;
       const ol = o - g * coutg;
-      if (!depthwise && ol < blocked) {
+      const chan = inS + <usize>(g * cing) * inPlane;
+      const out = outS + <usize>o * outPlane;
+      if (depthwise && o < blocked) {
+        // Channels o..o + 3, each lane reading its own channel; packed[kh][kw][c].
+        if ((o & 3) == 0) conv_forward_lanes(chan, inPlane, packed + (<usize>o << 2), <usize>cout << 2, true, out, outPlane, 1, hin, win, hout, wout, k, stride, pad, dil, 4);
+      } else if (!depthwise && ol < blocked) {
+        // Outputs ol..ol + 3 of group g, one input value broadcast to all four; packed[g][ci][kh][kw][ol].
+        const weights = packed + (<usize>(g * cing * kk * coutg + ol) << 2);
         if ((ol & 3) != 0) continue;
-        if (k == 1) conv_forward_pointwise_block(inS, outS, packed, g, ol, cing, coutg, hin, win, hout, wout, stride, pad);
-        else conv_forward_generic_block(inS, outS, packed, g, ol, cing, coutg, hin, win, hout, wout, k, stride, pad, dil);
-        continue;
+        if (k == 1) conv_forward_pointwise_block(chan, out, weights, <usize>coutg << 2, cing, inPlane, outPlane, hin, win, hout, wout, stride, pad);
+        else conv_forward_lanes(chan, 0, weights, <usize>coutg << 2, true, out, outPlane, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
+      } else if (s >= quads) {
+        conv_forward_lanes(chan, 0, w + (<usize>(o * cing * kk) << 2), 4, false, out, 0, cing, hin, win, hout, wout, k, stride, pad, dil, 1);
+      } else if ((s & 3) == 0) {
+        // The same output of samples s..s + 3, one per lane (the last n % 4 samples go alone, above).
+        conv_forward_lanes(chan, inSize, w + (<usize>(o * cing * kk) << 2), 4, false, out, outSize, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
       }
-      // The same output of samples s..s + 3 (s a multiple of 4), one per lane; the last n % 4 alone.
-      if (s >= quads) conv_forward_generic_output(inS, outS, w, inSize, outSize, o, g, cing, hin, win, hout, wout, k, stride, pad, dil, 1);
-      else if ((s & 3) == 0) conv_forward_generic_output(inS, outS, w, inSize, outSize, o, g, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
+    }
+  }
+}
+
+// One output plane per lane (`lanes`: 4, or 1 for a scalar sum; a constant at each inlined call).
+// Lane j reads its inputs `inLane`·j bytes after `chan` (0: every lane reads the same value) and
+// writes its output `outLane`·j bytes after `out`. Input channel ci's tap t weighs
+// weights[(ci·k² + t) · tapBytes]: a vector of the four lanes' weights (`laneWeights`) or one weight
+// for all. Each lane adds its taps in (input channel, kernel row, kernel column) order.
+@inline function conv_forward_lanes(
+  chan: usize, inLane: usize, weights: usize, tapBytes: usize, laneWeights: bool, out: usize, outLane: usize,
+  channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32,
+): void {
+  const inPlane = <usize>(hin * win) << 2;
+  for (let y = 0; y < hout; y++) {
+    const top = y * stride - pad;
+    const kh0 = firstTap(top, dil);
+    const kh1 = endTap(top, dil, k, hin);
+    for (let x = 0; x < wout; x++) {
+      const left = x * stride - pad;
+      const kw0 = firstTap(left, dil);
+      const kw1 = endTap(left, dil, k, win);
+      let acc = f32x4.splat(0);
+      let sum: f32 = 0;
+      for (let ci = 0; ci < channels; ci++) {
+        const plane = chan + <usize>ci * inPlane;
+        const wc = weights + <usize>(ci * k * k) * tapBytes;
+        for (let kh = kh0; kh < kh1; kh++) {
+          const iy = top + kh * dil;
+          for (let kw = kw0; kw < kw1; kw++) {
+            const p = plane + (<usize>(iy * win + left + kw * dil) << 2);
+            const wp = wc + <usize>(kh * k + kw) * tapBytes;
+            if (lanes == 1) {
+              sum += load<f32>(wp) * load<f32>(p);
+              continue;
+            }
+            let v = v128.load32_splat(p);
+            if (inLane != 0) {
+              v = v128.load32_lane(p + inLane, v, 1);
+              v = v128.load32_lane(p + 2 * inLane, v, 2);
+              v = v128.load32_lane(p + 3 * inLane, v, 3);
+            }
+            acc = f32x4.add(acc, f32x4.mul(laneWeights ? v128.load(wp) : v128.load32_splat(wp), v));
+          }
+        }
+      }
+      const q = out + (<usize>(y * wout + x) << 2);
+      if (lanes == 1) {
+        store<f32>(q, sum);
+      } else {
+        store<f32>(q, f32x4.extract_lane(acc, 0));
+        store<f32>(q + outLane, f32x4.extract_lane(acc, 1));
+        store<f32>(q + 2 * outLane, f32x4.extract_lane(acc, 2));
+        store<f32>(q + 3 * outLane, f32x4.extract_lane(acc, 3));
+      }
     }
   }
 }
@@ -564,109 +626,13 @@ export function conv_forward_generic(
   return start >= size ? 0 : min(k, (size - 1 - start) / dil + 1);
 }
 
-// Output channel o over the whole plane, for `lanes` (1 or 4, a constant at each inlined call)
-// samples `inSize` / `outSize` bytes apart, each lane gathering its sample's inputs.
-@inline function conv_forward_generic_output(
-  inS: usize, outS: usize, w: usize, inSize: usize, outSize: usize, o: i32, g: i32, cing: i32,
-  hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32,
-): void {
-  for (let y = 0; y < hout; y++) {
-    const top = y * stride - pad;
-    const kh0 = firstTap(top, dil);
-    const kh1 = endTap(top, dil, k, hin);
-    for (let x = 0; x < wout; x++) {
-      const left = x * stride - pad;
-      const kw0 = firstTap(left, dil);
-      const kw1 = endTap(left, dil, k, win);
-      let acc = f32x4.splat(0);
-      let sum: f32 = 0;
-      for (let ci = 0; ci < cing; ci++) {
-        const c = g * cing + ci;
-        for (let kh = kh0; kh < kh1; kh++) {
-          const iy = top + kh * dil;
-          for (let kw = kw0; kw < kw1; kw++) {
-            const ix = left + kw * dil;
-            const wp = w + (<usize>(((o * cing + ci) * k + kh) * k + kw) << 2);
-            const p = inS + (<usize>((c * hin + iy) * win + ix) << 2);
-            if (lanes == 4) {
-              let v = v128.load32_zero(p);
-              v = v128.load32_lane(p + inSize, v, 1);
-              v = v128.load32_lane(p + 2 * inSize, v, 2);
-              v = v128.load32_lane(p + 3 * inSize, v, 3);
-              acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(wp), v));
-            } else {
-              sum += load<f32>(wp) * load<f32>(p);
-            }
-          }
-        }
-      }
-      const q = outS + (<usize>((o * hout + y) * wout + x) << 2);
-      if (lanes == 4) {
-        store<f32>(q, f32x4.extract_lane(acc, 0));
-        store<f32>(q + outSize, f32x4.extract_lane(acc, 1));
-        store<f32>(q + 2 * outSize, f32x4.extract_lane(acc, 2));
-        store<f32>(q + 3 * outSize, f32x4.extract_lane(acc, 3));
-      } else {
-        store<f32>(q, sum);
-      }
-    }
-  }
-}
-
-// Outputs ol..ol + 3 of group g at once, one per lane: each loaded input value is broadcast to
-// the four, whose weights lie side by side in `packed` ([g][ci][kh][kw][ol], see
-// pack_output_channels). Each lane adds the taps in the scalar path's order.
-function conv_forward_generic_block(
-  inS: usize, outS: usize, packed: usize, g: i32, ol: i32, cing: i32, coutg: i32,
-  hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32,
-): void {
-  const plane = <usize>(hout * wout) << 2;
-  const wg = packed + (<usize>(g * cing * k * k * coutg + ol) << 2);
-  const tapBytes = <usize>coutg << 2;
-  const o = g * coutg + ol;
-  for (let y = 0; y < hout; y++) {
-    const top = y * stride - pad;
-    const kh0 = firstTap(top, dil);
-    const kh1 = endTap(top, dil, k, hin);
-    for (let x = 0; x < wout; x++) {
-      const left = x * stride - pad;
-      const kw0 = firstTap(left, dil);
-      const kw1 = endTap(left, dil, k, win);
-      let acc = f32x4.splat(0);
-      for (let ci = 0; ci < cing; ci++) {
-        const chan = inS + (<usize>((g * cing + ci) * hin * win) << 2);
-        const wc = wg + <usize>(ci * k * k) * tapBytes;
-        for (let kh = kh0; kh < kh1; kh++) {
-          const iy = top + kh * dil;
-          for (let kw = kw0; kw < kw1; kw++) {
-            const ix = left + kw * dil;
-            const wv = v128.load(wc + <usize>(kh * k + kw) * tapBytes);
-            acc = f32x4.add(acc, f32x4.mul(wv, v128.load32_splat(chan + (<usize>(iy * win + ix) << 2))));
-          }
-        }
-      }
-      const q = outS + (<usize>((o * hout + y) * wout + x) << 2);
-      store<f32>(q, f32x4.extract_lane(acc, 0));
-      store<f32>(q + plane, f32x4.extract_lane(acc, 1));
-      store<f32>(q + 2 * plane, f32x4.extract_lane(acc, 2));
-      store<f32>(q + 3 * plane, f32x4.extract_lane(acc, 3));
-    }
-  }
-}
-
-// conv_forward_generic_block for a 1×1 kernel: one tap per output, so the input channels are a
-// tight loop over pointers.
+// conv_forward_lanes for four outputs of a group with a 1×1 kernel: one tap per output, so the
+// input channels are a tight loop over pointers.
 function conv_forward_pointwise_block(
-  inS: usize, outS: usize, packed: usize, g: i32, ol: i32, cing: i32, coutg: i32,
+  chan: usize, out: usize, weights: usize, tapBytes: usize, channels: i32, inPlane: usize, outPlane: usize,
   hin: i32, win: i32, hout: i32, wout: i32, stride: i32, pad: i32,
 ): void {
-  const inPlane = <usize>(hin * win) << 2;
-  const outPlane = <usize>(hout * wout) << 2;
-  const wg = packed + (<usize>(g * cing * coutg + ol) << 2);
-  const tapBytes = <usize>coutg << 2;
-  const chan = inS + <usize>(g * cing) * inPlane;
-  const end = wg + <usize>cing * tapBytes;
-  const q0 = outS + <usize>(g * coutg + ol) * outPlane;
+  const end = weights + <usize>channels * tapBytes;
   for (let y = 0; y < hout; y++) {
     const iy = y * stride - pad;
     for (let x = 0; x < wout; x++) {
@@ -674,52 +640,12 @@ function conv_forward_pointwise_block(
       let acc = f32x4.splat(0);
       if (iy >= 0 && iy < hin && ix >= 0 && ix < win) {
         let p = chan + (<usize>(iy * win + ix) << 2);
-        for (let wp = wg; wp < end; wp += tapBytes) {
+        for (let wp = weights; wp < end; wp += tapBytes) {
           acc = f32x4.add(acc, f32x4.mul(v128.load(wp), v128.load32_splat(p)));
           p += inPlane;
         }
       }
-      const q = q0 + (<usize>(y * wout + x) << 2);
-      store<f32>(q, f32x4.extract_lane(acc, 0));
-      store<f32>(q + outPlane, f32x4.extract_lane(acc, 1));
-      store<f32>(q + 2 * outPlane, f32x4.extract_lane(acc, 2));
-      store<f32>(q + 3 * outPlane, f32x4.extract_lane(acc, 3));
-    }
-  }
-}
-
-// Depthwise channels c..c + 3 at once, one per lane, from `packed` ([kh][kw][c]); each lane
-// gathers its own channel's input and adds the taps in the scalar path's order.
-function conv_forward_depthwise_block(
-  inS: usize, outS: usize, packed: usize, c: i32, channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32,
-): void {
-  const inPlane = <usize>(hin * win) << 2;
-  const outPlane = <usize>(hout * wout) << 2;
-  const chan = inS + <usize>c * inPlane;
-  const wc = packed + (<usize>c << 2);
-  const tapBytes = <usize>channels << 2;
-  for (let y = 0; y < hout; y++) {
-    const top = y * stride - pad;
-    const kh0 = firstTap(top, dil);
-    const kh1 = endTap(top, dil, k, hin);
-    for (let x = 0; x < wout; x++) {
-      const left = x * stride - pad;
-      const kw0 = firstTap(left, dil);
-      const kw1 = endTap(left, dil, k, win);
-      let acc = f32x4.splat(0);
-      for (let kh = kh0; kh < kh1; kh++) {
-        const iy = top + kh * dil;
-        for (let kw = kw0; kw < kw1; kw++) {
-          const ix = left + kw * dil;
-          const p = chan + (<usize>(iy * win + ix) << 2);
-          let v = v128.load32_zero(p);
-          v = v128.load32_lane(p + inPlane, v, 1);
-          v = v128.load32_lane(p + 2 * inPlane, v, 2);
-          v = v128.load32_lane(p + 3 * inPlane, v, 3);
-          acc = f32x4.add(acc, f32x4.mul(v128.load(wc + <usize>(kh * k + kw) * tapBytes), v));
-        }
-      }
-      const q = outS + <usize>c * outPlane + (<usize>(y * wout + x) << 2);
+      const q = out + (<usize>(y * wout + x) << 2);
       store<f32>(q, f32x4.extract_lane(acc, 0));
       store<f32>(q + outPlane, f32x4.extract_lane(acc, 1));
       store<f32>(q + 2 * outPlane, f32x4.extract_lane(acc, 2));
