@@ -173,9 +173,9 @@ export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, wi
   }
 }
 
-// Max pooling's gradient goes to the first maximum in scan order. The forward pass records, per
-// output, where in its window that maximum lies ((row << 8) | column, in `argmax`), so the
-// backward passes only route the gradient.
+// Max pooling's gradient goes to the first maximum in scan order. The forward pass records the
+// input index of each output's maximum in `argmax` (an i32 per output, over the whole batch), so
+// the backward passes only route the gradient.
 export function maxpool_forward(x: usize, y: usize, argmax: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
   for (let p = 0; p < planes; p++) {
     const xin = p * hin * win;
@@ -185,40 +185,31 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, planes: i32, 
       for (let ox = 0; ox < wout; ox++) {
         const x0 = windowStart(ox, stride, pad);
         const x1 = windowEnd(ox, stride, pad, k, win);
-        let bestRow = y0;
-        let bestColumn = x0;
-        let bestValue = f32At(x, xin + y0 * win + x0);
+        let best = xin + y0 * win + x0;
+        let bestValue = f32At(x, best);
         for (let iy = y0; iy < y1; iy++) {
           for (let ix = x0; ix < x1; ix++) {
             const v = f32At(x, xin + iy * win + ix);
             if (v > bestValue) {
               bestValue = v;
-              bestRow = iy;
-              bestColumn = ix;
+              best = xin + iy * win + ix;
             }
           }
         }
         const out = (p * hout + oy) * wout + ox;
         setF32(y, out, bestValue);
-        store<u16>(argmax + (<usize>out << 1), <u16>(((bestRow - y0) << 8) | (bestColumn - x0)));
+        store<i32>(argmax + (<usize>out << 2), best);
       }
     }
   }
 }
 
-export function maxpool_backward(dy: usize, argmax: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
-  if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = windowStart(oy, stride, pad);
-      for (let ox = 0; ox < wout; ox++) {
-        const out = (p * hout + oy) * wout + ox;
-        const at = <i32>load<u16>(argmax + (<usize>out << 1));
-        const q = xin + (y0 + (at >> 8)) * win + windowStart(ox, stride, pad) + (at & 255);
-        setF32(dx, q, f32At(dx, q) + f32At(dy, out));
-      }
-    }
+// dx (+)= dy routed to each output's maximum, in output order.
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, inputs: i32, outputs: i32, accumulate: bool): void {
+  if (!accumulate) memory.fill(dx, 0, <usize>inputs << 2);
+  for (let i = 0; i < outputs; i++) {
+    const q = load<i32>(argmax + (<usize>i << 2));
+    setF32(dx, q, f32At(dx, q) + f32At(dy, i));
   }
 }
 

@@ -54,8 +54,12 @@ export interface PoolGeometry {
   readonly padding: number;
 }
 
-/** Each output position's input window, clipped to the input: [iy0, iy1, ix0, ix1] per position, row-major. */
-function poolWindows(g: PoolGeometry): Int32Array {
+/**
+ * Calls `visit` for every output of every plane with the flat indices of the output (`yi`) and of
+ * its plane's first input (`xPlane`), and its input window clipped to the input: rows iy0..iy1 − 1,
+ * columns ix0..ix1 − 1. The windows are computed once per call.
+ */
+function forEachWindow(g: PoolGeometry, visit: (yi: number, xPlane: number, iy0: number, iy1: number, ix0: number, ix1: number) => void): void {
   const { kernel: K, stride: S, padding: P } = g;
   const { height: Hi, width: Wi } = g.input;
   const { height: Ho, width: Wo } = g.output;
@@ -69,7 +73,10 @@ function poolWindows(g: PoolGeometry): Int32Array {
       windows[at + 3] = Math.min(Wi, ox * S - P + K);
     }
   }
-  return windows;
+  const outPlane = Ho * Wo;
+  for (let p = 0; p < g.planes; p++) {
+    for (let o = 0; o < outPlane; o++) visit(p * outPlane + o, p * Hi * Wi, windows[4 * o], windows[4 * o + 1], windows[4 * o + 2], windows[4 * o + 3]);
+  }
 }
 
 /**
@@ -77,53 +84,38 @@ function poolWindows(g: PoolGeometry): Int32Array {
  * with `transpose`, x += poolᵀ(y) (its gradient).
  */
 export function avgPool(g: PoolGeometry, x: Float64Array, y: Float64Array, transpose: boolean): void {
-  const windows = poolWindows(g);
-  const inPlane = g.input.height * g.input.width;
-  const outPlane = g.output.height * g.output.width;
   const Wi = g.input.width;
-  for (let p = 0; p < g.planes; p++) {
-    const xPlane = p * inPlane;
-    for (let o = 0; o < outPlane; o++) {
-      const iy0 = windows[4 * o], iy1 = windows[4 * o + 1], ix0 = windows[4 * o + 2], ix1 = windows[4 * o + 3];
-      const scale = 1 / ((iy1 - iy0) * (ix1 - ix0));
-      const yi = p * outPlane + o;
-      if (transpose) {
-        const share = y[yi] * scale;
-        for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) x[xPlane + iy * Wi + ix] += share;
-      } else {
-        let acc = 0;
-        for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) acc += x[xPlane + iy * Wi + ix];
-        y[yi] += acc * scale;
-      }
+  forEachWindow(g, (yi, xPlane, iy0, iy1, ix0, ix1) => {
+    const scale = 1 / ((iy1 - iy0) * (ix1 - ix0));
+    if (transpose) {
+      const share = y[yi] * scale;
+      for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) x[xPlane + iy * Wi + ix] += share;
+    } else {
+      let acc = 0;
+      for (let iy = iy0; iy < iy1; iy++) for (let ix = ix0; ix < ix1; ix++) acc += x[xPlane + iy * Wi + ix];
+      y[yi] += acc * scale;
     }
-  }
+  });
 }
 
 /** Max pooling (padding never wins): y = max, and the index in x of each output's maximum (first on ties). */
 export function maxPool(g: PoolGeometry, x: Float64Array, y: Float64Array, argmax: Int32Array): void {
-  const windows = poolWindows(g);
-  const inPlane = g.input.height * g.input.width;
-  const outPlane = g.output.height * g.output.width;
   const Wi = g.input.width;
-  for (let p = 0; p < g.planes; p++) {
-    const xPlane = p * inPlane;
-    for (let o = 0; o < outPlane; o++) {
-      const iy0 = windows[4 * o], iy1 = windows[4 * o + 1], ix0 = windows[4 * o + 2], ix1 = windows[4 * o + 3];
-      let best = -Infinity;
-      let at = xPlane + iy0 * Wi + ix0;
-      for (let iy = iy0; iy < iy1; iy++) {
-        for (let ix = ix0; ix < ix1; ix++) {
-          const v = x[xPlane + iy * Wi + ix];
-          if (v > best) {
-            best = v;
-            at = xPlane + iy * Wi + ix;
-          }
+  forEachWindow(g, (yi, xPlane, iy0, iy1, ix0, ix1) => {
+    let best = -Infinity;
+    let at = xPlane + iy0 * Wi + ix0;
+    for (let iy = iy0; iy < iy1; iy++) {
+      for (let ix = ix0; ix < ix1; ix++) {
+        const v = x[xPlane + iy * Wi + ix];
+        if (v > best) {
+          best = v;
+          at = xPlane + iy * Wi + ix;
         }
       }
-      y[p * outPlane + o] = best;
-      argmax[p * outPlane + o] = at;
     }
-  }
+    y[yi] = best;
+    argmax[yi] = at;
+  });
 }
 
 /** y[i] += x[index[i]] (`scatter`: x[index[i]] += y[i]), the linear map a max pooling applies at its maxima. */

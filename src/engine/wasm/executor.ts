@@ -19,7 +19,7 @@ export interface LayerBuffers {
   /** BatchNorm: x̂ and 1/σ. */
   normalised: number;
   inverseStd: number;
-  /** Max pool: where in its window each output's maximum lies (u16 per output). */
+  /** Max pool: the input index of each output's maximum (i32 per output). */
   argmax: number;
 }
 
@@ -138,7 +138,7 @@ export class WasmNetworkExecution {
       packedWeights: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
-      argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 2) : 0,
+      argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 4) : 0,
     }));
     network.layers.forEach((layer, id) => {
       if (layer.kind !== 'conv') return;

@@ -109,16 +109,14 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
 
   maxpool: {
     forward(run, layer, id) {
-      if (layer.kernel > 256) throw new RangeError(`max pool kernel ${layer.kernel} exceeds the WebAssembly kernels' limit of 256`);
       const { channels, height, width } = layer.shape;
       const inShape = run.network.layers[layer.input].shape;
       run.k.maxpool_forward(run.buffers[layer.input].output, run.buffers[id].output, run.buffers[id].argmax, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
     },
     backward(run, layer, id, { dy, accumulate, wants }) {
       if (!wants(layer.input)) return;
-      const { channels, height, width } = layer.shape;
-      const inShape = run.network.layers[layer.input].shape;
-      run.k.maxpool_backward(dy, run.buffers[id].argmax, run.buffers[layer.input].gradient, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
+      const inputs = run.batch * tensorSize(run.network.layers[layer.input].shape);
+      run.k.maxpool_backward(dy, run.buffers[id].argmax, run.buffers[layer.input].gradient, inputs, run.batch * tensorSize(layer.shape), accumulate(layer.input));
     },
   },
 

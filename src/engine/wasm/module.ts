@@ -30,7 +30,7 @@ export interface KernelExports {
   avgpool_forward(x: number, y: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;
   avgpool_backward(dy: number, dx: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number, accumulate: boolean): void;
   maxpool_forward(x: number, y: number, argmax: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;
-  maxpool_backward(dy: number, argmax: number, dx: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number, accumulate: boolean): void;
+  maxpool_backward(dy: number, argmax: number, dx: number, inputs: number, outputs: number, accumulate: boolean): void;
   gap_forward(x: number, y: number, planes: number, hw: number): void;
   gap_backward(dy: number, dx: number, planes: number, hw: number, accumulate: boolean): void;
   linear_forward(h: number, z: number, w: number, bias: number, n: number, inF: number, outF: number): void;

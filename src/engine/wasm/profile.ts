@@ -47,10 +47,10 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   avgpool3_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4((a[6] ? 3 : 2) * n(a, 3) * n(a, 4) * n(a, 5)) },
   avgpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
   avgpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 2) * (2 * n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
-  // x read, y and the u16 argmax written.
-  maxpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 3) * (n(a, 4) * n(a, 5) + n(a, 6) * n(a, 7))) + 2 * n(a, 3) * n(a, 6) * n(a, 7) },
-  // dx cleared or read, dy and the u16 argmax read, dx updated where each maximum lies.
-  maxpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 3) * (n(a, 4) * n(a, 5) + 3 * n(a, 6) * n(a, 7))) + 2 * n(a, 3) * n(a, 6) * n(a, 7) },
+  // x read, y and the i32 argmax written.
+  maxpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 3) * (n(a, 4) * n(a, 5) + 2 * n(a, 6) * n(a, 7))) },
+  // dx cleared or read and written where each maximum lies; dy and the argmax read.
+  maxpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 3) + 3 * n(a, 4)) },
   gap_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) + 1)) },
   gap_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) + 1)) },
   linear_forward: { stage: 'linear', pass: 'forward', flops: (a) => 2 * n(a, 4) * n(a, 5) * n(a, 6) },
