@@ -9,10 +9,11 @@ import { browserVariants } from './scripts/browser-variants.mjs';
 const root = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const wasmPath = join(root, 'build', 'tenas.wasm');
-if (!existsSync(wasmPath)) {
-  console.error('esbuild.config.mjs: build/tenas.wasm is missing; run `npm run build:wasm` first');
-  process.exit(1);
+for (const file of ['tenas.wasm', 'tenas-fma.wasm']) {
+  if (!existsSync(join(root, 'build', file))) {
+    console.error(`esbuild.config.mjs: build/${file} is missing; run \`npm run build:wasm\` first`);
+    process.exit(1);
+  }
 }
 
 const shared = {

@@ -6,6 +6,8 @@
 // the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
+import { madd } from './madd';
+
 // 3×3, dilation 1: a block of two output rows by `vectors` × 4 columns stays in registers while
 // the input channels stream through, so each output is loaded and stored once. Weights are
 // broadcast from memory as they are needed: holding all nine of a channel pair in registers
@@ -44,10 +46,8 @@ function correlate_sample_3x3(
 // (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`), where v0, v1, v2 are the row's
 // vectors at columns 0, 1, 2 of `a` ‖ `b` (two aligned loads instead of three overlapping ones).
 @inline function kernel_row_3(a: v128, b: v128, wr: usize): v128 {
-  return f32x4.add(
-    f32x4.add(f32x4.mul(v128.load32_splat(wr), a), f32x4.mul(v128.load32_splat(wr, 4), v128.shuffle<f32>(a, b, 1, 2, 3, 4))),
-    f32x4.mul(v128.load32_splat(wr, 8), v128.shuffle<f32>(a, b, 2, 3, 4, 5)),
-  );
+  const first = f32x4.mul(v128.load32_splat(wr), a);
+  return madd(madd(first, v128.load32_splat(wr, 4), v128.shuffle<f32>(a, b, 1, 2, 3, 4)), v128.load32_splat(wr, 8), v128.shuffle<f32>(a, b, 2, 3, 4, 5));
 }
 
 // `rows` (1–2) output rows × `vectors` (1–2) vectors; both are constants at each inlined call.
@@ -146,11 +146,11 @@ function correlate_sample(
       let p = r;
       for (let kw = 0; kw < k; kw++) {
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
-        a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(p)));
-        if (vectors > 1) a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(p, 16)));
+        a0 = madd(a0, wv, v128.load(p));
+        if (vectors > 1) a1 = madd(a1, wv, v128.load(p, 16));
         if (vectors > 2) {
-          a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(p, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(p, 48)));
+          a2 = madd(a2, wv, v128.load(p, 32));
+          a3 = madd(a3, wv, v128.load(p, 48));
         }
         p += tapBytes;
       }
@@ -341,7 +341,7 @@ export function conv_backward_weight_fast(
                 const dr = dPlane + (<usize>(y * wout) << 2);
                 const pr = pRows + (<usize>(y * wp) << 2);
                 for (let x = 0; x < wout; x += 4) {
-                  acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2))));
+                  acc = madd(acc, v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2)));
                 }
               }
               add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
@@ -382,29 +382,29 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
         const d = v128.load(dr + x);
         const e = v128.load(dr1 + x);
         let u = v128.load(p0 + x), v = v128.load(p0 + x, 4), w = v128.load(p0 + x, 8);
-        a0 = f32x4.add(a0, f32x4.mul(d, u)); a1 = f32x4.add(a1, f32x4.mul(d, v)); a2 = f32x4.add(a2, f32x4.mul(d, w));
+        a0 = madd(a0, d, u); a1 = madd(a1, d, v); a2 = madd(a2, d, w);
         u = v128.load(p1 + x); v = v128.load(p1 + x, 4); w = v128.load(p1 + x, 8);
-        a3 = f32x4.add(a3, f32x4.mul(d, u)); a4 = f32x4.add(a4, f32x4.mul(d, v)); a5 = f32x4.add(a5, f32x4.mul(d, w));
-        a0 = f32x4.add(a0, f32x4.mul(e, u)); a1 = f32x4.add(a1, f32x4.mul(e, v)); a2 = f32x4.add(a2, f32x4.mul(e, w));
+        a3 = madd(a3, d, u); a4 = madd(a4, d, v); a5 = madd(a5, d, w);
+        a0 = madd(a0, e, u); a1 = madd(a1, e, v); a2 = madd(a2, e, w);
         u = v128.load(p2 + x); v = v128.load(p2 + x, 4); w = v128.load(p2 + x, 8);
-        a6 = f32x4.add(a6, f32x4.mul(d, u)); a7 = f32x4.add(a7, f32x4.mul(d, v)); a8 = f32x4.add(a8, f32x4.mul(d, w));
-        a3 = f32x4.add(a3, f32x4.mul(e, u)); a4 = f32x4.add(a4, f32x4.mul(e, v)); a5 = f32x4.add(a5, f32x4.mul(e, w));
+        a6 = madd(a6, d, u); a7 = madd(a7, d, v); a8 = madd(a8, d, w);
+        a3 = madd(a3, e, u); a4 = madd(a4, e, v); a5 = madd(a5, e, w);
         u = v128.load(p3 + x); v = v128.load(p3 + x, 4); w = v128.load(p3 + x, 8);
-        a6 = f32x4.add(a6, f32x4.mul(e, u)); a7 = f32x4.add(a7, f32x4.mul(e, v)); a8 = f32x4.add(a8, f32x4.mul(e, w));
+        a6 = madd(a6, e, u); a7 = madd(a7, e, v); a8 = madd(a8, e, w);
       }
       y++;
     } else {
       for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
         const d = v128.load(dr + x);
-        a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
-        a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x, 4)));
-        a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x, 8)));
-        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
-        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x, 4)));
-        a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x, 8)));
-        a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
-        a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x, 4)));
-        a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x, 8)));
+        a0 = madd(a0, d, v128.load(p0 + x));
+        a1 = madd(a1, d, v128.load(p0 + x, 4));
+        a2 = madd(a2, d, v128.load(p0 + x, 8));
+        a3 = madd(a3, d, v128.load(p1 + x));
+        a4 = madd(a4, d, v128.load(p1 + x, 4));
+        a5 = madd(a5, d, v128.load(p1 + x, 8));
+        a6 = madd(a6, d, v128.load(p2 + x));
+        a7 = madd(a7, d, v128.load(p2 + x, 4));
+        a8 = madd(a8, d, v128.load(p2 + x, 8));
       }
     }
   }
@@ -425,12 +425,12 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
     for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
       const d = v128.load(dr + x);
       const p = pr + x;
-      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
-      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + d1)));
-      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + 2 * d1)));
+      a0 = madd(a0, d, v128.load(p));
+      a1 = madd(a1, d, v128.load(p + d1));
+      a2 = madd(a2, d, v128.load(p + 2 * d1));
       if (taps > 3) {
-        a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + 3 * d1)));
-        a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + 4 * d1)));
+        a3 = madd(a3, d, v128.load(p + 3 * d1));
+        a4 = madd(a4, d, v128.load(p + 4 * d1));
       }
     }
   }
@@ -457,10 +457,10 @@ function weight_gradient_1x1(dout: usize, input: usize, totals: usize, planeByte
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let x: usize = 0; x < planeBytes; x += 16) {
     const v = v128.load(dout + x);
-    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(input + x)));
-    if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(x1 + x)));
-    if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(x2 + x)));
-    if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(x3 + x)));
+    a0 = madd(a0, v, v128.load(input + x));
+    if (block > 1) a1 = madd(a1, v, v128.load(x1 + x));
+    if (block > 2) a2 = madd(a2, v, v128.load(x2 + x));
+    if (block > 3) a3 = madd(a3, v, v128.load(x3 + x));
   }
   add_f64(totals, horizontalSum(a0));
   if (block > 1) add_f64(totals + 8, horizontalSum(a1));
@@ -502,10 +502,10 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
     for (let ci = 0; ci < cing; ci++) {
       const v = v128.load(src + <usize>ci * planeBytes + x);
       const wc = w + (<usize>ci << 2);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(wc), v));
-      if (block > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(wc + wRow), v));
-      if (block > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(wc + 2 * wRow), v));
-      if (block > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(wc + 3 * wRow), v));
+      a0 = madd(a0, v128.load32_splat(wc), v);
+      if (block > 1) a1 = madd(a1, v128.load32_splat(wc + wRow), v);
+      if (block > 2) a2 = madd(a2, v128.load32_splat(wc + 2 * wRow), v);
+      if (block > 3) a3 = madd(a3, v128.load32_splat(wc + 3 * wRow), v);
     }
     store_output(q, a0, accumulate, maskDelta);
     if (block > 1) store_output(q + planeBytes, a1, accumulate, maskDelta);
@@ -598,7 +598,7 @@ export function conv_forward_generic(
               v = v128.load32_lane(p + 2 * inLane, v, 2);
               v = v128.load32_lane(p + 3 * inLane, v, 3);
             }
-            acc = f32x4.add(acc, f32x4.mul(laneWeights ? v128.load(wp) : v128.load32_splat(wp), v));
+            acc = madd(acc, laneWeights ? v128.load(wp) : v128.load32_splat(wp), v);
           }
         }
       }
@@ -641,7 +641,7 @@ function conv_forward_pointwise_block(
       if (iy >= 0 && iy < hin && ix >= 0 && ix < win) {
         let p = chan + (<usize>(iy * win + ix) << 2);
         for (let wp = weights; wp < end; wp += tapBytes) {
-          acc = f32x4.add(acc, f32x4.mul(v128.load(wp), v128.load32_splat(p)));
+          acc = madd(acc, v128.load(wp), v128.load32_splat(p));
           p += inPlane;
         }
       }
@@ -803,7 +803,7 @@ export function conv_forward_stride2(
                 const tap = kw * dil;
                 const row = chan + <usize>(tap & 1) * phasePlane + (<usize>((2 * y + kh * dil) * wq + x + (tap >> 1)) << 2);
                 const wv = f32x4.splat(load<f32>(w + (<usize>((o * cing + ci) * kk + kh * k + kw) << 2)));
-                acc = f32x4.add(acc, f32x4.mul(wv, v128.load(row)));
+                acc = madd(acc, wv, v128.load(row));
               }
             }
           }
@@ -858,7 +858,7 @@ export function conv_backward_weight_stride2(
               const dr = dPlane + (<usize>(y * wout) << 2);
               const pr = pRows + (<usize>(2 * y * wq) << 2);
               for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load(dr + x), v128.load(pr + x)));
+                acc = madd(acc, v128.load(dr + x), v128.load(pr + x));
               }
             }
             add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
@@ -887,15 +887,15 @@ function weight_gradient_stride2_3x3(dout: usize, chan: usize, totals: usize, ho
     const p2 = p0 + row2;
     for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
       const d = v128.load(dr + x);
-      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p0 + x)));
-      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p0 + x + c1)));
-      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p0 + x + c2)));
-      a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p1 + x)));
-      a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p1 + x + c1)));
-      a5 = f32x4.add(a5, f32x4.mul(d, v128.load(p1 + x + c2)));
-      a6 = f32x4.add(a6, f32x4.mul(d, v128.load(p2 + x)));
-      a7 = f32x4.add(a7, f32x4.mul(d, v128.load(p2 + x + c1)));
-      a8 = f32x4.add(a8, f32x4.mul(d, v128.load(p2 + x + c2)));
+      a0 = madd(a0, d, v128.load(p0 + x));
+      a1 = madd(a1, d, v128.load(p0 + x + c1));
+      a2 = madd(a2, d, v128.load(p0 + x + c2));
+      a3 = madd(a3, d, v128.load(p1 + x));
+      a4 = madd(a4, d, v128.load(p1 + x + c1));
+      a5 = madd(a5, d, v128.load(p1 + x + c2));
+      a6 = madd(a6, d, v128.load(p2 + x));
+      a7 = madd(a7, d, v128.load(p2 + x + c1));
+      a8 = madd(a8, d, v128.load(p2 + x + c2));
     }
   }
   add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
@@ -918,11 +918,11 @@ function weight_gradient_stride2_row_5(dout: usize, chan: usize, totals: usize, 
     for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
       const d = v128.load(dr + x);
       const p = pr + x;
-      a0 = f32x4.add(a0, f32x4.mul(d, v128.load(p)));
-      a1 = f32x4.add(a1, f32x4.mul(d, v128.load(p + c1)));
-      a2 = f32x4.add(a2, f32x4.mul(d, v128.load(p + c2)));
-      a3 = f32x4.add(a3, f32x4.mul(d, v128.load(p + c3)));
-      a4 = f32x4.add(a4, f32x4.mul(d, v128.load(p + c4)));
+      a0 = madd(a0, d, v128.load(p));
+      a1 = madd(a1, d, v128.load(p + c1));
+      a2 = madd(a2, d, v128.load(p + c2));
+      a3 = madd(a3, d, v128.load(p + c3));
+      a4 = madd(a4, d, v128.load(p + c4));
     }
   }
   add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
@@ -1002,15 +1002,15 @@ export function conv_backward_input_stride2(
       let p = dRow + offset0;
       for (let kw = first0; kw < end0; kw += step) {
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
-        e0 = f32x4.add(e0, f32x4.mul(wv, v128.load(p)));
-        if (vectors > 1) e1 = f32x4.add(e1, f32x4.mul(wv, v128.load(p, 16)));
+        e0 = madd(e0, wv, v128.load(p));
+        if (vectors > 1) e1 = madd(e1, wv, v128.load(p, 16));
         p -= shiftBytes;
       }
       p = dRow + offset1;
       for (let kw = first1; kw < end1; kw += step) {
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
-        o0 = f32x4.add(o0, f32x4.mul(wv, v128.load(p)));
-        if (vectors > 1) o1 = f32x4.add(o1, f32x4.mul(wv, v128.load(p, 16)));
+        o0 = madd(o0, wv, v128.load(p));
+        if (vectors > 1) o1 = madd(o1, wv, v128.load(p, 16));
         p -= shiftBytes;
       }
     }

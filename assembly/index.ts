@@ -11,3 +11,4 @@ export * from './layers';
 export * from './linalg';
 export * from './patterns';
 export * from './peak';
+export { fused_madd_probe } from './madd';

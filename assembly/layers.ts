@@ -2,6 +2,8 @@
 // backward. `accumulate` selects `dst += result` (another consumer already wrote the gradient)
 // over `dst = result`.
 
+import { madd } from './madd';
+
 @inline function f32At(base: usize, index: i32): f32 {
   return load<f32>(base + (<usize>index << 2));
 }
@@ -61,7 +63,7 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
       for (; i < vectorEnd; i += 4) {
         const d = v128.load(dy + (<usize>(base + i) << 2));
         a = f32x4.add(a, d);
-        b = f32x4.add(b, f32x4.mul(d, v128.load(xhat + (<usize>(base + i) << 2))));
+        b = madd(b, d, v128.load(xhat + (<usize>(base + i) << 2)));
       }
       let tailA: f32 = 0;
       let tailB: f32 = 0;

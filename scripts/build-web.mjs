@@ -1,8 +1,9 @@
 // Builds the web pages into dist/web/ (`npm run build:web`): the search app (dist/web/app/) and the
-// benchmark page (dist/web/bench/). The WebAssembly kernels are inlined as bytes, so build/tenas.wasm
-// must exist (`npm run build:wasm`). `tenas serve` serves dist/web with the package's data/ folder at
-// /data/ and the browser build (dist/browser, from `npm run build:js`) at /lib/: the app's pool runs
-// /lib/worker.js, the library's own worker, so the package ships one browser worker, not two.
+// benchmark page (dist/web/bench/). The WebAssembly kernels are inlined as bytes, so
+// build/tenas.wasm and build/tenas-fma.wasm must exist (`npm run build:wasm`). `tenas serve`
+// serves dist/web with the package's data/ folder at /data/ and the browser build (dist/browser,
+// from `npm run build:js`) at /lib/: the app's pool runs /lib/worker.js, the library's own
+// worker, so the package ships one browser worker, not two.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,9 +13,11 @@ import { browserVariants } from './browser-variants.mjs';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const out = join(root, 'dist', 'web');
 
-if (!existsSync(join(root, 'build', 'tenas.wasm'))) {
-  console.error('build-web: build/tenas.wasm is missing; run `npm run build:wasm` first');
-  process.exit(1);
+for (const file of ['tenas.wasm', 'tenas-fma.wasm']) {
+  if (!existsSync(join(root, 'build', file))) {
+    console.error(`build-web: build/${file} is missing; run \`npm run build:wasm\` first`);
+    process.exit(1);
+  }
 }
 
 const common = {

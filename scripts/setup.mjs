@@ -56,6 +56,6 @@ function installSystemPackages() {
 
 if (process.argv.includes('--system')) installSystemPackages();
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm ci --no-audit --no-fund');
-if (stale('build/tenas.wasm', ['assembly', 'asconfig.json'])) run('npm run --silent build:wasm');
-if (stale('dist/node/cli.js', ['src', 'shaders', 'build/tenas.wasm', 'esbuild.config.mjs'])) run('npm run --silent build:js');
-if (stale('dist/web/app', ['src', 'shaders', 'build/tenas.wasm', 'scripts/build-web.mjs'])) run('npm run --silent build:web');
+if (stale('build/tenas.wasm', ['assembly', 'asconfig.json']) || stale('build/tenas-fma.wasm', ['assembly', 'asconfig.json'])) run('npm run --silent build:wasm');
+if (stale('dist/node/cli.js', ['src', 'shaders', 'build', 'esbuild.config.mjs'])) run('npm run --silent build:js');
+if (stale('dist/web/app', ['src', 'shaders', 'build', 'scripts/build-web.mjs'])) run('npm run --silent build:web');

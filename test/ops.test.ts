@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import type { Backend } from '../src/engine/backend.js';
 import { WasmBackend } from '../src/engine/wasm/backend.js';
+import { fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
 import { WebGpuBackend } from '../src/engine/webgpu/backend.js';
 import { requestGpuAdapter } from '../src/engine/webgpu/device.js';
 import { SHADERS } from '../src/engine/webgpu/kernels.js';
@@ -349,6 +350,17 @@ describe('every layer kind on WebAssembly', () => {
     const removed = await backend.forward({ network: op.network, weights: data.weights, inputs: [data.input], batch: BATCH, batchNorm: 'removed' });
     expect(removed.logits[0]).toEqual(data.input);
   });
+});
+
+const fmaUnavailable = await fmaKernelsUnavailable();
+
+describe.skipIf(fmaUnavailable)(`every layer kind on WebAssembly with fused multiply-add${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, () => {
+  let backend: WasmBackend;
+  beforeAll(async () => {
+    backend = await WasmBackend.create('fma');
+  });
+  CASES.forEach((op, index) => it(op.name, () => checkOp(backend, op, 10 + index)));
+  it('captures the output gradient of any layer, through every backward fusion', () => checkCapturedGradients(backend));
 });
 
 const adapter = await requestGpuAdapter();

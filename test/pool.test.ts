@@ -12,6 +12,7 @@ import { ArchScorer } from '../src/evaluation/arch-scorer.js';
 import { selectArchs } from '../src/evaluation/selection.js';
 import { createWorkerPool, startArchScoringWorker, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
 import { InProcessRunner } from '../src/search/in-process-runner.js';
+import { fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
 import { nb201Space } from '../src/spaces/nb201/space.js';
@@ -19,6 +20,7 @@ import { repoRoot } from './support/golden.js';
 
 const small = { space: 'nb201' as const, ntkBatch: 8, repeats: 1, regionPatches: 200, seed: 11 };
 const settings = resolveSettings(small);
+const fmaUnavailable = await fmaKernelsUnavailable();
 
 let engine: Engine;
 let images: ImageSet;
@@ -90,6 +92,18 @@ describe('worker pool', () => {
     expect(timeless(one)).toEqual(timeless(reference));
     expect(timeless(two)).toEqual(timeless(reference));
     expect(progress.at(-1)).toBe(54);
+  });
+
+  it.skipIf(fmaUnavailable)(`gives one result with 1 and 2 workers on the fused multiply-add kernels${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, async () => {
+    const fused = await Engine.create({ backend: 'wasm-fma' });
+    try {
+      const one = await fused.search({ ...small, images, workers: 1 });
+      const two = await fused.search({ ...small, images, workers: 2 });
+      expect(one.backend.name).toBe('wasm-fma');
+      expect(timeless(two)).toEqual(timeless(one));
+    } finally {
+      fused.dispose();
+    }
   });
 
   it('starts each worker once per search and shuts them all down after it', async () => {

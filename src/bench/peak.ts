@@ -1,5 +1,5 @@
 import { wallClock, type ProfileClock } from '../engine/profile.js';
-import { WasmKernels } from '../engine/wasm/module.js';
+import { WasmKernels, type KernelBuild } from '../engine/wasm/module.js';
 
 /** This machine's limits for the kernels' instructions, measured on the current thread. */
 export interface MachinePeak {
@@ -25,11 +25,12 @@ function fastest(clock: ProfileClock, tries: number, work: () => void): number {
 }
 
 /**
- * The f32x4 multiply-add peak and the memory bandwidth, each the best of a few short runs (about
- * half a second in all), so that a busy machine's slower runs do not count.
+ * The f32x4 multiply-add peak (of the kernel build the profiled backend runs: fused or not) and the
+ * memory bandwidth, each the best of a few short runs (about half a second in all), so that a busy
+ * machine's slower runs do not count.
  */
-export async function measurePeak(clock: ProfileClock = wallClock): Promise<MachinePeak> {
-  const kernels = await WasmKernels.create();
+export async function measurePeak(clock: ProfileClock = wallClock, build: KernelBuild = 'exact'): Promise<MachinePeak> {
+  const kernels = await WasmKernels.create(build);
   const { peak_f32x4_mul_add, bandwidth_triad, fill_zero } = kernels.exports;
   const iterations = 2_000_000;
   peak_f32x4_mul_add(iterations / 10, 1); // let the engine compile the loop at its top tier

@@ -48,9 +48,9 @@ export async function profileUnits(
   backend: BackendName,
   units: { ntkPair: (engine: Engine) => Promise<void>; lrPair: (engine: Engine) => Promise<void> },
 ): Promise<BenchProfile> {
-  const cpu = backend === 'wasm' ? cpuClock() : undefined;
+  const cpu = backend !== 'webgpu' ? cpuClock() : undefined;
   const clock = cpu ?? wallClock;
-  const peak = await measurePeak(clock);
+  const peak = await measurePeak(clock, backend === 'wasm-fma' ? 'fma' : 'exact');
   const profile = new KernelProfile(clock);
   return withKernelProfile(profile, async () => {
     const engine = await Engine.create({ backend });

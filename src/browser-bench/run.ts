@@ -8,6 +8,7 @@ import type { BackendResult, BrowserBenchOutcome, BrowserBenchProgress, ProxyBen
 import { formatProxyBenchReport } from '../bench/proxies.js';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
 import type { SpaceName } from '../spaces/index.js';
+import type { BackendName } from '../engine/backend.js';
 
 export type { BackendResult, BrowserBenchOutcome } from '../web/bench/outcome.js';
 
@@ -24,7 +25,7 @@ export interface BrowserBenchOptions {
   /** Also profile each pair per layer kind and pass (the page's `profile=1`). */
   profile?: boolean;
   /** Default both; WebGPU is reported unavailable where the browser or the build lacks it. */
-  backends?: readonly ('wasm' | 'webgpu')[];
+  backends?: readonly BackendName[];
   /** The zero-cost proxy rows at this size (C = 16, N = 5, B = 64 where not given; smaller on a software adapter); default none. */
   proxies?: ProxyBenchSize | false;
   /** Stops the run (AbortError) and closes the browser and the server. */

@@ -1,7 +1,12 @@
 import { ntkColumns, tensorSize, withoutBatchNorm, type GradientColumn, type LayerId, type Network } from '../graph/ir.js';
 import type { Weights } from '../graph/weights.js';
 
-export type BackendName = 'wasm' | 'webgpu';
+/**
+ * `wasm`: the CPU kernels, the same bits on every machine (the default). `wasm-fma`: the same
+ * kernels with fused multiply-add, faster where relaxed SIMD fuses, other bits (never chosen by
+ * `auto`). `webgpu`: WGSL compute shaders.
+ */
+export type BackendName = 'wasm' | 'wasm-fma' | 'webgpu';
 
 /** Row-major float32 matrix. */
 export interface GradientMatrix {

@@ -7,7 +7,7 @@ import { passesSelfCheck } from './webgpu/self-check.js';
 
 export type BackendChoice = BackendName | 'auto';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'wasm-fma', 'webgpu'];
 
 export interface BackendDecision {
   readonly choice: BackendChoice;
@@ -32,6 +32,9 @@ export async function createBackend(choice: BackendChoice = 'auto'): Promise<Bac
     case 'wasm':
       lastDecision = { choice, backend: 'wasm', reason: 'requested with --backend wasm' };
       return WasmBackend.create();
+    case 'wasm-fma':
+      lastDecision = { choice, backend: 'wasm-fma', reason: 'requested with --backend wasm-fma' };
+      return WasmBackend.create('fma');
     case 'webgpu': {
       const backend = await WebGpuBackend.create();
       lastDecision = { choice, backend: 'webgpu', reason: `requested with --backend webgpu (adapter: ${backend.info.description || backend.info.adapter})` };

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Backend } from '../../src/engine/backend.js';
-import { ntkColumns, type Network } from '../../src/graph/ir.js';
+import { ntkColumns, type LayerOf, type Network } from '../../src/graph/ir.js';
 import { weightsFromTensors, type Weights } from '../../src/graph/weights.js';
 import type { LinearAlgebra } from '../../src/metrics/linalg.js';
 import { scoreNtk } from '../../src/metrics/ntk.js';
@@ -94,4 +94,26 @@ export async function expectThinGolden(backend: Backend, linalg: LinearAlgebra, 
   expect(score.regions).toBe(e.regions);
   const sum = score.logits.reduce((s, l) => s + l.reduce((a, v) => a + v, 0), 0);
   expect(Math.abs(sum - e.logits_sum)).toBeLessThanOrEqual(1e-3 * Math.abs(e.logits_sum));
+}
+
+/**
+ * ReLU inputs whose sign two backends disagree on: pre-activations so close to 0 that float32
+ * rounding decides them. Each flips a row of the gradient mask, which moves κ by far more than
+ * rounding does elsewhere. Returns how many, and the largest |x| among them over its layer's max |x|.
+ */
+export async function reluKinks(a: Backend, b: Backend, network: Network, weights: Weights, input: Float32Array, batch: number): Promise<{ flips: number; relative: number }> {
+  const inputs = network.layers.flatMap((layer) => (layer.kind === 'relu' ? [(layer as LayerOf<'relu'>).input] : []));
+  const capture = async (backend: Backend) => (await backend.forward({ network, weights, inputs: [input], batch, capture: { layers: inputs, as: 'values' } })).activations![0];
+  const [x, y] = await Promise.all([capture(a), capture(b)]);
+  let flips = 0;
+  let relative = 0;
+  x.forEach((values, index) => {
+    const scale = maxAbs(values);
+    values.forEach((value, i) => {
+      if (value > 0 === y[index][i] > 0) return;
+      flips++;
+      relative = Math.max(relative, Math.abs(value) / scale);
+    });
+  });
+  return { flips, relative };
 }

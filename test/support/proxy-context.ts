@@ -1,5 +1,6 @@
-import type { Backend } from '../../src/engine/backend.js';
+import type { Backend, BackendName } from '../../src/engine/backend.js';
 import { WasmBackend } from '../../src/engine/wasm/backend.js';
+import { fmaKernelsUnavailable } from '../../src/engine/wasm/module.js';
 import { WebGpuBackend } from '../../src/engine/webgpu/backend.js';
 import { adapterFacts, requestGpuAdapter } from '../../src/engine/webgpu/device.js';
 import { layerInputs, type LayerId, type Network } from '../../src/graph/ir.js';
@@ -51,9 +52,12 @@ const SOFTWARE_ADAPTER_CASES = new Set(['nb201-mixed-c8n1-b16', 'nb201-none-c8n1
  * the shaders) needs about two minutes per pass of the C = 16, N = 5 case and up to a minute per
  * proxy of a small one, so on a software adapter WebGPU runs the two small cases that cover every
  * op kind and the `none` paths, and everything with TENAS_SLOW_TESTS=1 or on a hardware adapter.
+ * The fused multiply-add kernels (where this machine has them: golden-wasm.test.ts and
+ * ops.test.ts say when it does not) run those two cases too; they share all other code with `wasm`.
  */
-export const PROXY_BACKENDS: { name: 'wasm' | 'webgpu'; create: () => Promise<Backend>; runs: (golden: ProxyGoldenCase) => boolean }[] = [
+export const PROXY_BACKENDS: { name: BackendName; create: () => Promise<Backend>; runs: (golden: ProxyGoldenCase) => boolean }[] = [
   { name: 'wasm', create: () => WasmBackend.create(), runs: () => true },
+  ...((await fmaKernelsUnavailable()) ? [] : [{ name: 'wasm-fma' as const, create: () => WasmBackend.create('fma'), runs: (golden: ProxyGoldenCase) => SOFTWARE_ADAPTER_CASES.has(golden.name) }]),
   {
     name: 'webgpu',
     create: () => {

@@ -13,17 +13,23 @@ import {
   type VjpResult,
 } from '../backend.js';
 import { WasmNetworkExecution } from './executor.js';
-import { WasmKernels } from './module.js';
+import { WasmKernels, type KernelBuild } from './module.js';
 
-/** The CPU backend: AssemblyScript kernels with 128-bit SIMD, one instance per thread. */
+/**
+ * The CPU backend: AssemblyScript kernels with 128-bit SIMD, one instance per thread. `wasm` runs
+ * the exact build, `wasm-fma` the fused multiply-add build (see `KernelBuild`).
+ */
 export class WasmBackend implements Backend {
-  readonly name = 'wasm' as const;
-  readonly info = { kernels: 'AssemblyScript, 128-bit SIMD', threads: '1 per worker' };
+  readonly name: 'wasm' | 'wasm-fma';
+  readonly info: Record<string, string>;
 
-  private constructor(private readonly kernels: WasmKernels) {}
+  private constructor(private readonly kernels: WasmKernels, build: KernelBuild) {
+    this.name = build === 'fma' ? 'wasm-fma' : 'wasm';
+    this.info = { kernels: build === 'fma' ? 'AssemblyScript, 128-bit SIMD, fused multiply-add (relaxed SIMD)' : 'AssemblyScript, 128-bit SIMD', threads: '1 per worker' };
+  }
 
-  static async create(): Promise<WasmBackend> {
-    return new WasmBackend(await WasmKernels.create());
+  static async create(build: KernelBuild = 'exact'): Promise<WasmBackend> {
+    return new WasmBackend(await WasmKernels.create(build), build);
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {

@@ -1,6 +1,16 @@
-import wasmBytes from '../../../build/tenas.wasm';
+import exactBytes from '../../../build/tenas.wasm';
+import fmaBytes from '../../../build/tenas-fma.wasm';
+import { TenasInputError } from '../../errors.js';
 import { activeKernelProfile } from '../profile.js';
 import { profiledExports } from './profile.js';
+import { enableRelaxedSimd } from './relaxed-simd.js';
+
+/**
+ * Which build of `assembly/` runs (see assembly/madd.ts): `exact` multiplies then adds, so every
+ * machine gives the same bits; `fma` fuses each multiply-add into one rounding, which is faster
+ * but gives other bits, the same on every machine that runs it.
+ */
+export type KernelBuild = 'exact' | 'fma';
 
 /** The raw exports of `assembly/index.ts` (pointers are byte offsets into `memory`). */
 export interface KernelExports {
@@ -45,14 +55,49 @@ export interface KernelExports {
   count_distinct_rows(packed: number, rows: number, words: number, table: number, capacity: number): number;
   add_sign_agreements(packed: number, rows: number, words: number, bitStart: number, bitEnd: number, k: number): void;
   peak_f32x4_mul_add(iterations: number, seed: number): number;
+  fused_madd_probe(): number;
   bandwidth_triad(x: number, y: number, floats: number, repeats: number): void;
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
 
-function compileOnce(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(wasmBytes as Uint8Array<ArrayBuffer>);
-  return compiled;
+function compileOnce(build: KernelBuild): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
+  if (!module) {
+    module = build === 'fma' ? compileFma() : WebAssembly.compile(exactBytes as Uint8Array<ArrayBuffer>);
+    compiled.set(build, module);
+  }
+  return module;
+}
+
+const FMA_ALTERNATIVE = 'use --backend wasm (the default kernels, the same result on every machine)';
+
+async function compileFma(): Promise<WebAssembly.Module> {
+  const bytes = fmaBytes as Uint8Array<ArrayBuffer>;
+  if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
+  if (!WebAssembly.validate(bytes)) {
+    throw new TenasInputError(`the wasm-fma kernels need WebAssembly relaxed SIMD, which this engine does not offer (Chrome and Edge have it since version 114); ${FMA_ALTERNATIVE}`);
+  }
+  const module = await WebAssembly.compile(bytes);
+  const probe = (await WebAssembly.instantiate(module, { env: { abort: wasmAbort } })).exports as unknown as KernelExports;
+  // Relaxed multiply-add may be fused or not, as the engine and CPU choose. Running unfused would
+  // give results that differ from every fused machine's, so this build refuses instead.
+  if (probe.fused_madd_probe() !== 2 ** -24) {
+    throw new TenasInputError(`the wasm-fma kernels need a fused multiply-add, and this CPU or WebAssembly engine computes relaxed multiply-add unfused; ${FMA_ALTERNATIVE}`);
+  }
+  return module;
+}
+
+/** Why the `fma` build cannot run here, or undefined when it can. */
+export async function fmaKernelsUnavailable(): Promise<string | undefined> {
+  try {
+    await compileOnce('fma');
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof TenasInputError)) throw error;
+    compiled.delete('fma');
+    return error.message;
+  }
 }
 
 /**
@@ -66,8 +111,8 @@ export class WasmKernels {
     this.top = exports.heap_base();
   }
 
-  static async create(): Promise<WasmKernels> {
-    const instance = await WebAssembly.instantiate(await compileOnce(), { env: { abort: wasmAbort } });
+  static async create(build: KernelBuild = 'exact'): Promise<WasmKernels> {
+    const instance = await WebAssembly.instantiate(await compileOnce(build), { env: { abort: wasmAbort } });
     const exports = instance.exports as unknown as KernelExports;
     const profile = activeKernelProfile();
     return new WasmKernels(profile ? profiledExports(exports, profile) : exports);

@@ -7,7 +7,7 @@ import { SPACE_NAMES, type SpaceName } from '../../spaces/index.js';
 export interface QuerySettings {
   space?: SpaceName;
   protocol?: 'reference' | 'paper';
-  backend?: 'wasm' | 'webgpu' | 'auto';
+  backend?: 'wasm' | 'wasm-fma' | 'webgpu' | 'auto';
   batch?: number;
   repeats?: number;
   patches?: number;
@@ -22,7 +22,7 @@ export interface QuerySettings {
 const CHOICES = {
   space: SPACE_NAMES,
   protocol: ['reference', 'paper'],
-  backend: ['wasm', 'webgpu', 'auto'],
+  backend: ['wasm', 'wasm-fma', 'webgpu', 'auto'],
   combine: ['ranksum', 'az'],
 } as const;
 

@@ -44,7 +44,7 @@ function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: 
   const data = params.get('data') ?? 'embedded';
   if (data !== 'embedded' && data !== 'synthetic') throw new TenasInputError(`URL parameter data=${data} must be embedded or synthetic`);
   const backends = (params.get('backends') ?? 'wasm,webgpu').split(',').map((name) => name.trim());
-  for (const name of backends) if (name !== 'wasm' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm and/or webgpu`);
+  for (const name of backends) if (name !== 'wasm' && name !== 'wasm-fma' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm, wasm-fma and/or webgpu`);
   const profile = params.get('profile') ?? '0';
   if (profile !== '0' && profile !== '1') throw new TenasInputError(`URL parameter profile=${profile} must be 0 or 1`);
   return {

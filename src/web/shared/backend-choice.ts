@@ -1,3 +1,4 @@
+import { fmaKernelsUnavailable } from '../../engine/wasm/module.js';
 import { webGpuAvailability } from './capabilities.js';
 
 /**
@@ -6,6 +7,11 @@ import { webGpuAvailability } from './capabilities.js';
  */
 export async function describeBackendChoice(choice: string): Promise<{ usable: boolean; text: string }> {
   if (choice === 'wasm') return { usable: true, text: 'Runs on the CPU with 128-bit SIMD kernels.' };
+  if (choice === 'wasm-fma') {
+    const reason = await fmaKernelsUnavailable();
+    if (reason) return { usable: false, text: `Not available here: ${reason}.` };
+    return { usable: true, text: 'Runs on the CPU with fused multiply-add (relaxed SIMD): faster, with results that differ in the last bits from the default kernels (and may change a search result).' };
+  }
   const gpu = await webGpuAvailability();
   if (choice === 'auto') {
     return {
