@@ -1,6 +1,7 @@
 /**
  * Golden cases inside headless Chromium: the browser bundle (`dist/browser/index.js`) scores them on
- * WebAssembly and on the browser's own WebGPU (SwiftShader), reading the case files over HTTP.
+ * WebAssembly (both builds: Chromium has relaxed SIMD, so `wasm-fma` runs without any flag) and on
+ * the browser's own WebGPU (SwiftShader), reading the case files over HTTP.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -35,7 +36,7 @@ describe.skipIf(!chrome)('golden cases in headless Chromium (skipped without Chr
     await server?.close();
   });
 
-  for (const backend of ['wasm', 'webgpu'] as const) {
+  for (const backend of ['wasm', 'wasm-fma', 'webgpu'] as const) {
     for (const golden of goldenCases((e) => CASES.includes(e.case))) {
       test(`${golden.name} on ${backend}`, async () => {
         const page = await chromium.browser.newPage();
