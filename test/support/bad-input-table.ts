@@ -23,7 +23,7 @@ const USAGE = 2;
 const SPACES = 'nb201, darts';
 const DATASETS = 'cifar10, cifar100, imagenet16-120, imagenet-1k';
 const BENCHMARK_DATASETS = 'cifar10, cifar100, imagenet16-120';
-const BACKENDS = 'auto, wasm, webgpu';
+const BACKENDS = 'auto, wasm, wasm-fma, webgpu';
 const PROTOCOLS = 'reference, paper';
 
 /** Rows every option of every command gets from its spec: no value, an option where the value should be, a value given to a flag. */
@@ -143,7 +143,7 @@ export function badInputTable(dir: string, commands: readonly Command[]): BadInp
     choiceRow(reproduce, 'dataset', BENCHMARK_DATASETS),
     choiceRow(reproduce, 'backend', BACKENDS),
     choiceRow(['reproduce', '--seeds', '1'], 'space', SPACES),
-    choiceRow(browserBench, 'backend', 'wasm, webgpu, all'),
+    choiceRow(browserBench, 'backend', 'wasm, wasm-fma, webgpu, all'),
     choiceRow(browserBench, 'space', SPACES),
 
     // Options that need others, or exclude them.
