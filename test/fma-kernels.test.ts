@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createBackend, describeBackendChoice } from '../src/engine/create.js';
-import { WasmKernels, fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
+import { WasmKernels } from '../src/engine/wasm/module.js';
+import { fmaTitle, fmaUnavailable } from './support/fma.js';
 import { goldenCases } from './support/golden.js';
 import { goldenNetwork, ntkGradientRows } from './support/golden-checks.js';
 
 // The `wasm-fma` backend: the same kernels built with relaxed SIMD's multiply-add (assembly/madd.ts).
 // The golden cases and every layer kind also run on it (golden-wasm.test.ts, ops.test.ts, and the
 // proxy goldens), and a search on it gives one result for any number of workers (pool.test.ts).
-
-const fmaUnavailable = await fmaKernelsUnavailable();
 
 describe('the exact kernels', () => {
   it('multiply, then add: the fusion probe sees two roundings', async () => {
@@ -17,7 +16,7 @@ describe('the exact kernels', () => {
   });
 });
 
-describe.skipIf(fmaUnavailable)(`the fused multiply-add kernels${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, () => {
+describe.skipIf(fmaUnavailable)(fmaTitle('the fused multiply-add kernels'), () => {
   it('round once: the fusion probe sees the product exactly', async () => {
     const kernels = await WasmKernels.create('fma');
     expect(kernels.exports.fused_madd_probe()).toBe(2 ** -24);

@@ -1,8 +1,8 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { WasmBackend } from '../src/engine/wasm/backend.js';
-import { fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
 import { LinearAlgebra } from '../src/metrics/linalg.js';
 import { scoreNtk } from '../src/metrics/ntk.js';
+import { fmaTitle, fmaUnavailable } from './support/fma.js';
 import { goldenCases } from './support/golden.js';
 import { expectNtkGolden, expectThinGolden, goldenNetwork, reluKinks } from './support/golden-checks.js';
 
@@ -21,18 +21,16 @@ describe('golden cases on the WebAssembly backend', () => {
   }
 });
 
-const fmaUnavailable = await fmaKernelsUnavailable();
-
 // Fused multiply-add rounds differently, and where a pre-activation lies within float32 rounding of
 // 0 it may land on the other side of a ReLU than the reference's float32 arithmetic (and than the
 // exact kernels': nb201-ntk-mask-b16 has one such input of 24,576 in one ReLU, 2.4e-7 against a
 // largest |x| of 7.5). That flips a row of the gradient mask and moves κ by ~1e-3, more than the
 // cases' tolerances. Where λmax is off by more than 1e-4, the check is that the two builds' ReLU
 // inputs differ only in such kinks, and that κ stays within 1e-2.
-describe.skipIf(fmaUnavailable)(`golden cases on the WebAssembly backend with fused multiply-add${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, () => {
+describe.skipIf(fmaUnavailable)(fmaTitle('golden cases on the WebAssembly backend with fused multiply-add'), () => {
   let fused: WasmBackend;
   beforeAll(async () => {
-    fused = await WasmBackend.create('fma');
+    fused = await WasmBackend.create('wasm-fma');
   });
   for (const golden of goldenCases()) {
     it(golden.name, async () => {

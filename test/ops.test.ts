@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import type { Backend } from '../src/engine/backend.js';
 import { WasmBackend } from '../src/engine/wasm/backend.js';
-import { fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
 import { WebGpuBackend } from '../src/engine/webgpu/backend.js';
 import { requestGpuAdapter } from '../src/engine/webgpu/device.js';
 import { SHADERS } from '../src/engine/webgpu/kernels.js';
+import { fmaTitle, fmaUnavailable } from './support/fma.js';
 import { ntkColumns, tensorSize, type Layer, type LayerKind, type Network, type ParamSpec, type TensorShape } from '../src/graph/ir.js';
 
 // Every layer kind, forward and backward (input and weight gradients), on both backends, on tiny
@@ -352,12 +352,10 @@ describe('every layer kind on WebAssembly', () => {
   });
 });
 
-const fmaUnavailable = await fmaKernelsUnavailable();
-
-describe.skipIf(fmaUnavailable)(`every layer kind on WebAssembly with fused multiply-add${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, () => {
+describe.skipIf(fmaUnavailable)(fmaTitle('every layer kind on WebAssembly with fused multiply-add'), () => {
   let backend: WasmBackend;
   beforeAll(async () => {
-    backend = await WasmBackend.create('fma');
+    backend = await WasmBackend.create('wasm-fma');
   });
   CASES.forEach((op, index) => it(op.name, () => checkOp(backend, op, 10 + index)));
   it('captures the output gradient of any layer, through every backward fusion', () => checkCapturedGradients(backend));

@@ -12,15 +12,14 @@ import { ArchScorer } from '../src/evaluation/arch-scorer.js';
 import { selectArchs } from '../src/evaluation/selection.js';
 import { createWorkerPool, startArchScoringWorker, WorkerPoolError, type CreateWorkerPoolOptions, type WorkerPoolRunner } from '../src/pool/index.js';
 import { InProcessRunner } from '../src/search/in-process-runner.js';
-import { fmaKernelsUnavailable } from '../src/engine/wasm/module.js';
 import { CandidateScorer, type CandidateTask } from '../src/search/scorer.js';
 import { resolveSettings } from '../src/search/settings.js';
 import { nb201Space } from '../src/spaces/nb201/space.js';
+import { fmaTitle, fmaUnavailable } from './support/fma.js';
 import { repoRoot } from './support/golden.js';
 
 const small = { space: 'nb201' as const, ntkBatch: 8, repeats: 1, regionPatches: 200, seed: 11 };
 const settings = resolveSettings(small);
-const fmaUnavailable = await fmaKernelsUnavailable();
 
 let engine: Engine;
 let images: ImageSet;
@@ -94,7 +93,7 @@ describe('worker pool', () => {
     expect(progress.at(-1)).toBe(54);
   });
 
-  it.skipIf(fmaUnavailable)(`gives one result with 1 and 2 workers on the fused multiply-add kernels${fmaUnavailable ? ` (skipped: ${fmaUnavailable})` : ''}`, async () => {
+  it.skipIf(fmaUnavailable)(fmaTitle('gives one result with 1 and 2 workers on the fused multiply-add kernels'), async () => {
     const fused = await Engine.create({ backend: 'wasm-fma' });
     try {
       const one = await fused.search({ ...small, images, workers: 1 });

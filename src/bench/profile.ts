@@ -1,5 +1,6 @@
 import { Engine } from '../api.js';
 import type { BackendName } from '../engine/backend.js';
+import { WASM_KERNEL_BUILDS } from '../engine/wasm/backend.js';
 import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledDevice, type ProfiledPass, type ProfiledStage } from '../engine/profile.js';
 import { measurePeak, type MachinePeak } from './peak.js';
 
@@ -50,7 +51,7 @@ export async function profileUnits(
 ): Promise<BenchProfile> {
   const cpu = backend !== 'webgpu' ? cpuClock() : undefined;
   const clock = cpu ?? wallClock;
-  const peak = await measurePeak(clock, backend === 'wasm-fma' ? 'fma' : 'exact');
+  const peak = await measurePeak(clock, backend === 'webgpu' ? 'exact' : WASM_KERNEL_BUILDS[backend]);
   const profile = new KernelProfile(clock);
   return withKernelProfile(profile, async () => {
     const engine = await Engine.create({ backend });

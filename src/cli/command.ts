@@ -1,4 +1,5 @@
-import { formatOptionHelp, type OptionSpecs, type ParsedOptions } from './args.js';
+import { BACKEND_CHOICES } from '../engine/create.js';
+import { formatOptionHelp, type OptionSpec, type OptionSpecs, type ParsedOptions } from './args.js';
 import type { CliIO } from './output.js';
 
 export interface Command {
@@ -10,6 +11,13 @@ export interface Command {
   readonly options: OptionSpecs;
   run(options: ParsedOptions, io: CliIO): Promise<number>;
 }
+
+/** `--backend` of the commands that compute. */
+export const BACKEND_OPTION: OptionSpec = {
+  type: 'string',
+  value: BACKEND_CHOICES.join('|'),
+  description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)',
+};
 
 /** Options every command accepts. */
 export const COMMON_OPTIONS: OptionSpecs = {

@@ -6,7 +6,8 @@ import type { Weights } from '../graph/weights.js';
  * kernels with fused multiply-add, faster where relaxed SIMD fuses, other bits (never chosen by
  * `auto`). `webgpu`: WGSL compute shaders.
  */
-export type BackendName = 'wasm' | 'wasm-fma' | 'webgpu';
+export const BACKEND_NAMES = ['wasm', 'wasm-fma', 'webgpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** Row-major float32 matrix. */
 export interface GradientMatrix {

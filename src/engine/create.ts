@@ -1,5 +1,5 @@
 import { TenasInputError } from '../errors.js';
-import type { Backend, BackendName } from './backend.js';
+import { BACKEND_NAMES, type Backend, type BackendName } from './backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { WebGpuBackend } from './webgpu/backend.js';
 import { adapterFacts, requestGpuAdapter } from './webgpu/device.js';
@@ -7,7 +7,7 @@ import { passesSelfCheck } from './webgpu/self-check.js';
 
 export type BackendChoice = BackendName | 'auto';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'wasm-fma', 'webgpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 
 export interface BackendDecision {
   readonly choice: BackendChoice;
@@ -34,7 +34,7 @@ export async function createBackend(choice: BackendChoice = 'auto'): Promise<Bac
       return WasmBackend.create();
     case 'wasm-fma':
       lastDecision = { choice, backend: 'wasm-fma', reason: 'requested with --backend wasm-fma' };
-      return WasmBackend.create('fma');
+      return WasmBackend.create('wasm-fma');
     case 'webgpu': {
       const backend = await WebGpuBackend.create();
       lastDecision = { choice, backend: 'webgpu', reason: `requested with --backend webgpu (adapter: ${backend.info.description || backend.info.adapter})` };

@@ -1,6 +1,6 @@
 import type { Backend, BackendName } from '../../src/engine/backend.js';
 import { WasmBackend } from '../../src/engine/wasm/backend.js';
-import { fmaKernelsUnavailable } from '../../src/engine/wasm/module.js';
+import { fmaUnavailable } from './fma.js';
 import { WebGpuBackend } from '../../src/engine/webgpu/backend.js';
 import { adapterFacts, requestGpuAdapter } from '../../src/engine/webgpu/device.js';
 import { layerInputs, type LayerId, type Network } from '../../src/graph/ir.js';
@@ -57,7 +57,7 @@ const SOFTWARE_ADAPTER_CASES = new Set(['nb201-mixed-c8n1-b16', 'nb201-none-c8n1
  */
 export const PROXY_BACKENDS: { name: BackendName; create: () => Promise<Backend>; runs: (golden: ProxyGoldenCase) => boolean }[] = [
   { name: 'wasm', create: () => WasmBackend.create(), runs: () => true },
-  ...((await fmaKernelsUnavailable()) ? [] : [{ name: 'wasm-fma' as const, create: () => WasmBackend.create('fma'), runs: (golden: ProxyGoldenCase) => SOFTWARE_ADAPTER_CASES.has(golden.name) }]),
+  ...(fmaUnavailable ? [] : [{ name: 'wasm-fma' as const, create: () => WasmBackend.create('wasm-fma'), runs: (golden: ProxyGoldenCase) => SOFTWARE_ADAPTER_CASES.has(golden.name) }]),
   {
     name: 'webgpu',
     create: () => {

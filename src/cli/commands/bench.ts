@@ -10,7 +10,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../engine/create.js';
 import { TenasInputError, unlessAborted } from '../../errors.js';
 import { startScoringWorker } from '../../pool/index.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
-import { COMMON_OPTIONS, type Command } from '../command.js';
+import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 import { SPACE_NAMES } from '../../spaces/index.js';
@@ -136,7 +136,7 @@ released TE-NAS code computes it, and the report gives the ratio and how closely
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(', ')} (default cifar10)` },
     data: { type: 'string', value: 'PATH', description: 'images to sample inputs from (default: N(0, 1) inputs)' },
     batch: { type: 'string', value: 'N', description: 'NTK batch size, 2 to 1024 (default: 72 for nb201, 14 for darts, 24 for darts on imagenet-1k)' },
-    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)' },
+    backend: BACKEND_OPTION,
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up, 1 to 100 (default 2)' },
     profile: { type: 'boolean', description: "also time each pair's kernels per layer kind and pass, against this machine's measured SIMD peak and memory bandwidth" },
     proxies: { type: 'boolean', description: 'also time each zero-cost proxy, and all of them together, on NB201\'s evaluation network (minutes on a CPU)' },

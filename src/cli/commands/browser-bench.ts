@@ -4,9 +4,10 @@ import { COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 import { SPACE_NAMES } from '../../spaces/index.js';
+import { BACKEND_NAMES } from '../../engine/backend.js';
 
 async function run(options: ParsedOptions, io: CliIO): Promise<number> {
-  const backend = choiceOption(options, 'backend', ['wasm', 'wasm-fma', 'webgpu', 'all'] as const) ?? 'all';
+  const backend = choiceOption(options, 'backend', [...BACKEND_NAMES, 'all'] as const) ?? 'all';
   const settings = {
     chrome: stringOption(options, 'chrome'),
     timeoutMs: (integerOption(options, 'timeout', 1, 86_400) ?? 600) * 1000,
@@ -49,7 +50,7 @@ timed out. Exits 0 when at least one backend was measured, none timed out and th
 errors; 1 otherwise.`,
   options: {
     chrome: { type: 'string', value: 'PATH', description: 'the Chromium/Chrome binary (default: CHROME_PATH or /usr/bin/chromium)' },
-    backend: { type: 'string', value: 'wasm|wasm-fma|webgpu|all', description: 'backends to measure (default all: wasm and webgpu)' },
+    backend: { type: 'string', value: [...BACKEND_NAMES, 'all'].join('|'), description: 'backends to measure (default all: wasm and webgpu)' },
     space: { type: 'string', value: SPACE_NAMES.join('|'), description: 'search space (default nb201)' },
     batch: { type: 'string', value: 'N', description: 'NTK batch size (default: the space reference default)' },
     runs: { type: 'string', value: 'N', description: 'timed runs after the warm-up (default 2)' },

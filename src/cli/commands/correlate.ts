@@ -15,7 +15,7 @@ import { startArchScoringWorker } from '../../pool/index.js';
 import { DEFAULT_EVAL_NETWORK, resolveSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
-import { COMMON_OPTIONS, type Command } from '../command.js';
+import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile, type OutputFile } from '../output-file.js';
@@ -249,7 +249,7 @@ per architecture, the shards that have not written for a while, and an ETA for t
     merge: { type: 'string', value: 'FILES', description: "join finished rows of several files (comma-separated, wildcards allowed: 'out/shard-*.csv') and report on them" },
     status: { type: 'string', value: 'DIR', description: 'summarise the progress of a sharded run from its shard files DIR/NAME-K.csv (with --shards and --sample or --all)' },
     shards: { type: 'string', value: 'N', description: 'with --status: the number of shards of the run' },
-    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)' },
+    backend: BACKEND_OPTION,
     json: { type: 'boolean', description: 'print the report as JSON' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },
     ...COMMON_OPTIONS,

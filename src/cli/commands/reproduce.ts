@@ -15,7 +15,7 @@ import { mean, sampleStd } from '../../evaluation/statistics.js';
 import { resolveSettings } from '../../search/settings.js';
 import { loadNb201Table } from '../../spaces/nb201/table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
-import { COMMON_OPTIONS, type Command } from '../command.js';
+import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { formatSeconds, toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile } from '../output-file.js';
@@ -150,7 +150,7 @@ shape (its images are not shipped); the output says so.`,
     workers: { type: 'string', value: 'N', description: WORKERS_HELP },
     batch: { type: 'string', value: 'B', description: 'NTK batch size, 2 to 1024 (default 72)' },
     repeats: { type: 'string', value: 'R', description: 'measurements per candidate, 1 to 100 (default 3)' },
-    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)' },
+    backend: BACKEND_OPTION,
     out: { type: 'string', value: 'FILE', description: 'write the per-seed architectures and accuracies and the summary as JSON to FILE' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },
     ...COMMON_OPTIONS,

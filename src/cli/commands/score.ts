@@ -10,7 +10,7 @@ import { TenasInputError } from '../../errors.js';
 import type { Network } from '../../graph/ir.js';
 import { weightsFromTensors, type Weights } from '../../graph/weights.js';
 import { choiceOption, flagOption, integerOption, requireOption, stringOption, type ParsedOptions } from '../args.js';
-import { COMMON_OPTIONS, type Command } from '../command.js';
+import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { readInputFile, toJson, type CliIO } from '../output.js';
 import { SPACE_NAMES } from '../../spaces/index.js';
 import { ALL_INDICATORS, parseIndicatorList, resolveIndicators } from '../../metrics/registry.js';
@@ -310,7 +310,7 @@ AZ-NAS's random draws come from named random streams or from --zen-weights, --ze
     },
     seed: { type: 'string', value: 'N', description: `seed for weights and sampled inputs, 0 to ${MAX_SEED} (default 0)` },
     batch: { type: 'string', value: 'N', description: `ntk: images, 2 to 1024 (default ${DEFAULT_NTK_BATCH}); eval: images (default ${DEFAULT_EVAL_NETWORK.batch}); thin: patches per batch (default ${DEFAULT_REGION_PATCHES})` },
-    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)' },
+    backend: BACKEND_OPTION,
     json: { type: 'boolean', description: 'print the scores as JSON' },
     ...COMMON_OPTIONS,
   },

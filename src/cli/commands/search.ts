@@ -9,7 +9,7 @@ import { COMBINE_METHODS, resolveSettings } from '../../search/settings.js';
 import { DEFAULT_INDICATOR_NAMES, indicatorNames, parseIndicatorList } from '../../metrics/registry.js';
 import { loadNb201Table, type BenchmarkEntry } from '../../spaces/nb201/table.js';
 import { WORKERS_HELP, choiceOption, flagOption, integerOption, workersOption, stringOption, type ParsedOptions } from '../args.js';
-import { COMMON_OPTIONS, type Command } from '../command.js';
+import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
 import { formatSeconds, toJson, type CliIO } from '../output.js';
 import { prepareOutputFile, writeOutputFile } from '../output-file.js';
@@ -156,7 +156,7 @@ become a pruning order: TE-NAS's rank sum or AZ-NAS's aggregation Σ ln(rank/n).
     },
     combine: { type: 'string', value: COMBINE_METHODS.join('|'), description: "how the indicators' ranks combine: ranksum (TE-NAS) or az (AZ-NAS) (default ranksum)" },
     'prune-number': { type: 'string', value: 'N', description: 'ops pruned per edge per round, 1 to 7 (default: 1 for nb201, 3 for darts)' },
-    backend: { type: 'string', value: BACKEND_CHOICES.join('|'), description: 'compute backend (default auto; wasm-fma: fused multiply-add, faster, other last bits)' },
+    backend: BACKEND_OPTION,
     workers: { type: 'string', value: 'N', description: WORKERS_HELP },
     json: { type: 'string', value: 'FILE', description: 'write the full result (history, timings, benchmark) as JSON to FILE' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress output' },

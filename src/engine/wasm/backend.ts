@@ -15,21 +15,25 @@ import {
 import { WasmNetworkExecution } from './executor.js';
 import { WasmKernels, type KernelBuild } from './module.js';
 
-/**
- * The CPU backend: AssemblyScript kernels with 128-bit SIMD, one instance per thread. `wasm` runs
- * the exact build, `wasm-fma` the fused multiply-add build (see `KernelBuild`).
- */
+/** The kernel build each WebAssembly backend runs (see `KernelBuild`). */
+export const WASM_KERNEL_BUILDS = { wasm: 'exact', 'wasm-fma': 'fma' } as const satisfies Record<string, KernelBuild>;
+
+type WasmBackendName = keyof typeof WASM_KERNEL_BUILDS;
+
+/** The CPU backend: AssemblyScript kernels with 128-bit SIMD, one instance per thread. */
 export class WasmBackend implements Backend {
-  readonly name: 'wasm' | 'wasm-fma';
   readonly info: Record<string, string>;
 
-  private constructor(private readonly kernels: WasmKernels, build: KernelBuild) {
-    this.name = build === 'fma' ? 'wasm-fma' : 'wasm';
-    this.info = { kernels: build === 'fma' ? 'AssemblyScript, 128-bit SIMD, fused multiply-add (relaxed SIMD)' : 'AssemblyScript, 128-bit SIMD', threads: '1 per worker' };
+  private constructor(
+    private readonly kernels: WasmKernels,
+    readonly name: WasmBackendName,
+  ) {
+    const fused = WASM_KERNEL_BUILDS[name] === 'fma' ? ', fused multiply-add (relaxed SIMD)' : '';
+    this.info = { kernels: `AssemblyScript, 128-bit SIMD${fused}`, threads: '1 per worker' };
   }
 
-  static async create(build: KernelBuild = 'exact'): Promise<WasmBackend> {
-    return new WasmBackend(await WasmKernels.create(build), build);
+  static async create(name: WasmBackendName = 'wasm'): Promise<WasmBackend> {
+    return new WasmBackend(await WasmKernels.create(WASM_KERNEL_BUILDS[name]), name);
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {

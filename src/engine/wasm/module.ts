@@ -95,7 +95,6 @@ export async function fmaKernelsUnavailable(): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     if (!(error instanceof TenasInputError)) throw error;
-    compiled.delete('fma');
     return error.message;
   }
 }

@@ -1,3 +1,4 @@
+import { BACKEND_NAMES, type BackendName } from '../../engine/backend.js';
 import { SPACE_NAMES, type SpaceName } from '../../spaces/index.js';
 
 /**
@@ -7,7 +8,7 @@ import { SPACE_NAMES, type SpaceName } from '../../spaces/index.js';
 export interface QuerySettings {
   space?: SpaceName;
   protocol?: 'reference' | 'paper';
-  backend?: 'wasm' | 'wasm-fma' | 'webgpu' | 'auto';
+  backend?: BackendName | 'auto';
   batch?: number;
   repeats?: number;
   patches?: number;
@@ -22,7 +23,7 @@ export interface QuerySettings {
 const CHOICES = {
   space: SPACE_NAMES,
   protocol: ['reference', 'paper'],
-  backend: ['wasm', 'wasm-fma', 'webgpu', 'auto'],
+  backend: [...BACKEND_NAMES, 'auto'],
   combine: ['ranksum', 'az'],
 } as const;
 

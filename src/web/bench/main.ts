@@ -8,7 +8,7 @@ import { runBenchmarks } from '../../bench/bench.js';
 import { parseProxySize, type ProxyBenchReport } from '../../bench/proxies.js';
 import type { ImageSet } from '../../data/cifar.js';
 import { parseEmbeddedCifar } from '../../data/embedded.js';
-import type { BackendName } from '../../engine/backend.js';
+import { BACKEND_NAMES, type BackendName } from '../../engine/backend.js';
 import { TenasInputError } from '../../errors.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
@@ -44,7 +44,8 @@ function readSettings(): { settings: BrowserBenchOutcome['settings']; backends: 
   const data = params.get('data') ?? 'embedded';
   if (data !== 'embedded' && data !== 'synthetic') throw new TenasInputError(`URL parameter data=${data} must be embedded or synthetic`);
   const backends = (params.get('backends') ?? 'wasm,webgpu').split(',').map((name) => name.trim());
-  for (const name of backends) if (name !== 'wasm' && name !== 'wasm-fma' && name !== 'webgpu') throw new TenasInputError(`URL parameter backends lists '${name}'; use wasm, wasm-fma and/or webgpu`);
+  const known: readonly string[] = BACKEND_NAMES;
+  for (const name of backends) if (!known.includes(name)) throw new TenasInputError(`URL parameter backends lists '${name}'; use one or more of ${BACKEND_NAMES.join(', ')}`);
   const profile = params.get('profile') ?? '0';
   if (profile !== '0' && profile !== '1') throw new TenasInputError(`URL parameter profile=${profile} must be 0 or 1`);
   return {
