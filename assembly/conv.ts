@@ -177,7 +177,7 @@ function correlate_sample(
 // Copies one sample (c × h × w) into a zero-filled (c × hp × wp) buffer at offset (top, left).
 export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): void {
   if ((w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp) {
-    pad_sample_inside(src, dst, c, h, w, hp, wp, top, left);
+    pad_sample_inside(src, dst, c, h, w, hp, wp, top, left, false);
     return;
   }
   memory.fill(dst, 0, <usize>(c * hp * wp) << 2);
@@ -201,8 +201,9 @@ export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
 
 // pad_sample when the sample lies inside the padded plane and its rows are a multiple of 4: each
 // destination float is written once (halo zeros, row copies in vectors) instead of a fill and a
-// copy call per row.
-function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): void {
+// copy call per row. With `haloIsZero` (the buffer held a sample of the same geometry), only the
+// rows are copied.
+function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32, haloIsZero: bool): void {
   const rowBytes = <usize>wp << 2;
   const copyBytes = <usize>w << 2;
   const leftBytes = <usize>left << 2;
@@ -213,16 +214,24 @@ function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
       const row = plane + <usize>r * rowBytes;
       const y = r - top;
       if (y < 0 || y >= h) {
-        zero_floats(row, wp);
+        if (!haloIsZero) zero_floats(row, wp);
         continue;
       }
-      zero_floats(row, left);
+      if (!haloIsZero) zero_floats(row, left);
       const from = source + <usize>y * copyBytes;
       const to = row + leftBytes;
-      memory.copy(to, from, copyBytes);
-      zero_floats(to + copyBytes, wp - left - w);
+      // A vector loop: memory.copy is a call per row, and rows are short.
+      for (let i: usize = 0; i < copyBytes; i += 16) v128.store(to + i, v128.load(from + i));
+      if (!haloIsZero) zero_floats(to + copyBytes, wp - left - w);
     }
   }
+}
+
+// pad_sample into a scratch buffer that, unless this is a call's `first` sample, holds a sample of
+// the same geometry: its zero halo is kept and only the rows are copied.
+@inline function pad_into_scratch(src: usize, scratch: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32, first: bool): void {
+  if (!first && (w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp) pad_sample_inside(src, scratch, c, h, w, hp, wp, top, left, true);
+  else pad_sample(src, scratch, c, h, w, hp, wp, top, left);
 }
 
 @inline function zero_floats(dst: usize, count: i32): void {
@@ -280,10 +289,11 @@ export function conv_backward_input_fast(
   const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   const maskDelta: usize = mask == 0 ? 0 : mask - din;
+  const padded = halo > 0 || hp != hout || wp != wout;
   for (let s = 0; s < n; s++) {
     let source = dout + <usize>s * outSize;
-    if (halo > 0 || hp != hout || wp != wout) {
-      pad_sample(source, scratch, cout, hout, wout, hp, wp, halo, halo);
+    if (padded) {
+      pad_into_scratch(source, scratch, cout, hout, wout, hp, wp, halo, halo, s == 0);
       source = scratch;
     }
     correlate_sample(source, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
@@ -955,7 +965,7 @@ export function conv_backward_input_stride2(
   const outSize = <usize>(cout * hout * wout) << 2;
   const half = <usize>(win >> 1) << 2;
   for (let s = 0; s < n; s++) {
-    pad_sample(dout + <usize>s * outSize, scratch, cout, hout, wout, hout, wd, 0, halo);
+    pad_into_scratch(dout + <usize>s * outSize, scratch, cout, hout, wout, hout, wd, 0, halo, s == 0);
     const dinS = din + <usize>s * inSize;
     for (let c = 0; c < cin; c++) {
       const g = c / cing;

@@ -356,7 +356,9 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 
 // dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count. The
 // column neighbours come from lane shuffles of the vertical sums held in registers (reading them
-// back from a row buffer just written stalls on store forwarding).
+// back from a row buffer just written stalls on store forwarding). The two or three divided rows
+// of each output row are found once per row, not per vector (a remainder per vector costs more
+// than the rest of the loop).
 export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
   const vScale = f32x4.splat(dyScale);
   const zero = f32x4.splat(0);
@@ -366,12 +368,15 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
     for (let r = 0; r < h; r++) {
       if (r + 1 < h) divideRow(plane, r + 1, h, w);
       const r0 = max(r - 1, 0);
-      const r1 = min(r + 1, h - 1);
+      const rows = min(r + 1, h - 1) - r0 + 1;
+      const first = dividedRow(r0);
+      const second = rows > 1 ? dividedRow(r0 + 1) : 0;
+      const third = rows > 2 ? dividedRow(r0 + 2) : 0;
       const row = dx + (<usize>((p * h + r) * w) << 2);
       let previous = zero;
-      let current = columnSum(r0, r1, 0, w);
+      let current = columnSum(first, second, third, 0, w);
       for (let c = 0; c < w; c += 4) {
-        const next = c + 4 < w ? columnSum(r0, r1, c + 4, w) : zero;
+        const next = c + 4 < w ? columnSum(first, second, third, c + 4, w) : zero;
         const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
         const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
         let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), vScale);
@@ -385,9 +390,12 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
   }
 }
 
-// Σ_{rr = r0..r1} (divided row rr)[c..c+3], divided by the column counts (they do not depend on the row).
-@inline function columnSum(r0: i32, r1: i32, c: i32, w: i32): v128 {
-  let sum = f32x4.splat(0);
-  for (let rr = r0; rr <= r1; rr++) sum = f32x4.add(sum, v128.load(dividedRow(rr) + (<usize>c << 2)));
+// (0 + first [+ second [+ third]])[c..c+3] over the divided rows of a window (a row pointer of 0
+// is a missing row), divided by the column counts (they do not depend on the row).
+@inline function columnSum(first: usize, second: usize, third: usize, c: i32, w: i32): v128 {
+  const offset = <usize>c << 2;
+  let sum = f32x4.add(f32x4.splat(0), v128.load(first + offset));
+  if (second != 0) sum = f32x4.add(sum, v128.load(second + offset));
+  if (third != 0) sum = f32x4.add(sum, v128.load(third + offset));
   return f32x4.div(sum, columnCounts(c, w));
 }
