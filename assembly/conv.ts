@@ -322,6 +322,10 @@ export function conv_backward_weight_fast(
   for (let s = 0; s < n; s++) {
     const dS = dout + <usize>s * outSize;
     const pS = padded + <usize>s * padSize;
+    if (k == 1) {
+      weight_gradient_1x1_sample(dS, pS, totals, cout, coutg, cing, plane);
+      continue;
+    }
     for (let o = 0; o < cout; o++) {
       const g = o / coutg;
       const dPlane = dS + (<usize>(o * hout * wout) << 2);
@@ -334,10 +338,6 @@ export function conv_backward_weight_fast(
           for (let kh = 0; kh < 3; kh++) {
             weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 3) << 3), hout, wout, wp, dil, 3);
           }
-        } else if (k == 1) {
-          const block = min(4, cing - ci);
-          weight_gradient_1x1(dPlane, pPlane, tOc, plane, block);
-          ci += block - 1;
         } else if (k == 5) {
           for (let kh = 0; kh < 5; kh++) {
             weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 5) << 3), hout, wout, wp, dil, 5);
@@ -450,32 +450,80 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
   }
 }
 
-// 1×1 weight gradients of one output channel against `block` (1–4) consecutive input channels over
-// one sample's planes: each loaded output-gradient vector serves all of them.
-function weight_gradient_1x1(dout: usize, input: usize, totals: usize, planeBytes: usize, block: i32): void {
-  if (block == 4) weight_gradient_1x1_block(dout, input, totals, planeBytes, 4);
-  else if (block == 3) weight_gradient_1x1_block(dout, input, totals, planeBytes, 3);
-  else if (block == 2) weight_gradient_1x1_block(dout, input, totals, planeBytes, 2);
-  else weight_gradient_1x1_block(dout, input, totals, planeBytes, 1);
+// 1×1 weight gradients over one sample's planes (`planeBytes` each), two output channels of a
+// group at a time against four input channels at a time: each loaded vector serves up to four sums.
+function weight_gradient_1x1_sample(dout: usize, input: usize, totals: usize, cout: i32, coutg: i32, cing: i32, planeBytes: usize): void {
+  let o = 0;
+  while (o < cout) {
+    const g = o / coutg;
+    const paired = o + 1 < cout && (o + 1) / coutg == g;
+    const d = dout + <usize>o * planeBytes;
+    const t = totals + (<usize>(o * cing) << 3);
+    for (let ci = 0; ci < cing; ci += 4) {
+      const x = input + <usize>(g * cing + ci) * planeBytes;
+      const tc = t + (<usize>ci << 3);
+      const block = min(4, cing - ci);
+      if (paired) weight_gradient_1x1(d, d + planeBytes, x, tc, tc + (<usize>cing << 3), planeBytes, block);
+      else weight_gradient_1x1(d, 0, x, tc, 0, planeBytes, block);
+    }
+    o += paired ? 2 : 1;
+  }
 }
 
-// `block` is a constant at each (inlined) call, so the unused accumulators fold away.
-@inline function weight_gradient_1x1_block(dout: usize, input: usize, totals: usize, planeBytes: usize, block: i32): void {
+// The sums of output-gradient plane `dout` (and `dout2` ≠ 0) against `block` (1–4) consecutive
+// input planes, added to `totals` (and `totals2`), one float64 per input channel.
+function weight_gradient_1x1(dout: usize, dout2: usize, input: usize, totals: usize, totals2: usize, planeBytes: usize, block: i32): void {
+  if (dout2 != 0) {
+    if (block == 4) weight_gradient_1x1_block(dout, dout2, input, totals, totals2, planeBytes, 4, 2);
+    else if (block == 3) weight_gradient_1x1_block(dout, dout2, input, totals, totals2, planeBytes, 3, 2);
+    else if (block == 2) weight_gradient_1x1_block(dout, dout2, input, totals, totals2, planeBytes, 2, 2);
+    else weight_gradient_1x1_block(dout, dout2, input, totals, totals2, planeBytes, 1, 2);
+  } else if (block == 4) weight_gradient_1x1_block(dout, 0, input, totals, 0, planeBytes, 4, 1);
+  else if (block == 3) weight_gradient_1x1_block(dout, 0, input, totals, 0, planeBytes, 3, 1);
+  else if (block == 2) weight_gradient_1x1_block(dout, 0, input, totals, 0, planeBytes, 2, 1);
+  else weight_gradient_1x1_block(dout, 0, input, totals, 0, planeBytes, 1, 1);
+}
+
+// `block` and `outputs` (1–2) are constants at each (inlined) call, so the unused accumulators fold away.
+@inline function weight_gradient_1x1_block(dout: usize, dout2: usize, input: usize, totals: usize, totals2: usize, planeBytes: usize, block: i32, outputs: i32): void {
   const x1 = input + planeBytes;
   const x2 = x1 + planeBytes;
   const x3 = x2 + planeBytes;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
   for (let x: usize = 0; x < planeBytes; x += 16) {
     const v = v128.load(dout + x);
-    a0 = madd(a0, v, v128.load(input + x));
-    if (block > 1) a1 = madd(a1, v, v128.load(x1 + x));
-    if (block > 2) a2 = madd(a2, v, v128.load(x2 + x));
-    if (block > 3) a3 = madd(a3, v, v128.load(x3 + x));
+    const u = outputs > 1 ? v128.load(dout2 + x) : zero;
+    const i0 = v128.load(input + x);
+    a0 = madd(a0, v, i0);
+    if (outputs > 1) b0 = madd(b0, u, i0);
+    if (block > 1) {
+      const i1 = v128.load(x1 + x);
+      a1 = madd(a1, v, i1);
+      if (outputs > 1) b1 = madd(b1, u, i1);
+    }
+    if (block > 2) {
+      const i2 = v128.load(x2 + x);
+      a2 = madd(a2, v, i2);
+      if (outputs > 1) b2 = madd(b2, u, i2);
+    }
+    if (block > 3) {
+      const i3 = v128.load(x3 + x);
+      a3 = madd(a3, v, i3);
+      if (outputs > 1) b3 = madd(b3, u, i3);
+    }
   }
   add_f64(totals, horizontalSum(a0));
   if (block > 1) add_f64(totals + 8, horizontalSum(a1));
   if (block > 2) add_f64(totals + 16, horizontalSum(a2));
   if (block > 3) add_f64(totals + 24, horizontalSum(a3));
+  if (outputs > 1) {
+    add_f64(totals2, horizontalSum(b0));
+    if (block > 1) add_f64(totals2 + 8, horizontalSum(b1));
+    if (block > 2) add_f64(totals2 + 16, horizontalSum(b2));
+    if (block > 3) add_f64(totals2 + 24, horizontalSum(b3));
+  }
 }
 
 // 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] for up to four output channels of a group at once,
@@ -499,28 +547,61 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
   }
 }
 
-// `block` is a constant at each (inlined) call, so the unused accumulators fold away.
+// `block` is a constant at each (inlined) call, so the unused accumulators fold away. Two vectors
+// of each output plane at a time (planes are a multiple of 8 floats, see correlate_sample), so
+// each broadcast weight serves both.
 @inline function correlate_1x1_block(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, maskDelta: usize, block: i32): void {
   const wRow = <usize>cing << 2;
   const start = accumulate && maskDelta == 0;
-  for (let x: usize = 0; x < planeBytes; x += 16) {
+  const zero = f32x4.splat(0);
+  for (let x: usize = 0; x < planeBytes; x += 32) {
     const q = out + x;
-    let a0 = start ? v128.load(q) : f32x4.splat(0);
-    let a1 = block > 1 && start ? v128.load(q + planeBytes) : f32x4.splat(0);
-    let a2 = block > 2 && start ? v128.load(q + 2 * planeBytes) : f32x4.splat(0);
-    let a3 = block > 3 && start ? v128.load(q + 3 * planeBytes) : f32x4.splat(0);
+    let a0 = start ? v128.load(q) : zero;
+    let a1 = block > 1 && start ? v128.load(q + planeBytes) : zero;
+    let a2 = block > 2 && start ? v128.load(q + 2 * planeBytes) : zero;
+    let a3 = block > 3 && start ? v128.load(q + 3 * planeBytes) : zero;
+    let b0 = start ? v128.load(q, 16) : zero;
+    let b1 = block > 1 && start ? v128.load(q + planeBytes, 16) : zero;
+    let b2 = block > 2 && start ? v128.load(q + 2 * planeBytes, 16) : zero;
+    let b3 = block > 3 && start ? v128.load(q + 3 * planeBytes, 16) : zero;
     for (let ci = 0; ci < cing; ci++) {
-      const v = v128.load(src + <usize>ci * planeBytes + x);
+      const from = src + <usize>ci * planeBytes + x;
+      const v = v128.load(from);
+      const u = v128.load(from, 16);
       const wc = w + (<usize>ci << 2);
-      a0 = madd(a0, v128.load32_splat(wc), v);
-      if (block > 1) a1 = madd(a1, v128.load32_splat(wc + wRow), v);
-      if (block > 2) a2 = madd(a2, v128.load32_splat(wc + 2 * wRow), v);
-      if (block > 3) a3 = madd(a3, v128.load32_splat(wc + 3 * wRow), v);
+      const w0 = v128.load32_splat(wc);
+      a0 = madd(a0, w0, v);
+      b0 = madd(b0, w0, u);
+      if (block > 1) {
+        const w1 = v128.load32_splat(wc + wRow);
+        a1 = madd(a1, w1, v);
+        b1 = madd(b1, w1, u);
+      }
+      if (block > 2) {
+        const w2 = v128.load32_splat(wc + 2 * wRow);
+        a2 = madd(a2, w2, v);
+        b2 = madd(b2, w2, u);
+      }
+      if (block > 3) {
+        const w3 = v128.load32_splat(wc + 3 * wRow);
+        a3 = madd(a3, w3, v);
+        b3 = madd(b3, w3, u);
+      }
     }
     store_output(q, a0, accumulate, maskDelta);
-    if (block > 1) store_output(q + planeBytes, a1, accumulate, maskDelta);
-    if (block > 2) store_output(q + 2 * planeBytes, a2, accumulate, maskDelta);
-    if (block > 3) store_output(q + 3 * planeBytes, a3, accumulate, maskDelta);
+    store_output(q + 16, b0, accumulate, maskDelta);
+    if (block > 1) {
+      store_output(q + planeBytes, a1, accumulate, maskDelta);
+      store_output(q + planeBytes + 16, b1, accumulate, maskDelta);
+    }
+    if (block > 2) {
+      store_output(q + 2 * planeBytes, a2, accumulate, maskDelta);
+      store_output(q + 2 * planeBytes + 16, b2, accumulate, maskDelta);
+    }
+    if (block > 3) {
+      store_output(q + 3 * planeBytes, a3, accumulate, maskDelta);
+      store_output(q + 3 * planeBytes + 16, b3, accumulate, maskDelta);
+    }
   }
 }
 
