@@ -6,6 +6,7 @@
 // the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
+import { bn_input_gradient } from './batchnorm';
 import { madd } from './madd';
 
 // 3×3, dilation 1: a block of two output rows by `vectors` × 4 columns stays in registers while
@@ -309,59 +310,101 @@ export function conv_backward_weight_fast(
   dout: usize, padded: usize, dw: usize, n: i32,
   cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize,
 ): void {
+  const count = cout * (cin / groups) * k * k;
+  const padSize = <usize>(cin * (hout + (k - 1) * dil) * (wout + (k - 1) * dil)) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  memory.fill(totals, 0, <usize>count << 3);
+  for (let s = 0; s < n; s++) {
+    weight_gradient_sample(dout + <usize>s * outSize, <usize>wout << 2, <usize>(hout * wout) << 2, padded + <usize>s * padSize, totals, cin, cout, hout, wout, k, dil, groups);
+  }
+  store_totals(dw, totals, count);
+}
+
+@inline function store_totals(dw: usize, totals: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
+}
+
+// One sample's stride-1 weight-gradient sums, added to `totals`. Its output-gradient rows lie
+// `doutRow` bytes apart and its planes `doutPlane` bytes apart (with k = 1, hout × wout floats).
+function weight_gradient_sample(
+  dS: usize, doutRow: usize, doutPlane: usize, pS: usize, totals: usize, cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32,
+): void {
   const hp = hout + (k - 1) * dil;
   const wp = wout + (k - 1) * dil;
   const cing = cin / groups;
   const coutg = cout / groups;
   const kk = k * k;
-  const count = cout * cing * kk;
-  const padSize = <usize>(cin * hp * wp) << 2;
-  const outSize = <usize>(cout * hout * wout) << 2;
   const plane = <usize>(hp * wp) << 2;
-  memory.fill(totals, 0, <usize>count << 3);
-  for (let s = 0; s < n; s++) {
-    const dS = dout + <usize>s * outSize;
-    const pS = padded + <usize>s * padSize;
-    if (k == 1) {
-      weight_gradient_1x1_sample(dS, pS, totals, cout, coutg, cing, plane);
-      continue;
-    }
-    for (let o = 0; o < cout; o++) {
-      const g = o / coutg;
-      const dPlane = dS + (<usize>(o * hout * wout) << 2);
-      for (let ci = 0; ci < cing; ci++) {
-        const pPlane = pS + <usize>(g * cing + ci) * plane;
-        const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
-        if (k == 3 && dil == 1) {
-          weight_gradient_3x3(dPlane, pPlane, tOc, hout, wout, wp);
-        } else if (k == 3) {
-          for (let kh = 0; kh < 3; kh++) {
-            weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 3) << 3), hout, wout, wp, dil, 3);
-          }
-        } else if (k == 5) {
-          for (let kh = 0; kh < 5; kh++) {
-            weight_gradient_row(dPlane, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 5) << 3), hout, wout, wp, dil, 5);
-          }
-        } else {
-          for (let kh = 0; kh < k; kh++) {
-            for (let kw = 0; kw < k; kw++) {
-              let acc = f32x4.splat(0);
-              const pRows = pPlane + (<usize>(kh * dil * wp + kw * dil) << 2);
-              for (let y = 0; y < hout; y++) {
-                const dr = dPlane + (<usize>(y * wout) << 2);
-                const pr = pRows + (<usize>(y * wp) << 2);
-                for (let x = 0; x < wout; x += 4) {
-                  acc = madd(acc, v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2)));
-                }
+  if (k == 1) {
+    weight_gradient_1x1_sample(dS, pS, totals, cout, coutg, cing, plane);
+    return;
+  }
+  for (let o = 0; o < cout; o++) {
+    const g = o / coutg;
+    const dPlane = dS + <usize>o * doutPlane;
+    for (let ci = 0; ci < cing; ci++) {
+      const pPlane = pS + <usize>(g * cing + ci) * plane;
+      const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
+      if (k == 3 && dil == 1) {
+        weight_gradient_3x3(dPlane, doutRow, pPlane, tOc, hout, wout, wp);
+      } else if (k == 3) {
+        for (let kh = 0; kh < 3; kh++) {
+          weight_gradient_row(dPlane, doutRow, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 3) << 3), hout, wout, wp, dil, 3);
+        }
+      } else if (k == 5) {
+        for (let kh = 0; kh < 5; kh++) {
+          weight_gradient_row(dPlane, doutRow, pPlane + (<usize>(kh * dil * wp) << 2), tOc + (<usize>(kh * 5) << 3), hout, wout, wp, dil, 5);
+        }
+      } else {
+        for (let kh = 0; kh < k; kh++) {
+          for (let kw = 0; kw < k; kw++) {
+            let acc = f32x4.splat(0);
+            const pRows = pPlane + (<usize>(kh * dil * wp + kw * dil) << 2);
+            for (let y = 0; y < hout; y++) {
+              const dr = dPlane + <usize>y * doutRow;
+              const pr = pRows + (<usize>(y * wp) << 2);
+              for (let x = 0; x < wout; x += 4) {
+                acc = madd(acc, v128.load(dr + (<usize>x << 2)), v128.load(pr + (<usize>x << 2)));
               }
-              add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
             }
+            add_f64(tOc + (<usize>(kh * k + kw) << 3), horizontalSum(acc));
           }
         }
       }
     }
   }
-  for (let i = 0; i < count; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
+}
+
+// The stride-1 backward of a conv that only a train-mode BN reads, sample by sample: the BN's
+// input gradient for one sample (bn_input_gradient, from the BN's per-channel `coefficients`) is
+// formed straight into `scratch`, inside the zero halo the input gradient needs, and the sample's
+// weight gradient (dw ≠ 0) and input gradient (din ≠ 0) read it there while it is in cache. The
+// batch's BN gradient is never stored, read back or copied; the results are bn_backward's, then
+// conv_backward_weight_fast's and conv_backward_input_fast's, to the bit.
+export function conv_backward_through_bn(
+  dy: usize, xhat: usize, coefficients: usize, padded: usize, dw: usize, totals: usize, din: usize, wT: usize, scratch: usize, n: i32,
+  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
+  accumulate: bool, mask: usize,
+): void {
+  const halo = (k - 1) * dil - pad;
+  const hp = hin + (k - 1) * dil;
+  const wp = win + (k - 1) * dil;
+  const rowBytes = <usize>wp << 2;
+  const planeBytes = <usize>hp * rowBytes;
+  const interior = scratch + <usize>halo * rowBytes + (<usize>halo << 2);
+  const count = cout * (cin / groups) * k * k;
+  const padSize = <usize>(cin * (hout + (k - 1) * dil) * (wout + (k - 1) * dil)) << 2;
+  const outSize = <usize>(cout * hout * wout) << 2;
+  const inSize = <usize>(cin * hin * win) << 2;
+  const maskDelta: usize = mask == 0 ? 0 : mask - din;
+  if (dw != 0) memory.fill(totals, 0, <usize>count << 3);
+  memory.fill(scratch, 0, <usize>cout * planeBytes);
+  for (let s = 0; s < n; s++) {
+    bn_input_gradient(dy + <usize>s * outSize, xhat + <usize>s * outSize, coefficients, interior, cout, hout, wout, rowBytes, planeBytes);
+    if (dw != 0) weight_gradient_sample(interior, rowBytes, planeBytes, padded + <usize>s * padSize, totals, cin, cout, hout, wout, k, dil, groups);
+    if (din != 0) correlate_sample(scratch, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
+  }
+  if (dw != 0) store_totals(dw, totals, count);
 }
 
 @inline function horizontalSum(v: v128): f64 {
@@ -372,21 +415,22 @@ export function conv_backward_weight_fast(
   store<f64>(p, load<f64>(p) + v);
 }
 
-// The nine taps of one undilated (o, c) pair over one sample's planes, added to `totals` (nine float64).
-function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32): void {
+// The nine taps of one undilated (o, c) pair over one sample's planes (output-gradient rows
+// `doutRow` bytes apart), added to `totals` (nine float64).
+function weight_gradient_3x3(dout: usize, doutRow: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32): void {
   const row1 = <usize>wp << 2;
   const row2 = row1 << 1;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
   let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
   let a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0);
   for (let y = 0; y < hout; y++) {
-    const dr = dout + (<usize>(y * wout) << 2);
+    const dr = dout + <usize>y * doutRow;
     const p0 = padded + (<usize>(y * wp) << 2);
     const p1 = p0 + row1;
     const p2 = p0 + row2;
     if (y + 1 < hout) {
       // Rows y and y + 1 together: each loaded input vector serves both rows' taps.
-      const dr1 = dr + (<usize>wout << 2);
+      const dr1 = dr + doutRow;
       const p3 = p2 + row1;
       for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
         const d = v128.load(dr + x);
@@ -424,13 +468,13 @@ function weight_gradient_3x3(dout: usize, padded: usize, totals: usize, hout: i3
 }
 
 // The taps of one kernel row (`taps`: 3 or 5, a constant at each inlined call) of an (o, c) pair
-// over one sample's planes (`padded` at the row's first input row), added to `totals` (one float64
+// over one sample's planes (output-gradient rows `doutRow` bytes apart) (`padded` at the row's first input row), added to `totals` (one float64
 // per tap): independent sums per loaded output-gradient vector instead of one pass per tap.
-@inline function weight_gradient_row(dout: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32, dil: i32, taps: i32): void {
+@inline function weight_gradient_row(dout: usize, doutRow: usize, padded: usize, totals: usize, hout: i32, wout: i32, wp: i32, dil: i32, taps: i32): void {
   const d1 = <usize>dil << 2;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
   for (let y = 0; y < hout; y++) {
-    const dr = dout + (<usize>(y * wout) << 2);
+    const dr = dout + <usize>y * doutRow;
     const pr = padded + (<usize>(y * wp) << 2);
     for (let x: usize = 0; x < (<usize>wout << 2); x += 16) {
       const d = v128.load(dr + x);

@@ -5,6 +5,7 @@ export function heap_base(): usize {
   return __heap_base;
 }
 
+export { bn_backward, bn_forward, bn_gradient_coefficients } from './batchnorm';
 export * from './conv';
 export * from './conv64';
 export * from './layers';

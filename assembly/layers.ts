@@ -1,8 +1,6 @@
-// Element-wise, normalisation, pooling and dense layers over NCHW float32 tensors, forward and
+// Element-wise, pooling and dense layers over NCHW float32 tensors, forward and
 // backward. `accumulate` selects `dst += result` (another consumer already wrote the gradient)
 // over `dst = result`.
-
-import { madd } from './madd';
 
 @inline function f32At(base: usize, index: i32): f32 {
   return load<f32>(base + (<usize>index << 2));
@@ -10,96 +8,6 @@ import { madd } from './madd';
 
 @inline function setF32(base: usize, index: i32, value: f32): void {
   store<f32>(base + (<usize>index << 2), value);
-}
-
-// Train-mode BatchNorm: batch mean and biased variance per channel over n·hw values (eps 1e-5).
-// Keeps x̂ and 1/σ for the backward pass.
-export function bn_forward(x: usize, y: usize, xhat: usize, invstd: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32): void {
-  const count = <f64>(n * hw);
-  for (let ch = 0; ch < c; ch++) {
-    let sum: f64 = 0;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) sum += <f64>f32At(x, base + i);
-    }
-    const mean = sum / count;
-    let sq: f64 = 0;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const d = <f64>f32At(x, base + i) - mean;
-        sq += d * d;
-      }
-    }
-    const inv = <f32>(1.0 / Math.sqrt(sq / count + 1e-5));
-    setF32(invstd, ch, inv);
-    const g = f32At(gamma, ch);
-    const b = f32At(beta, ch);
-    const m = <f32>mean;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const h = (f32At(x, base + i) - m) * inv;
-        setF32(xhat, base + i, h);
-        setF32(y, base + i, h * g + b);
-      }
-    }
-  }
-}
-
-// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); dγ = Σ dy·x̂ (written when dgamma ≠ 0). The
-// incoming gradient is `dyScale · dy`, so a BN feeding a weighted sum reads the sum's gradient.
-export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dx: usize, dgamma: usize, n: i32, c: i32, hw: i32, accumulate: bool): void {
-  const count = <f64>(n * hw);
-  const vectorEnd = hw & ~3;
-  for (let ch = 0; ch < c; ch++) {
-    let sumDy: f64 = 0;
-    let sumDyXhat: f64 = 0;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      let a = f32x4.splat(0);
-      let b = f32x4.splat(0);
-      let i = 0;
-      for (; i < vectorEnd; i += 4) {
-        const d = v128.load(dy + (<usize>(base + i) << 2));
-        a = f32x4.add(a, d);
-        b = madd(b, d, v128.load(xhat + (<usize>(base + i) << 2)));
-      }
-      let tailA: f32 = 0;
-      let tailB: f32 = 0;
-      for (; i < hw; i++) {
-        const d = f32At(dy, base + i);
-        tailA += d;
-        tailB += d * f32At(xhat, base + i);
-      }
-      sumDy += <f64>(f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
-      sumDyXhat += <f64>(f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB);
-    }
-    if (dgamma != 0) setF32(dgamma, ch, <f32>(sumDyXhat * <f64>dyScale));
-    // dy stays unscaled below; the scale is folded into the per-channel factor.
-    const scale = f32At(gamma, ch) * f32At(invstd, ch) * dyScale;
-    const meanDy = <f32>(sumDy / count);
-    const meanDyXhat = <f32>(sumDyXhat / count);
-    const vScale = f32x4.splat(scale);
-    const vMeanDy = f32x4.splat(meanDy);
-    const vMeanDyXhat = f32x4.splat(meanDyXhat);
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      let i = 0;
-      for (; i < vectorEnd; i += 4) {
-        const p = <usize>(base + i) << 2;
-        const centred = f32x4.sub(f32x4.sub(v128.load(dy + p), vMeanDy), f32x4.mul(v128.load(xhat + p), vMeanDyXhat));
-        let r = f32x4.mul(vScale, centred);
-        if (accumulate) r = f32x4.add(r, v128.load(dx + p));
-        v128.store(dx + p, r);
-      }
-      for (; i < hw; i++) {
-        let r = scale * (f32At(dy, base + i) - meanDy - f32At(xhat, base + i) * meanDyXhat);
-        if (accumulate) r += f32At(dx, base + i);
-        setF32(dx, base + i, r);
-      }
-    }
-  }
 }
 
 export function relu_forward(x: usize, y: usize, len: i32): void {

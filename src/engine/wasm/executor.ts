@@ -19,6 +19,8 @@ export interface LayerBuffers {
   /** BatchNorm: x̂ and 1/σ. */
   normalised: number;
   inverseStd: number;
+  /** BatchNorm whose input gradient its conv forms (BackwardPlan.convThroughBn): four floats per channel. */
+  gradientCoefficients: number;
   /** Max pool: the input index of each output's maximum (i32 per output). */
   argmax: number;
 }
@@ -63,13 +65,16 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
 
 /**
  * Fusions that save a pass over the batch per cotangent: a ReLU read only by a stride-1 conv is
- * folded into that conv's input gradient (masked by the ReLU output), and a BN or 3×3 average pool
- * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own.
+ * folded into that conv's input gradient (masked by the ReLU output); a BN or 3×3 average pool
+ * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own; and a
+ * stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it.
  */
 export interface BackwardPlan {
   readonly flow: GradientFlow;
   /** conv id → the ReLU it reads and folds. */
   readonly foldedRelu: Map<LayerId, LayerId>;
+  /** conv id → the BN that reads it, whose backward leaves the conv to form the BN's input gradient. */
+  readonly convThroughBn: Map<LayerId, LayerId>;
   /** layer id → the sum whose gradient it reads, and the term's scale. */
   readonly alias: Map<LayerId, { sum: LayerId; scale: number }>;
 }
@@ -79,11 +84,15 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
   const consumers = network.layers.map(() => [] as LayerId[]);
   network.layers.forEach((layer, id) => layerInputs(layer).forEach((input) => consumers[input].push(id)));
   const foldedRelu = new Map<LayerId, LayerId>();
+  const convThroughBn = new Map<LayerId, LayerId>();
   const alias = new Map<LayerId, { sum: LayerId; scale: number }>();
   network.layers.forEach((layer, id) => {
     if (layer.kind === 'conv' && paths[id] === 'stride1') {
       const input = network.layers[layer.input];
       if (input.kind === 'relu' && consumers[layer.input].length === 1 && !captured.has(layer.input)) foldedRelu.set(id, layer.input);
+    }
+    if (layer.kind === 'batchnorm' && paths[layer.input] === 'stride1' && consumers[layer.input].length === 1 && !captured.has(layer.input)) {
+      convThroughBn.set(layer.input, id);
     }
     const readers = consumers[id];
     const reader = network.layers[readers[0]];
@@ -93,7 +102,7 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
       if (terms.length === 1) alias.set(id, { sum: readers[0], scale: terms[0].scale });
     }
   });
-  return { flow, foldedRelu, alias };
+  return { flow, foldedRelu, convThroughBn, alias };
 }
 
 /** What a layer's backward sees: its output gradient and where its input and weight gradients go. */
@@ -102,6 +111,8 @@ export interface BackwardStep {
   /** Pointer to the output gradient (a sum's, when the layer reads it scaled). */
   readonly dy: number;
   readonly dyScale: number;
+  /** Pointer to another layer's output gradient, as its own step's `dy`. */
+  outputGradient(id: LayerId): number;
   /** Whether the gradient flowing into `input` adds to what an earlier consumer wrote. */
   accumulate(input: LayerId): boolean;
   accumulateFrom(consumer: LayerId, input: LayerId): boolean;
@@ -138,6 +149,7 @@ export class WasmNetworkExecution {
       packedWeights: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
+      gradientCoefficients: 0,
       argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 4) : 0,
     }));
     network.layers.forEach((layer, id) => {
@@ -218,14 +230,18 @@ export class WasmNetworkExecution {
         const offset = columnOffset.get(param);
         return offset === undefined ? 0 : row + offset * 4;
       };
+      const outputGradient = (id: LayerId): number => {
+        const aliased = plan.alias.get(id);
+        return aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient;
+      };
       for (let id = last; id >= 0; id--) {
         if (!flow.carries[id]) continue;
         const layer = this.network.layers[id];
-        const aliased = plan.alias.get(id);
         wasmLayer(layer).backward(this, layer, id, {
           plan,
-          dy: aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient,
-          dyScale: aliased ? aliased.scale : 1,
+          dy: outputGradient(id),
+          dyScale: plan.alias.get(id)?.scale ?? 1,
+          outputGradient,
           accumulate: (input) => accumulateFrom(id, input),
           accumulateFrom,
           wants,
@@ -245,9 +261,12 @@ export class WasmNetworkExecution {
     let totalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
-      const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id);
+      const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id) && !plan.convThroughBn.has(id);
       if (ownsGradient && this.buffers[id].gradient === 0) {
         this.buffers[id].gradient = this.kernels.allocF32(this.batch * tensorSize(layer.shape));
+      }
+      if (layer.kind === 'batchnorm' && this.buffers[id].gradientCoefficients === 0 && plan.convThroughBn.get(layer.input) === id) {
+        this.buffers[id].gradientCoefficients = this.kernels.allocF32(4 * layer.shape.channels);
       }
       if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;

@@ -30,7 +30,7 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
         k.conv_forward_generic(input, out, w, run.buffers[id].packedWeights, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
       }
     },
-    backward(run, layer, id, { dy, accumulate, accumulateFrom, wants, weightGradient, plan }) {
+    backward(run, layer, id, { dy, accumulate, accumulateFrom, wants, weightGradient, plan, outputGradient }) {
       const k = run.k;
       const n = run.batch;
       const { channels, height, width } = layer.shape;
@@ -39,16 +39,20 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const b = run.buffers[id];
       const dw = weightGradient(layer.weight);
       if (b.convPath === 'stride1') {
-        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
+        // Where the input gradient goes: the ReLU this conv folds (masked by its output) or the input.
         const relu = plan.foldedRelu.get(id);
-        if (relu !== undefined) {
-          const reluInput = (run.network.layers[relu] as LayerOf<'relu'>).input;
-          if (wants(reluInput)) {
-            k.conv_backward_input_fast(dy, run.buffers[reluInput].gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulateFrom(relu, reluInput), run.buffers[relu].output);
-          }
-        } else if (wants(layer.input)) {
-          k.conv_backward_input_fast(dy, input.gradient, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, accumulate(layer.input), 0);
+        const target = relu === undefined ? layer.input : (run.network.layers[relu] as LayerOf<'relu'>).input;
+        const din = wants(target) ? run.buffers[target].gradient : 0;
+        const add = din !== 0 && (relu === undefined ? accumulate(target) : accumulateFrom(relu, target));
+        const mask = relu === undefined ? 0 : run.buffers[relu].output;
+        const bn = plan.convThroughBn.get(id);
+        if (bn !== undefined) {
+          const norm = run.buffers[bn];
+          if (dw || din) k.conv_backward_through_bn(outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, dw, run.weightTotals, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask);
+          return;
         }
+        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
+        if (din) k.conv_backward_input_fast(dy, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask);
       } else if (b.convPath === 'stride2') {
         if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
         if (wants(layer.input)) {
@@ -70,11 +74,17 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const b = run.buffers[id];
       run.k.bn_forward(run.buffers[layer.input].output, b.output, b.normalised, b.inverseStd, run.weightPointers[layer.gamma], run.weightPointers[layer.beta], run.batch, channels, height * width);
     },
-    backward(run, layer, id, { dy, dyScale, accumulate, wants, weightGradient }) {
+    backward(run, layer, id, { dy, dyScale, accumulate, wants, weightGradient, plan }) {
       const { channels, height, width } = layer.shape;
       const b = run.buffers[id];
+      const gamma = run.weightPointers[layer.gamma];
+      if (plan.convThroughBn.get(layer.input) === id) {
+        // The conv this BN reads forms the input gradient from these, sample by sample.
+        run.k.bn_gradient_coefficients(dy, dyScale, b.normalised, b.inverseStd, gamma, b.gradientCoefficients, weightGradient(layer.gamma), run.batch, channels, height * width);
+        return;
+      }
       const dx = wants(layer.input) ? run.buffers[layer.input].gradient : run.scratchGradient(layer.input);
-      run.k.bn_backward(dy, dyScale, b.normalised, b.inverseStd, run.weightPointers[layer.gamma], dx, weightGradient(layer.gamma), run.batch, channels, height * width, wants(layer.input) && accumulate(layer.input));
+      run.k.bn_backward(dy, dyScale, b.normalised, b.inverseStd, gamma, dx, weightGradient(layer.gamma), run.batch, channels, height * width, wants(layer.input) && accumulate(layer.input));
     },
   },
 

@@ -22,6 +22,7 @@ export interface KernelExports {
   pack_output_channels(w: number, packed: number, cin: number, cout: number, k: number, groups: number): void;
   conv_backward_input_fast(dout: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean, mask: number): void;
   conv_backward_weight_fast(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number, totals: number): void;
+  conv_backward_through_bn(dy: number, xhat: number, coefficients: number, padded: number, dw: number, totals: number, din: number, wT: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean, mask: number): void;
   f64_conv_padded(acc: number, xp: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_weight_gradient(gw: number, g: number, xp: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_transpose(xp: number, g: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
@@ -35,6 +36,7 @@ export interface KernelExports {
   avgpool3_backward(dy: number, dyScale: number, dx: number, planes: number, h: number, w: number, accumulate: boolean): void;
   bn_forward(x: number, y: number, xhat: number, invstd: number, gamma: number, beta: number, n: number, c: number, hw: number): void;
   bn_backward(dy: number, dyScale: number, xhat: number, invstd: number, gamma: number, dx: number, dgamma: number, n: number, c: number, hw: number, accumulate: boolean): void;
+  bn_gradient_coefficients(dy: number, dyScale: number, xhat: number, invstd: number, gamma: number, coefficients: number, dgamma: number, n: number, c: number, hw: number): void;
   relu_forward(x: number, y: number, len: number): void;
   relu_backward(dy: number, y: number, dx: number, len: number, accumulate: boolean): void;
   avgpool_forward(x: number, y: number, planes: number, hin: number, win: number, hout: number, wout: number, k: number, stride: number, pad: number): void;

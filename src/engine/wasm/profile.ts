@@ -35,12 +35,26 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_backward_weight_fast: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_stride2: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_generic: { stage: 'conv', pass: 'backward-weight', flops: convGeneric },
+  // Both products of a stride-1 conv read by a BN, with the BN's input gradient formed per sample
+  // (its arithmetic is not counted): the weight gradient when dw ≠ 0, the input gradient when din ≠ 0.
+  conv_backward_through_bn: {
+    stage: 'conv',
+    pass: 'backward',
+    flops: (a) => {
+      const perTap = 2 * n(a, 9) * n(a, 16) ** 2 / n(a, 19);
+      const weight = a[4] ? n(a, 13) * n(a, 14) * n(a, 15) * n(a, 10) : 0;
+      const input = a[6] ? n(a, 10) * n(a, 11) * n(a, 12) * n(a, 13) : 0;
+      return perTap * (weight + input);
+    },
+  },
   transpose_flip_weights: { stage: 'setup', pass: 'backward' },
   pack_output_channels: { stage: 'setup', pass: 'forward' },
   // BN(x, y, x̂, 1/σ, γ, β, n, c, hw): x read twice, x̂ and y written.
   bn_forward: { stage: 'batchnorm', pass: 'forward', bytes: (a) => floats4(4 * n(a, 6) * n(a, 7) * n(a, 8)) },
   // dy and x̂ read twice, dx written (and read when accumulating).
   bn_backward: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4((a[10] ? 6 : 5) * n(a, 7) * n(a, 8) * n(a, 9)) },
+  // dy and x̂ read once (the rest of bn_backward runs in conv_backward_through_bn).
+  bn_gradient_coefficients: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4(2 * n(a, 7) * n(a, 8) * n(a, 9)) },
   relu_forward: { stage: 'relu', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2)) },
   relu_backward: { stage: 'relu', pass: 'backward', bytes: (a) => floats4((a[4] ? 4 : 3) * n(a, 3)) },
   avgpool3_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2) * n(a, 3) * n(a, 4)) },

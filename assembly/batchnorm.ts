@@ -1,0 +1,139 @@
+// Train-mode BatchNorm over NCHW float32 tensors: the forward pass, the backward pass, and the
+// pieces of the backward pass that a conv reading its gradient runs sample by sample
+// (conv_backward_through_bn in conv.ts).
+
+import { madd } from './madd';
+
+@inline function f32At(base: usize, index: i32): f32 {
+  return load<f32>(base + (<usize>index << 2));
+}
+
+@inline function setF32(base: usize, index: i32, value: f32): void {
+  store<f32>(base + (<usize>index << 2), value);
+}
+
+// Train-mode BatchNorm: batch mean and biased variance per channel over n·hw values (eps 1e-5).
+// Keeps x̂ and 1/σ for the backward pass.
+export function bn_forward(x: usize, y: usize, xhat: usize, invstd: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32): void {
+  const count = <f64>(n * hw);
+  for (let ch = 0; ch < c; ch++) {
+    let sum: f64 = 0;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) sum += <f64>f32At(x, base + i);
+    }
+    const mean = sum / count;
+    let sq: f64 = 0;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) {
+        const d = <f64>f32At(x, base + i) - mean;
+        sq += d * d;
+      }
+    }
+    const inv = <f32>(1.0 / Math.sqrt(sq / count + 1e-5));
+    setF32(invstd, ch, inv);
+    const g = f32At(gamma, ch);
+    const b = f32At(beta, ch);
+    const m = <f32>mean;
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      for (let i = 0; i < hw; i++) {
+        const h = (f32At(x, base + i) - m) * inv;
+        setF32(xhat, base + i, h);
+        setF32(y, base + i, h * g + b);
+      }
+    }
+  }
+}
+
+// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); dγ = Σ dy·x̂ (written when dgamma ≠ 0). The
+// incoming gradient is `dyScale · dy`, so a BN feeding a weighted sum reads the sum's gradient.
+export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dx: usize, dgamma: usize, n: i32, c: i32, hw: i32, accumulate: bool): void {
+  const vectorEnd = hw & ~3;
+  for (let ch = 0; ch < c; ch++) {
+    const k = channel_coefficients(dy, dyScale, xhat, invstd, gamma, dgamma, n, c, hw, ch);
+    const scale = f32x4.extract_lane(k, 0);
+    const meanDy = f32x4.extract_lane(k, 1);
+    const meanDyXhat = f32x4.extract_lane(k, 2);
+    for (let s = 0; s < n; s++) {
+      const base = (s * c + ch) * hw;
+      let i = 0;
+      for (; i < vectorEnd; i += 4) {
+        const p = <usize>(base + i) << 2;
+        let r = input_gradient(v128.load(dy + p), v128.load(xhat + p), k);
+        if (accumulate) r = f32x4.add(r, v128.load(dx + p));
+        v128.store(dx + p, r);
+      }
+      for (; i < hw; i++) {
+        let r = scale * (f32At(dy, base + i) - meanDy - f32At(xhat, base + i) * meanDyXhat);
+        if (accumulate) r += f32At(dx, base + i);
+        setF32(dx, base + i, r);
+      }
+    }
+  }
+}
+
+// bn_backward's per-channel coefficients (scale, mean dy, mean dy·x̂, 0) into `coefficients` (four
+// floats per channel), and dγ, for conv_backward_through_bn to form dx sample by sample.
+export function bn_gradient_coefficients(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, coefficients: usize, dgamma: usize, n: i32, c: i32, hw: i32): void {
+  for (let ch = 0; ch < c; ch++) {
+    v128.store(coefficients + (<usize>ch << 4), channel_coefficients(dy, dyScale, xhat, invstd, gamma, dgamma, n, c, hw, ch));
+  }
+}
+
+// One sample's dx (c planes of h × w, w % 4 == 0), from the channels' coefficients, written to
+// `target` with rows `rowBytes` and planes `planeBytes` apart.
+export function bn_input_gradient(dy: usize, xhat: usize, coefficients: usize, target: usize, c: i32, h: i32, w: i32, rowBytes: usize, planeBytes: usize): void {
+  const sourceRow = <usize>w << 2;
+  for (let ch = 0; ch < c; ch++) {
+    const k = v128.load(coefficients + (<usize>ch << 4));
+    const source = <usize>(ch * h) * sourceRow;
+    const plane = target + <usize>ch * planeBytes;
+    for (let y = 0; y < h; y++) {
+      const from = source + <usize>y * sourceRow;
+      const to = plane + <usize>y * rowBytes;
+      for (let x: usize = 0; x < sourceRow; x += 16) {
+        v128.store(to + x, input_gradient(v128.load(dy + from + x), v128.load(xhat + from + x), k));
+      }
+    }
+  }
+}
+
+// scale · ((dy − mean dy) − x̂ · mean dy·x̂), with k = (scale, mean dy, mean dy·x̂, ·).
+@inline function input_gradient(dy: v128, xhat: v128, k: v128): v128 {
+  const centred = f32x4.sub(f32x4.sub(dy, f32x4.splat(f32x4.extract_lane(k, 1))), f32x4.mul(xhat, f32x4.splat(f32x4.extract_lane(k, 2))));
+  return f32x4.mul(f32x4.splat(f32x4.extract_lane(k, 0)), centred);
+}
+
+// Σ dy and Σ dy·x̂ of channel `ch` over the batch (per sample in float32 vectors, the samples
+// added in float64), as (γ/σ · dyScale, mean dy, mean dy·x̂, 0); writes dγ when dgamma ≠ 0. dy stays
+// unscaled in the means: the scale is folded into the first coefficient.
+@inline function channel_coefficients(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dgamma: usize, n: i32, c: i32, hw: i32, ch: i32): v128 {
+  const vectorEnd = hw & ~3;
+  let sumDy: f64 = 0;
+  let sumDyXhat: f64 = 0;
+  for (let s = 0; s < n; s++) {
+    const base = (s * c + ch) * hw;
+    let a = f32x4.splat(0);
+    let b = f32x4.splat(0);
+    let i = 0;
+    for (; i < vectorEnd; i += 4) {
+      const d = v128.load(dy + (<usize>(base + i) << 2));
+      a = f32x4.add(a, d);
+      b = madd(b, d, v128.load(xhat + (<usize>(base + i) << 2)));
+    }
+    let tailA: f32 = 0;
+    let tailB: f32 = 0;
+    for (; i < hw; i++) {
+      const d = f32At(dy, base + i);
+      tailA += d;
+      tailB += d * f32At(xhat, base + i);
+    }
+    sumDy += <f64>(f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
+    sumDyXhat += <f64>(f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB);
+  }
+  if (dgamma != 0) setF32(dgamma, ch, <f32>(sumDyXhat * <f64>dyScale));
+  const count = <f64>(n * hw);
+  return f32x4(f32At(gamma, ch) * f32At(invstd, ch) * dyScale, <f32>(sumDy / count), <f32>(sumDyXhat / count), 0);
+}
