@@ -1099,14 +1099,18 @@ export function conv_backward_input_stride2(
       for (let row = 0; row < hin; row++) {
         const target = dinS + (<usize>((c * hin + row) * win) << 2);
         let m: usize = 0;
-        for (; m + 32 <= half; m += 32) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
+        for (; m + 64 <= half; m += 64) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 4);
+        if (m + 32 <= half) {
+          gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
+          m += 32;
+        }
         if (m < half) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 1);
       }
     }
   }
 }
 
-// One block of `vectors` (1–2, a constant at each inlined call) × 4 consecutive m of input row
+// One block of `vectors` (1, 2 or 4, a constant at each inlined call) × 4 consecutive m of input row
 // `row`, both parities; `plane` points at the group's first output-gradient channel, column m.
 // The kernel columns reaching parity p are kw = first_p, first_p + step, … below end_p, the first
 // at output-column offset (p + pad − first_p·dil) / 2 and each next one `shift` columns left.
@@ -1123,7 +1127,8 @@ export function conv_backward_input_stride2(
   const first1 = odd ? (pad + 1) & 1 : 0;
   const end1 = odd || (pad & 1) == 1 ? k : 0;
   const offset1 = <usize>((1 + pad - first1 * dil) >> 1) << 2;
-  let e0 = f32x4.splat(0), e1 = f32x4.splat(0), o0 = f32x4.splat(0), o1 = f32x4.splat(0);
+  let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+  let o0 = f32x4.splat(0), o1 = f32x4.splat(0), o2 = f32x4.splat(0), o3 = f32x4.splat(0);
   const channelBytes = <usize>(hout * wd) << 2;
   const weightBytes = <usize>(cing * k * k) << 2;
   for (let o = 0; o < coutg; o++) {
@@ -1139,6 +1144,10 @@ export function conv_backward_input_stride2(
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
         e0 = madd(e0, wv, v128.load(p));
         if (vectors > 1) e1 = madd(e1, wv, v128.load(p, 16));
+        if (vectors > 2) {
+          e2 = madd(e2, wv, v128.load(p, 32));
+          e3 = madd(e3, wv, v128.load(p, 48));
+        }
         p -= shiftBytes;
       }
       p = dRow + offset1;
@@ -1146,12 +1155,20 @@ export function conv_backward_input_stride2(
         const wv = v128.load32_splat(wr + (<usize>kw << 2));
         o0 = madd(o0, wv, v128.load(p));
         if (vectors > 1) o1 = madd(o1, wv, v128.load(p, 16));
+        if (vectors > 2) {
+          o2 = madd(o2, wv, v128.load(p, 32));
+          o3 = madd(o3, wv, v128.load(p, 48));
+        }
         p -= shiftBytes;
       }
     }
   }
   store_interleaved(target, e0, o0, accumulate);
   if (vectors > 1) store_interleaved(target + 32, e1, o1, accumulate);
+  if (vectors > 2) {
+    store_interleaved(target + 64, e2, o2, accumulate);
+    store_interleaved(target + 96, e3, o3, accumulate);
+  }
 }
 
 // target[0..7] (+)= even[0], odd[0], even[1], odd[1], …
