@@ -2,15 +2,8 @@
 // pieces of the backward pass that a conv reading its gradient runs sample by sample
 // (conv_backward_through_bn in conv.ts).
 
+import { f32At, setF32 } from './floats';
 import { madd } from './madd';
-
-@inline function f32At(base: usize, index: i32): f32 {
-  return load<f32>(base + (<usize>index << 2));
-}
-
-@inline function setF32(base: usize, index: i32, value: f32): void {
-  store<f32>(base + (<usize>index << 2), value);
-}
 
 // Train-mode BatchNorm: batch mean and biased variance per channel over n·hw values (eps 1e-5).
 // Keeps x̂ and 1/σ for the backward pass.

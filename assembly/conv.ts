@@ -177,7 +177,7 @@ function correlate_sample(
 
 // Copies one sample (c × h × w) into a zero-filled (c × hp × wp) buffer at offset (top, left).
 export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): void {
-  if ((w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp) {
+  if (lies_inside(h, w, hp, wp, top, left)) {
     pad_sample_inside(src, dst, c, h, w, hp, wp, top, left, false);
     return;
   }
@@ -198,6 +198,12 @@ export function pad_sample(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
       );
     }
   }
+}
+
+// Whether a sample of h × w at (top, left) lies inside an hp × wp plane, with rows of a multiple of 4
+// (pad_sample_inside's case).
+@inline function lies_inside(h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32): bool {
+  return (w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp;
 }
 
 // pad_sample when the sample lies inside the padded plane and its rows are a multiple of 4: each
@@ -231,7 +237,7 @@ function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
 // pad_sample into a scratch buffer that, unless this is a call's `first` sample, holds a sample of
 // the same geometry: its zero halo is kept and only the rows are copied.
 @inline function pad_into_scratch(src: usize, scratch: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, top: i32, left: i32, first: bool): void {
-  if (!first && (w & 3) == 0 && top >= 0 && left >= 0 && top + h <= hp && left + w <= wp) pad_sample_inside(src, scratch, c, h, w, hp, wp, top, left, true);
+  if (!first && lies_inside(h, w, hp, wp, top, left)) pad_sample_inside(src, scratch, c, h, w, hp, wp, top, left, true);
   else pad_sample(src, scratch, c, h, w, hp, wp, top, left);
 }
 
@@ -311,13 +317,18 @@ export function conv_backward_weight_fast(
   cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize,
 ): void {
   const count = cout * (cin / groups) * k * k;
-  const padSize = <usize>(cin * (hout + (k - 1) * dil) * (wout + (k - 1) * dil)) << 2;
+  const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
   const outSize = <usize>(cout * hout * wout) << 2;
   memory.fill(totals, 0, <usize>count << 3);
   for (let s = 0; s < n; s++) {
     weight_gradient_sample(dout + <usize>s * outSize, <usize>wout << 2, <usize>(hout * wout) << 2, padded + <usize>s * padSize, totals, cin, cout, hout, wout, k, dil, groups);
   }
   store_totals(dw, totals, count);
+}
+
+// Bytes of one sample's input as the stride-1 forward pass keeps it for the weight gradient.
+@inline function padded_sample_bytes(cin: i32, hout: i32, wout: i32, k: i32, dil: i32): usize {
+  return <usize>(cin * (hout + (k - 1) * dil) * (wout + (k - 1) * dil)) << 2;
 }
 
 @inline function store_totals(dw: usize, totals: usize, count: i32): void {
@@ -393,7 +404,7 @@ export function conv_backward_through_bn(
   const planeBytes = <usize>hp * rowBytes;
   const interior = scratch + <usize>halo * rowBytes + (<usize>halo << 2);
   const count = cout * (cin / groups) * k * k;
-  const padSize = <usize>(cin * (hout + (k - 1) * dil) * (wout + (k - 1) * dil)) << 2;
+  const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
   const outSize = <usize>(cout * hout * wout) << 2;
   const inSize = <usize>(cin * hin * win) << 2;
   const maskDelta: usize = mask == 0 ? 0 : mask - din;

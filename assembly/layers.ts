@@ -2,13 +2,7 @@
 // backward. `accumulate` selects `dst += result` (another consumer already wrote the gradient)
 // over `dst = result`.
 
-@inline function f32At(base: usize, index: i32): f32 {
-  return load<f32>(base + (<usize>index << 2));
-}
-
-@inline function setF32(base: usize, index: i32, value: f32): void {
-  store<f32>(base + (<usize>index << 2), value);
-}
+import { f32At, setF32 } from './floats';
 
 export function relu_forward(x: usize, y: usize, len: i32): void {
   const zero = f32x4.splat(0);

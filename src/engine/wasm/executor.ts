@@ -217,6 +217,10 @@ export class WasmNetworkExecution {
     const wants = (input: LayerId): boolean => flow.carries[input];
     const capturedFloats = captured.map((id) => this.batch * tensorSize(this.network.layers[id].shape));
     const layerGradients = capturedFloats.map((floats) => new Float32Array(count * floats));
+    const outputGradient = (id: LayerId): number => {
+      const aliased = plan.alias.get(id);
+      return aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient;
+    };
     for (let k = 0; k < count; k++) {
       const seed = this.kernels.f32(this.buffers[last].gradient, outputFloats);
       if (cotangents.kind === 'given') seed.set(cotangents.data.subarray(k * outputFloats, (k + 1) * outputFloats));
@@ -229,10 +233,6 @@ export class WasmNetworkExecution {
       const weightGradient = (param: number): number => {
         const offset = columnOffset.get(param);
         return offset === undefined ? 0 : row + offset * 4;
-      };
-      const outputGradient = (id: LayerId): number => {
-        const aliased = plan.alias.get(id);
-        return aliased ? this.buffers[aliased.sum].gradient : this.buffers[id].gradient;
       };
       for (let id = last; id >= 0; id--) {
         if (!flow.carries[id]) continue;
