@@ -8,12 +8,14 @@
 
 import { bn_input_gradient } from './batchnorm';
 import { madd } from './madd';
+import { winograd_correlate_sample, winograd_fits, winograd_gradient_sample, winograd_store_weight_gradient, winograd_workspace_floats } from './winograd';
 
-// 3×3, dilation 1: a block of two output rows by `vectors` × 4 columns stays in registers while
-// the input channels stream through, so each output is loaded and stored once. Weights are
-// broadcast from memory as they are needed: holding all nine of a channel pair in registers
-// beside the block spills on x86's sixteen vector registers. Each output sums, per input channel
-// and kernel row, (w0·v0 + w1·v1) + w2·v2, in channel then kernel-row order.
+// 3×3, dilation 1: a block of up to three output channels × `vectors` × 4 columns of one row stays
+// in registers while the input channels stream through, so each output is loaded and stored once
+// and each input row's shifted vectors serve every channel of the block. Weights are broadcast
+// from memory as they are needed: holding a channel pair's nine in registers beside the block
+// spills on x86's sixteen vector registers. Each output sums, per input channel and kernel row,
+// (w0·v0 + w1·v1) + w2·v2, in channel then kernel-row order.
 function correlate_sample_3x3(
   src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, hout: i32, wout: i32, hp: i32, wp: i32, accumulate: bool, maskDelta: usize,
 ): void {
@@ -22,59 +24,68 @@ function correlate_sample_3x3(
   const plane = <usize>(hp * wp) << 2;
   const rowBytes = <usize>wp << 2;
   const outRowBytes = <usize>wout << 2;
+  const outPlane = <usize>hout * outRowBytes;
   const wide = (wout & 7) == 0;
-  for (let o = 0; o < cout; o++) {
-    const srcGroup = src + <usize>((o / coutg) * cing) * plane;
-    const outPlane = out + <usize>(o * hout) * outRowBytes;
-    const wo = w + (<usize>(o * cing * 9) << 2);
-    let y = 0;
-    for (; y < hout; y += 2) {
-      const rows = hout - y >= 2 ? 2 : 1;
+  const wStep = <usize>(cing * 9) << 2;
+  let o = 0;
+  while (o < cout) {
+    const g = o / coutg;
+    const srcGroup = src + <usize>(g * cing) * plane;
+    const q0 = out + <usize>o * outPlane;
+    const wo = w + <usize>o * wStep;
+    const left = (g + 1) * coutg - o;
+    const outs = left >= 3 ? 3 : left;
+    for (let y = 0; y < hout; y++) {
       const s = srcGroup + <usize>y * rowBytes;
-      const q = outPlane + <usize>y * outRowBytes;
+      const q = q0 + <usize>y * outRowBytes;
       let x: usize = 0;
-      if (rows == 2) {
-        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 2, 2);
-        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 2, 1);
+      if (outs == 3) {
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 3, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 3, 1);
+      } else if (outs == 2) {
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 2, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 2, 1);
       } else {
-        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 1, 2);
-        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, q + x, cing, plane, rowBytes, outRowBytes, accumulate, maskDelta, 1, 1);
+        if (wide) for (; x < outRowBytes; x += 32) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 1, 2);
+        for (; x < outRowBytes; x += 16) correlate_3x3_block(s + x, wo, wStep, q + x, outPlane, cing, plane, rowBytes, accumulate, maskDelta, 1, 1);
       }
     }
+    o += outs;
   }
 }
 
-// (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`), where v0, v1, v2 are the row's
-// vectors at columns 0, 1, 2 of `a` ‖ `b` (two aligned loads instead of three overlapping ones).
-@inline function kernel_row_3(a: v128, b: v128, wr: usize): v128 {
-  const first = f32x4.mul(v128.load32_splat(wr), a);
-  return madd(madd(first, v128.load32_splat(wr, 4), v128.shuffle<f32>(a, b, 1, 2, 3, 4)), v128.load32_splat(wr, 8), v128.shuffle<f32>(a, b, 2, 3, 4, 5));
-}
-
-// `rows` (1–2) output rows × `vectors` (1–2) vectors; both are constants at each inlined call.
-// The kernel rows are a loop, not unrolled: V8 hoists every load of a loop body to its top, so an
-// unrolled body holds more vectors than there are registers and spills.
+// `outs` (1–3) output channels (weights `wStep`, planes `outPlane` bytes apart) × `vectors` (1–2)
+// vectors of one row; both are constants at each inlined call. The kernel rows are a loop, not
+// unrolled: V8 hoists every load of a loop body to its top, so an unrolled body holds more vectors
+// than there are registers and spills.
 @inline function correlate_3x3_block(
-  s: usize, w: usize, q: usize, cing: i32, plane: usize, rowBytes: usize, outRowBytes: usize, accumulate: bool, maskDelta: usize, rows: i32, vectors: i32,
+  s: usize, w: usize, wStep: usize, q: usize, outPlane: usize, cing: i32, plane: usize, rowBytes: usize, accumulate: bool, maskDelta: usize, outs: i32, vectors: i32,
 ): void {
   const zero = f32x4.splat(0);
-  const q1 = q + outRowBytes;
   const start = accumulate && maskDelta == 0;
+  const qb = q + outPlane, qc = qb + outPlane;
   let a0 = start ? v128.load(q) : zero;
   let a1 = vectors > 1 && start ? v128.load(q, 16) : zero;
-  let b0 = rows > 1 && start ? v128.load(q1) : zero;
-  let b1 = rows > 1 && vectors > 1 && start ? v128.load(q1, 16) : zero;
+  let b0 = outs > 1 && start ? v128.load(qb) : zero;
+  let b1 = outs > 1 && vectors > 1 && start ? v128.load(qb, 16) : zero;
+  let c0 = outs > 2 && start ? v128.load(qc) : zero;
+  let c1 = outs > 2 && vectors > 1 && start ? v128.load(qc, 16) : zero;
   for (let ci = 0; ci < cing; ci++) {
     let r = s + <usize>ci * plane;
     let wr = w + (<usize>(ci * 9) << 2);
     for (let kh = 0; kh < 3; kh++) {
+      // Columns 0, 1, 2 of each vector from two aligned loads instead of three overlapping ones.
       const u0 = v128.load(r), u1 = v128.load(r, 16);
-      a0 = f32x4.add(a0, kernel_row_3(u0, u1, wr));
-      if (vectors > 1) a1 = f32x4.add(a1, kernel_row_3(u1, v128.load(r, 32), wr));
-      if (rows > 1) {
-        const t0 = v128.load(r + rowBytes), t1 = v128.load(r + rowBytes, 16);
-        b0 = f32x4.add(b0, kernel_row_3(t0, t1, wr));
-        if (vectors > 1) b1 = f32x4.add(b1, kernel_row_3(t1, v128.load(r + rowBytes, 32), wr));
+      const m1 = v128.shuffle<f32>(u0, u1, 1, 2, 3, 4), m2 = v128.shuffle<f32>(u0, u1, 2, 3, 4, 5);
+      a0 = f32x4.add(a0, kernel_row_3(u0, m1, m2, wr));
+      if (outs > 1) b0 = f32x4.add(b0, kernel_row_3(u0, m1, m2, wr + wStep));
+      if (outs > 2) c0 = f32x4.add(c0, kernel_row_3(u0, m1, m2, wr + 2 * wStep));
+      if (vectors > 1) {
+        const u2 = v128.load(r, 32);
+        const n1 = v128.shuffle<f32>(u1, u2, 1, 2, 3, 4), n2 = v128.shuffle<f32>(u1, u2, 2, 3, 4, 5);
+        a1 = f32x4.add(a1, kernel_row_3(u1, n1, n2, wr));
+        if (outs > 1) b1 = f32x4.add(b1, kernel_row_3(u1, n1, n2, wr + wStep));
+        if (outs > 2) c1 = f32x4.add(c1, kernel_row_3(u1, n1, n2, wr + 2 * wStep));
       }
       r += rowBytes;
       wr += 12;
@@ -82,8 +93,16 @@ function correlate_sample_3x3(
   }
   store_output(q, a0, accumulate, maskDelta);
   if (vectors > 1) store_output(q + 16, a1, accumulate, maskDelta);
-  if (rows > 1) store_output(q1, b0, accumulate, maskDelta);
-  if (rows > 1 && vectors > 1) store_output(q1 + 16, b1, accumulate, maskDelta);
+  if (outs > 1) store_output(qb, b0, accumulate, maskDelta);
+  if (outs > 1 && vectors > 1) store_output(qb + 16, b1, accumulate, maskDelta);
+  if (outs > 2) store_output(qc, c0, accumulate, maskDelta);
+  if (outs > 2 && vectors > 1) store_output(qc + 16, c1, accumulate, maskDelta);
+}
+
+// (w0·v0 + w1·v1) + w2·v2 for one kernel row (weights at `wr`) and the row's vectors at columns 0, 1, 2.
+@inline function kernel_row_3(v0: v128, v1: v128, v2: v128, wr: usize): v128 {
+  const first = f32x4.mul(v128.load32_splat(wr), v0);
+  return madd(madd(first, v128.load32_splat(wr, 4), v1), v128.load32_splat(wr, 8), v2);
 }
 
 // Stores a correlation's result. With a mask (`maskDelta` ≠ 0: the mask lies that many bytes
@@ -288,7 +307,7 @@ export function transpose_flip_weights(w: usize, wT: usize, cin: i32, cout: i32,
 export function conv_backward_input_fast(
   dout: usize, din: usize, wT: usize, scratch: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool, mask: usize,
+  accumulate: bool, mask: usize, winograd: usize,
 ): void {
   const halo = (k - 1) * dil - pad;
   const hp = hin + (k - 1) * dil;
@@ -297,14 +316,25 @@ export function conv_backward_input_fast(
   const outSize = <usize>(cout * hout * wout) << 2;
   const maskDelta: usize = mask == 0 ? 0 : mask - din;
   const padded = halo > 0 || hp != hout || wp != wout;
+  const work = scratch + (<usize>(cout * hp * wp) << 2);
   for (let s = 0; s < n; s++) {
     let source = dout + <usize>s * outSize;
     if (padded) {
       pad_into_scratch(source, scratch, cout, hout, wout, hp, wp, halo, halo, s == 0);
       source = scratch;
     }
-    correlate_sample(source, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
+    input_gradient_sample(source, wT, winograd, work, din + <usize>s * inSize, cin, hin, win, cout, hp, wp, k, dil, groups, accumulate, maskDelta);
   }
+}
+
+// One sample's stride-1 input gradient from its padded output gradient `source`: through the
+// Winograd-transformed weights where the host prepared them (`winograd` ≠ 0, see winograd.ts),
+// else by direct correlation with wT.
+@inline function input_gradient_sample(
+  source: usize, wT: usize, winograd: usize, work: usize, din: usize, cin: i32, hin: i32, win: i32, cout: i32, hp: i32, wp: i32, k: i32, dil: i32, groups: i32, accumulate: bool, maskDelta: usize,
+): void {
+  if (winograd != 0) winograd_correlate_sample(source, winograd, din, cout, cin, hin, win, work, accumulate, maskDelta);
+  else correlate_sample(source, wT, din, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
 }
 
 // Stride-1 weight gradient: dw[o, ci, kh, kw] = Σ_s Σ_y Σ_x dout[s, o, y, x] · padded[s, c, y + kh·dil, x + kw·dil].
@@ -312,18 +342,32 @@ export function conv_backward_input_fast(
 // they are in cache instead of once per (o, ci) pair: in a backward pass the whole batch's
 // activations do not fit in cache. Each weight's per-sample partial sums are added in float64,
 // in sample order, in `totals` (one float64 per weight).
+// Where winograd_fits, the sums run in the Winograd domain instead (winograd_gradient_sample, with
+// `work` of winograd_weight_workspace_floats), into sixteen totals per (o, c) pair.
 export function conv_backward_weight_fast(
   dout: usize, padded: usize, dw: usize, n: i32,
-  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize,
+  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, totals: usize, work: usize,
 ): void {
-  const count = cout * (cin / groups) * k * k;
+  const winograd = winograd_fits(cin, cout, hout, wout, k, dil, groups);
   const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
   const outSize = <usize>(cout * hout * wout) << 2;
-  memory.fill(totals, 0, <usize>count << 3);
+  clear_totals(totals, cin, cout, k, groups, winograd);
   for (let s = 0; s < n; s++) {
-    weight_gradient_sample(dout + <usize>s * outSize, <usize>wout << 2, <usize>(hout * wout) << 2, padded + <usize>s * padSize, totals, cin, cout, hout, wout, k, dil, groups);
+    const dS = dout + <usize>s * outSize, pS = padded + <usize>s * padSize;
+    const doutRow = <usize>wout << 2, doutPlane = <usize>(hout * wout) << 2;
+    if (winograd) winograd_gradient_sample(dS, doutRow, doutPlane, pS, work, totals, s, n, cin, cout, hout, wout);
+    else weight_gradient_sample(dS, doutRow, doutPlane, pS, totals, cin, cout, hout, wout, k, dil, groups);
   }
-  store_totals(dw, totals, count);
+  finish_totals(dw, totals, cin, cout, k, groups, winograd);
+}
+
+@inline function clear_totals(totals: usize, cin: i32, cout: i32, k: i32, groups: i32, winograd: bool): void {
+  memory.fill(totals, 0, <usize>(cout * (cin / groups) * (winograd ? 16 : k * k)) << 3);
+}
+
+@inline function finish_totals(dw: usize, totals: usize, cin: i32, cout: i32, k: i32, groups: i32, winograd: bool): void {
+  if (winograd) winograd_store_weight_gradient(totals, dw, cout * cin);
+  else store_totals(dw, totals, cout * (cin / groups) * k * k);
 }
 
 // Bytes of one sample's input as the stride-1 forward pass keeps it for the weight gradient.
@@ -395,7 +439,7 @@ function weight_gradient_sample(
 export function conv_backward_through_bn(
   dy: usize, xhat: usize, coefficients: usize, padded: usize, dw: usize, totals: usize, din: usize, wT: usize, scratch: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool, mask: usize,
+  accumulate: bool, mask: usize, winograd: usize,
 ): void {
   const halo = (k - 1) * dil - pad;
   const hp = hin + (k - 1) * dil;
@@ -403,19 +447,23 @@ export function conv_backward_through_bn(
   const rowBytes = <usize>wp << 2;
   const planeBytes = <usize>hp * rowBytes;
   const interior = scratch + <usize>halo * rowBytes + (<usize>halo << 2);
-  const count = cout * (cin / groups) * k * k;
   const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
   const outSize = <usize>(cout * hout * wout) << 2;
   const inSize = <usize>(cin * hin * win) << 2;
   const maskDelta: usize = mask == 0 ? 0 : mask - din;
-  if (dw != 0) memory.fill(totals, 0, <usize>count << 3);
+  const inputWork = scratch + <usize>cout * planeBytes;
+  const winogradSums = winograd_fits(cin, cout, hout, wout, k, dil, groups);
+  const weightWork = inputWork + (winograd == 0 ? 0 : <usize>winograd_workspace_floats(cout, cin, hin, win) << 2);
+  if (dw != 0) clear_totals(totals, cin, cout, k, groups, winogradSums);
   memory.fill(scratch, 0, <usize>cout * planeBytes);
   for (let s = 0; s < n; s++) {
     bn_input_gradient(dy + <usize>s * outSize, xhat + <usize>s * outSize, coefficients, interior, cout, hout, wout, rowBytes, planeBytes);
-    if (dw != 0) weight_gradient_sample(interior, rowBytes, planeBytes, padded + <usize>s * padSize, totals, cin, cout, hout, wout, k, dil, groups);
-    if (din != 0) correlate_sample(scratch, wT, din + <usize>s * inSize, cout, cin, groups, hin, win, hp, wp, k, dil, accumulate, maskDelta);
+    const pS = padded + <usize>s * padSize;
+    if (dw != 0 && winogradSums) winograd_gradient_sample(interior, rowBytes, planeBytes, pS, weightWork, totals, s, n, cin, cout, hout, wout);
+    else if (dw != 0) weight_gradient_sample(interior, rowBytes, planeBytes, pS, totals, cin, cout, hout, wout, k, dil, groups);
+    if (din != 0) input_gradient_sample(scratch, wT, winograd, inputWork, din + <usize>s * inSize, cin, hin, win, cout, hp, wp, k, dil, groups, accumulate, maskDelta);
   }
-  if (dw != 0) store_totals(dw, totals, count);
+  if (dw != 0) finish_totals(dw, totals, cin, cout, k, groups, winogradSums);
 }
 
 @inline function horizontalSum(v: v128): f64 {

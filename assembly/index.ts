@@ -12,4 +12,5 @@ export * from './layers';
 export * from './linalg';
 export * from './patterns';
 export * from './peak';
+export * from './winograd';
 export { fused_madd_probe } from './madd';

@@ -14,6 +14,8 @@ export interface LayerBuffers {
   padded: number;
   /** Conv (fast path): transposed and flipped weights for the input gradient. */
   transposedWeights: number;
+  /** Conv (fast path, where winograd_fits): the transposed weights in the Winograd domain, for the input gradient. */
+  winogradWeights: number;
   /** Conv (scalar path, see vectorisesOverOutputs): weights rearranged for its forward pass (pack_output_channels). */
   packedWeights: number;
   /** BatchNorm: x̂ and 1/σ. */
@@ -146,6 +148,7 @@ export class WasmNetworkExecution {
       convPath: 'generic' as ConvPath,
       padded: 0,
       transposedWeights: 0,
+      winogradWeights: 0,
       packedWeights: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
@@ -270,13 +273,29 @@ export class WasmNetworkExecution {
       }
       if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;
-      scratchFloats = Math.max(scratchFloats, inputGradientScratchFloats(layer, input, this.buffers[id].convPath));
       const w = this.network.params[layer.weight];
-      totalsFloats = Math.max(totalsFloats, 2 * w.size);
-      if (this.buffers[id].convPath !== 'stride1') return;
-      const transposed = this.kernels.allocF32(w.size);
-      this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
-      this.buffers[id].transposedWeights = transposed;
+      let layerScratch = inputGradientScratchFloats(layer, input, this.buffers[id].convPath);
+      const { height, width, channels } = layer.shape;
+      if (this.buffers[id].convPath === 'stride1' && this.k.winograd_fits(input.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups)) {
+        // The weight gradient's sums in the Winograd domain: sixteen per (o, c) pair, and their workspace.
+        totalsFloats = Math.max(totalsFloats, 2 * 16 * channels * input.channels);
+        layerScratch += this.k.winograd_weight_workspace_floats(input.channels, channels, height, width);
+      } else {
+        totalsFloats = Math.max(totalsFloats, 2 * w.size);
+      }
+      if (this.buffers[id].convPath === 'stride1') {
+        const transposed = this.kernels.allocF32(w.size);
+        this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
+        this.buffers[id].transposedWeights = transposed;
+        // The input gradient correlates the output gradient (layer.shape.channels planes) into input.channels planes.
+        if (this.k.winograd_fits(layer.shape.channels, input.channels, input.height, input.width, layer.kernel, layer.dilation, layer.groups)) {
+          const transformed = this.kernels.allocF32(16 * w.size / 9);
+          this.k.winograd_weights(transposed, transformed, input.channels, layer.shape.channels);
+          this.buffers[id].winogradWeights = transformed;
+          layerScratch += this.k.winograd_workspace_floats(layer.shape.channels, input.channels, input.height, input.width);
+        }
+      }
+      scratchFloats = Math.max(scratchFloats, layerScratch);
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);

@@ -48,11 +48,11 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
         const bn = plan.convThroughBn.get(id);
         if (bn !== undefined) {
           const norm = run.buffers[bn];
-          if (dw || din) k.conv_backward_through_bn(outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, dw, run.weightTotals, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask);
+          if (dw || din) k.conv_backward_through_bn(outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, dw, run.weightTotals, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask, b.winogradWeights);
           return;
         }
-        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
-        if (din) k.conv_backward_input_fast(dy, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask);
+        if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals, run.scratch);
+        if (din) k.conv_backward_input_fast(dy, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask, b.winogradWeights);
       } else if (b.convPath === 'stride2') {
         if (dw) k.conv_backward_weight_stride2(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals);
         if (wants(layer.input)) {
