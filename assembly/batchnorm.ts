@@ -49,12 +49,13 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
     const scale = f32x4.extract_lane(k, 0);
     const meanDy = f32x4.extract_lane(k, 1);
     const meanDyXhat = f32x4.extract_lane(k, 2);
+    const scaleLanes = f32x4.splat(scale), meanDyLanes = f32x4.splat(meanDy), meanDyXhatLanes = f32x4.splat(meanDyXhat);
     for (let s = 0; s < n; s++) {
       const base = (s * c + ch) * hw;
       let i = 0;
       for (; i < vectorEnd; i += 4) {
         const p = <usize>(base + i) << 2;
-        let r = input_gradient(v128.load(dy + p), v128.load(xhat + p), k);
+        let r = input_gradient(v128.load(dy + p), v128.load(xhat + p), scaleLanes, meanDyLanes, meanDyXhatLanes);
         if (accumulate) r = f32x4.add(r, v128.load(dx + p));
         v128.store(dx + p, r);
       }
@@ -81,22 +82,22 @@ export function bn_input_gradient(dy: usize, xhat: usize, coefficients: usize, t
   const sourceRow = <usize>w << 2;
   for (let ch = 0; ch < c; ch++) {
     const k = v128.load(coefficients + (<usize>ch << 4));
+    const scale = f32x4.splat(f32x4.extract_lane(k, 0)), meanDy = f32x4.splat(f32x4.extract_lane(k, 1)), meanDyXhat = f32x4.splat(f32x4.extract_lane(k, 2));
     const source = <usize>(ch * h) * sourceRow;
     const plane = target + <usize>ch * planeBytes;
     for (let y = 0; y < h; y++) {
       const from = source + <usize>y * sourceRow;
       const to = plane + <usize>y * rowBytes;
       for (let x: usize = 0; x < sourceRow; x += 16) {
-        v128.store(to + x, input_gradient(v128.load(dy + from + x), v128.load(xhat + from + x), k));
+        v128.store(to + x, input_gradient(v128.load(dy + from + x), v128.load(xhat + from + x), scale, meanDy, meanDyXhat));
       }
     }
   }
 }
 
-// scale · ((dy − mean dy) − x̂ · mean dy·x̂), with k = (scale, mean dy, mean dy·x̂, ·).
-@inline function input_gradient(dy: v128, xhat: v128, k: v128): v128 {
-  const centred = f32x4.sub(f32x4.sub(dy, f32x4.splat(f32x4.extract_lane(k, 1))), f32x4.mul(xhat, f32x4.splat(f32x4.extract_lane(k, 2))));
-  return f32x4.mul(f32x4.splat(f32x4.extract_lane(k, 0)), centred);
+// scale · ((dy − mean dy) − x̂ · mean dy·x̂), each coefficient broadcast to four lanes once per channel.
+@inline function input_gradient(dy: v128, xhat: v128, scale: v128, meanDy: v128, meanDyXhat: v128): v128 {
+  return f32x4.mul(scale, f32x4.sub(f32x4.sub(dy, meanDy), f32x4.mul(xhat, meanDyXhat)));
 }
 
 // Σ dy and Σ dy·x̂ of channel `ch` over the batch (per sample in float32 vectors, the samples
@@ -108,24 +109,13 @@ export function bn_input_gradient(dy: usize, xhat: usize, coefficients: usize, t
   let sumDyXhat: f64 = 0;
   for (let s = 0; s < n; s++) {
     const base = (s * c + ch) * hw;
-    // Four sums per quantity, so that the additions do not wait on one another.
-    let a = f32x4.splat(0), a1 = a, a2 = a, a3 = a;
-    let b = f32x4.splat(0), b1 = b, b2 = b, b3 = b;
+    let a = f32x4.splat(0);
+    let b = f32x4.splat(0);
     let i = 0;
-    const p = dy + (<usize>base << 2), q = xhat + (<usize>base << 2);
-    for (; i + 16 <= vectorEnd; i += 16) {
-      const o = <usize>i << 2;
-      const d0 = v128.load(p + o), d1 = v128.load(p + o, 16), d2 = v128.load(p + o, 32), d3 = v128.load(p + o, 48);
-      a = f32x4.add(a, d0); a1 = f32x4.add(a1, d1); a2 = f32x4.add(a2, d2); a3 = f32x4.add(a3, d3);
-      b = madd(b, d0, v128.load(q + o)); b1 = madd(b1, d1, v128.load(q + o, 16));
-      b2 = madd(b2, d2, v128.load(q + o, 32)); b3 = madd(b3, d3, v128.load(q + o, 48));
-    }
-    a = f32x4.add(f32x4.add(a, a1), f32x4.add(a2, a3));
-    b = f32x4.add(f32x4.add(b, b1), f32x4.add(b2, b3));
     for (; i < vectorEnd; i += 4) {
-      const d = v128.load(p + (<usize>i << 2));
+      const d = v128.load(dy + (<usize>(base + i) << 2));
       a = f32x4.add(a, d);
-      b = madd(b, d, v128.load(q + (<usize>i << 2)));
+      b = madd(b, d, v128.load(xhat + (<usize>(base + i) << 2)));
     }
     let tailA: f32 = 0;
     let tailB: f32 = 0;
