@@ -92,7 +92,8 @@ function input_transform(src: usize, v: usize, channels: i32, hout: i32, wout: i
   }
 }
 
-// m[ξ][o][t] = Σ_c u[ξ][o][c] · v[ξ][c][t], three output channels by up to four tile vectors at once.
+// m[ξ][o][t] = Σ_c u[ξ][o][c] · v[ξ][c][t], two output channels by up to four tile vectors at once
+// (three by four hold more vectors than x86's sixteen registers).
 function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, tiles: i32): void {
   const vectors = tiles >> 2;
   const pairs = <usize>(cout * cin);
@@ -102,29 +103,28 @@ function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, 
     const vXi = v + <usize>(xi * cin) * vPlane;
     const mXi = m + <usize>(xi * cout) * vPlane;
     let o = 0;
-    for (; o + 3 <= cout; o += 3) {
+    for (; o + 2 <= cout; o += 2) {
       const uo = uXi + (<usize>(o * cin) << 2);
       const mo = mXi + <usize>o * vPlane;
       let t = 0;
-      for (; t + 4 <= vectors; t += 4) product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 3, 4);
-      for (; t < vectors; t++) product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 3, 1);
+      for (; t + 4 <= vectors; t += 4) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 2, 4);
+      for (; t < vectors; t++) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 2, 1);
     }
     for (; o < cout; o++) {
       const uo = uXi + (<usize>(o * cin) << 2);
       const mo = mXi + <usize>o * vPlane;
       let t = 0;
-      for (; t + 4 <= vectors; t += 4) product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 4);
-      for (; t < vectors; t++) product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 1);
+      for (; t + 4 <= vectors; t += 4) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 4);
+      for (; t < vectors; t++) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 1);
     }
   }
 }
 
-// `outs` (1 or 3) output channels × `vectors` (1 or 4) tile vectors; constants at each inlined call.
-@inline function product_block(u: usize, v: usize, m: usize, cin: i32, vPlane: usize, outs: i32, vectors: i32): void {
+// `outs` (1 or 2) output channels × `vectors` (1 or 4) tile vectors; constants at each inlined call.
+@inline function input_product_block(u: usize, v: usize, m: usize, cin: i32, vPlane: usize, outs: i32, vectors: i32): void {
   const zero = f32x4.splat(0);
   let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
   let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-  let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
   const uRow = <usize>cin << 2;
   for (let c = 0; c < cin; c++) {
     const vc = v + <usize>c * vPlane;
@@ -133,14 +133,13 @@ function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, 
     const wa = v128.load32_splat(uc);
     a0 = madd(a0, wa, x0);
     if (outs > 1) {
-      const wb = v128.load32_splat(uc + uRow), wc = v128.load32_splat(uc + 2 * uRow);
+      const wb = v128.load32_splat(uc + uRow);
       b0 = madd(b0, wb, x0);
-      c0 = madd(c0, wc, x0);
       if (vectors > 1) {
         const x1 = v128.load(vc, 16), x2 = v128.load(vc, 32), x3 = v128.load(vc, 48);
-        a1 = madd(a1, wa, x1); b1 = madd(b1, wb, x1); c1 = madd(c1, wc, x1);
-        a2 = madd(a2, wa, x2); b2 = madd(b2, wb, x2); c2 = madd(c2, wc, x2);
-        a3 = madd(a3, wa, x3); b3 = madd(b3, wb, x3); c3 = madd(c3, wc, x3);
+        a1 = madd(a1, wa, x1); b1 = madd(b1, wb, x1);
+        a2 = madd(a2, wa, x2); b2 = madd(b2, wb, x2);
+        a3 = madd(a3, wa, x3); b3 = madd(b3, wb, x3);
       }
     } else if (vectors > 1) {
       a1 = madd(a1, wa, v128.load(vc, 16));
@@ -151,12 +150,9 @@ function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, 
   v128.store(m, a0);
   if (vectors > 1) { v128.store(m, a1, 16); v128.store(m, a2, 32); v128.store(m, a3, 48); }
   if (outs > 1) {
-    const mb = m + vPlane, mc = m + 2 * vPlane;
-    v128.store(mb, b0); v128.store(mc, c0);
-    if (vectors > 1) {
-      v128.store(mb, b1, 16); v128.store(mb, b2, 32); v128.store(mb, b3, 48);
-      v128.store(mc, c1, 16); v128.store(mc, c2, 32); v128.store(mc, c3, 48);
-    }
+    const mb = m + vPlane;
+    v128.store(mb, b0);
+    if (vectors > 1) { v128.store(mb, b1, 16); v128.store(mb, b2, 32); v128.store(mb, b3, 48); }
   }
 }
 
@@ -291,10 +287,10 @@ function winograd_gradient_product(work: usize, filled: i32, totals: usize, cin:
         const v = work + <usize>xi * vXi + <usize>c * row;
         const dd = d + <usize>xi * dXi + <usize>o * row;
         const t = totals + (<usize>(((o * cin + c) << 4) + xi) << 3);
-        if (outs == 2 && ins == 2) product_block2(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 2);
-        else if (outs == 2) product_block2(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 1);
-        else if (ins == 2) product_block2(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 2);
-        else product_block2(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 1);
+        if (outs == 2 && ins == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 2);
+        else if (outs == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 1);
+        else if (ins == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 2);
+        else gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 1);
       }
       c += ins;
     }
@@ -303,7 +299,7 @@ function winograd_gradient_product(work: usize, filled: i32, totals: usize, cin:
 }
 
 // Sums for (o + a, c + b, ξ + e), a < outs, b < ins, e < 2; outs and ins are constants at each inlined call.
-@inline function product_block2(v: usize, d: usize, vXi: usize, dXi: usize, row: usize, bytes: usize, totals: usize, oStep: usize, outs: i32, ins: i32): void {
+@inline function gradient_product_block(v: usize, d: usize, vXi: usize, dXi: usize, row: usize, bytes: usize, totals: usize, oStep: usize, outs: i32, ins: i32): void {
   const zero = f32x4.splat(0);
   let a00 = zero, a01 = zero, a10 = zero, a11 = zero, b00 = zero, b01 = zero, b10 = zero, b11 = zero;
   for (let x: usize = 0; x < bytes; x += 16) {
