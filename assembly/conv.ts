@@ -1,13 +1,15 @@
 // Convolutions over NCHW float32 tensors, forward and both backward products.
 //
-// Channels are tiny (1–12) and spatial rows are long (8–32), so the fast paths vectorise along a
+// Channels are few (3–64) and spatial rows are long (8–32), so the fast paths vectorise along a
 // row: stride-1 convolutions read from a copy of the input with a zero halo, which turns every tap
-// into an unclipped row segment. The backward product for the input is the same correlation with
+// into an unclipped row segment; the backward products of 3×3 ones with four or more channels a
+// side run in the Winograd domain instead (winograd.ts). The backward product for the input is the same correlation with
 // the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
 import { bn_input_gradient } from './batchnorm';
 import { madd } from './madd';
+import { store_output } from './outputs';
 import { winograd_correlate_sample, winograd_fits, winograd_gradient_sample, winograd_store_weight_gradient, winograd_workspace_floats } from './winograd';
 
 // 3×3, dilation 1: a block of up to three output channels × `vectors` × 4 columns of one row stays
@@ -103,17 +105,6 @@ function correlate_sample_3x3(
 @inline function kernel_row_3(v0: v128, v1: v128, v2: v128, wr: usize): v128 {
   const first = f32x4.mul(v128.load32_splat(wr), v0);
   return madd(madd(first, v128.load32_splat(wr, 4), v1), v128.load32_splat(wr, 8), v2);
-}
-
-// Stores a correlation's result. With a mask (`maskDelta` ≠ 0: the mask lies that many bytes
-// after the output, in the same layout), out (+)= value where mask > 0: the gradient of a ReLU's
-// input, whose output the mask is. Without one, a sum that accumulates started from `out`.
-@inline function store_output(q: usize, value: v128, accumulate: bool, maskDelta: usize): void {
-  if (maskDelta != 0) {
-    value = v128.and(value, f32x4.gt(v128.load(q + maskDelta), f32x4.splat(0)));
-    if (accumulate) value = f32x4.add(value, v128.load(q));
-  }
-  v128.store(q, value);
 }
 
 // out[o, y, x] (+)= Σ_{ci, kh, kw} w[o, ci, kh, kw] · src[g·cing + ci, y + kh·dil, x + kw·dil]

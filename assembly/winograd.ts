@@ -7,6 +7,7 @@
 // Transformed tensors are laid out [ξ][channel][tile] (ξ: the 16 positions of the 4×4 domain).
 
 import { madd } from './madd';
+import { store_output } from './outputs';
 
 // Whether a correlation of `cin` padded input planes into `cout` output planes of hout × wout takes
 // this path. Below four channels a side the transforms cost as much as the multiplies they save
@@ -157,7 +158,7 @@ function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, 
 }
 
 // out[o] (+)= Aᵀ·m·A per tile, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]; with a mask (`maskDelta` ≠ 0,
-// see store_output in conv.ts) only where the mask is positive.
+// see store_output) only where the mask is positive.
 function output_transform(m: usize, out: usize, cout: i32, hout: i32, wout: i32, accumulate: bool, maskDelta: usize): void {
   const tiles = <usize>((hout >> 1) * (wout >> 1));
   const xi = (tiles * <usize>cout) << 2;
@@ -180,20 +181,19 @@ function output_transform(m: usize, out: usize, cout: i32, hout: i32, wout: i32,
         const e3 = f32x4.add(f32x4.add(p0, p1), p2), f3 = f32x4.sub(f32x4.sub(p1, p2), p3);
         const y00 = f32x4.add(f32x4.add(e0, e1), e2), y01 = f32x4.add(f32x4.add(f0, f1), f2);
         const y10 = f32x4.sub(f32x4.sub(e1, e2), e3), y11 = f32x4.sub(f32x4.sub(f1, f2), f3);
-        store_output(q0 + x, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), accumulate, maskDelta);
-        store_output(q0 + x + 16, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), accumulate, maskDelta);
-        store_output(q1 + x, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), accumulate, maskDelta);
-        store_output(q1 + x + 16, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), accumulate, maskDelta);
+        store_tile_row(q0 + x, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), accumulate, maskDelta);
+        store_tile_row(q0 + x + 16, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), accumulate, maskDelta);
+        store_tile_row(q1 + x, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), accumulate, maskDelta);
+        store_tile_row(q1 + x + 16, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), accumulate, maskDelta);
         mt += 16;
       }
     }
   }
 }
 
-@inline function store_output(q: usize, value: v128, accumulate: bool, maskDelta: usize): void {
-  if (maskDelta != 0) value = v128.and(value, f32x4.gt(v128.load(q + maskDelta), f32x4.splat(0)));
-  if (accumulate) value = f32x4.add(value, v128.load(q));
-  v128.store(q, value);
+// store_output with an accumulating sum that did not start from `out`.
+@inline function store_tile_row(q: usize, value: v128, accumulate: bool, maskDelta: usize): void {
+  store_output(q, accumulate && maskDelta == 0 ? f32x4.add(value, v128.load(q)) : value, accumulate, maskDelta);
 }
 
 // One sample's correlation out[o] (+)= Σ_c w[o, c] ⋆ src[c] (src padded by one on every side),

@@ -274,25 +274,23 @@ export class WasmNetworkExecution {
       if (layer.kind !== 'conv' || this.buffers[id].convPath === 'generic') return;
       const input = this.network.layers[layer.input].shape;
       const w = this.network.params[layer.weight];
-      let layerScratch = inputGradientScratchFloats(layer, input, this.buffers[id].convPath);
-      const { height, width, channels } = layer.shape;
-      if (this.buffers[id].convPath === 'stride1' && this.k.winograd_fits(input.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups)) {
-        // The weight gradient's sums in the Winograd domain: sixteen per (o, c) pair, and their workspace.
-        totalsFloats = Math.max(totalsFloats, 2 * 16 * channels * input.channels);
-        layerScratch += this.k.winograd_weight_workspace_floats(input.channels, channels, height, width);
-      } else {
-        totalsFloats = Math.max(totalsFloats, 2 * w.size);
-      }
-      if (this.buffers[id].convPath === 'stride1') {
+      const path = this.buffers[id].convPath;
+      const { channels, height, width } = layer.shape;
+      // Where it fits, the weight gradient sums in the Winograd domain: sixteen float64 totals per (o, c) pair, and a workspace.
+      const winogradSums = path === 'stride1' && this.k.winograd_fits(input.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
+      totalsFloats = Math.max(totalsFloats, 2 * (winogradSums ? 16 * channels * input.channels : w.size));
+      let layerScratch = inputGradientScratchFloats(layer, input, path);
+      if (winogradSums) layerScratch += this.k.winograd_weight_workspace_floats(input.channels, channels, height, width);
+      if (path === 'stride1') {
         const transposed = this.kernels.allocF32(w.size);
-        this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, layer.shape.channels, layer.kernel, layer.groups);
+        this.k.transpose_flip_weights(this.weightPointers[layer.weight], transposed, input.channels, channels, layer.kernel, layer.groups);
         this.buffers[id].transposedWeights = transposed;
-        // The input gradient correlates the output gradient (layer.shape.channels planes) into input.channels planes.
-        if (this.k.winograd_fits(layer.shape.channels, input.channels, input.height, input.width, layer.kernel, layer.dilation, layer.groups)) {
-          const transformed = this.kernels.allocF32(16 * w.size / 9);
-          this.k.winograd_weights(transposed, transformed, input.channels, layer.shape.channels);
+        // The input gradient correlates the output gradient (`channels` planes) into input.channels planes.
+        if (this.k.winograd_fits(channels, input.channels, input.height, input.width, layer.kernel, layer.dilation, layer.groups)) {
+          const transformed = this.kernels.allocF32(16 * channels * input.channels);
+          this.k.winograd_weights(transposed, transformed, input.channels, channels);
           this.buffers[id].winogradWeights = transformed;
-          layerScratch += this.k.winograd_workspace_floats(layer.shape.channels, input.channels, input.height, input.width);
+          layerScratch += this.k.winograd_workspace_floats(channels, input.channels, input.height, input.width);
         }
       }
       scratchFloats = Math.max(scratchFloats, layerScratch);

@@ -14,7 +14,9 @@ interface KernelModel {
   readonly bytes?: (args: Args) => number;
 }
 
-// Convolution FLOPs: 2 · samples · outputs · (inputs per group) · k², from each kernel's arguments.
+// Convolution FLOPs: 2 · samples · outputs · (inputs per group) · k², from each kernel's arguments:
+// the direct algorithm's count also where a product runs in the Winograd domain (assembly/winograd.ts),
+// whose rate is then an effective one, as convolution libraries report it.
 const convForward = (a: Args) => 2 * n(a, 4) * n(a, 8) * n(a, 9) * n(a, 10) * (n(a, 5) / n(a, 14)) * n(a, 11) ** 2;
 /** conv_*_generic(a, b, w, n, cin, hin, win, cout, hout, wout, k, stride, pad, dil, groups, …). */
 const convGeneric = (a: Args) => 2 * n(a, 3) * n(a, 7) * n(a, 8) * n(a, 9) * (n(a, 4) / n(a, 14)) * n(a, 10) ** 2;
