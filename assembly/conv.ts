@@ -3,8 +3,8 @@
 // Channels are few (3–64) and spatial rows are long (8–32), so the fast paths vectorise along a
 // row: stride-1 convolutions read from a copy of the input with a zero halo, which turns every tap
 // into an unclipped row segment; the backward products of 3×3 ones with four or more channels a
-// side run in the Winograd domain instead (winograd.ts). The backward product for the input is the same correlation with
-// the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
+// side run in the Winograd domain instead (winograd.ts). The backward product for the input is the
+// same correlation with the weights transposed and flipped (`transpose_flip_weights`). Other geometries (stride 2, rows
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
 import { bn_input_gradient } from './batchnorm';
@@ -343,13 +343,20 @@ export function conv_backward_weight_fast(
   const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
   const outSize = <usize>(cout * hout * wout) << 2;
   clear_totals(totals, cin, cout, k, groups, winograd);
+  const doutRow = <usize>wout << 2, doutPlane = <usize>(hout * wout) << 2;
   for (let s = 0; s < n; s++) {
-    const dS = dout + <usize>s * outSize, pS = padded + <usize>s * padSize;
-    const doutRow = <usize>wout << 2, doutPlane = <usize>(hout * wout) << 2;
-    if (winograd) winograd_gradient_sample(dS, doutRow, doutPlane, pS, work, totals, s, n, cin, cout, hout, wout);
-    else weight_gradient_sample(dS, doutRow, doutPlane, pS, totals, cin, cout, hout, wout, k, dil, groups);
+    weight_gradient_step(dout + <usize>s * outSize, doutRow, doutPlane, padded + <usize>s * padSize, totals, work, s, n, cin, cout, hout, wout, k, dil, groups, winograd);
   }
   finish_totals(dw, totals, cin, cout, k, groups, winograd);
+}
+
+// Sample s of n's share of the stride-1 weight gradient, into totals (as clear_totals laid them out).
+@inline function weight_gradient_step(
+  dS: usize, doutRow: usize, doutPlane: usize, pS: usize, totals: usize, work: usize, s: i32, n: i32,
+  cin: i32, cout: i32, hout: i32, wout: i32, k: i32, dil: i32, groups: i32, winograd: bool,
+): void {
+  if (winograd) winograd_gradient_sample(dS, doutRow, doutPlane, pS, work, totals, s, n, cin, cout, hout, wout);
+  else weight_gradient_sample(dS, doutRow, doutPlane, pS, totals, cin, cout, hout, wout, k, dil, groups);
 }
 
 @inline function clear_totals(totals: usize, cin: i32, cout: i32, k: i32, groups: i32, winograd: bool): void {
@@ -449,9 +456,7 @@ export function conv_backward_through_bn(
   memory.fill(scratch, 0, <usize>cout * planeBytes);
   for (let s = 0; s < n; s++) {
     bn_input_gradient(dy + <usize>s * outSize, xhat + <usize>s * outSize, coefficients, interior, cout, hout, wout, rowBytes, planeBytes);
-    const pS = padded + <usize>s * padSize;
-    if (dw != 0 && winogradSums) winograd_gradient_sample(interior, rowBytes, planeBytes, pS, weightWork, totals, s, n, cin, cout, hout, wout);
-    else if (dw != 0) weight_gradient_sample(interior, rowBytes, planeBytes, pS, totals, cin, cout, hout, wout, k, dil, groups);
+    if (dw != 0) weight_gradient_step(interior, rowBytes, planeBytes, padded + <usize>s * padSize, totals, weightWork, s, n, cin, cout, hout, wout, k, dil, groups, winogradSums);
     if (din != 0) input_gradient_sample(scratch, wT, winograd, inputWork, din + <usize>s * inSize, cin, hin, win, cout, hp, wp, k, dil, groups, accumulate, maskDelta);
   }
   if (dw != 0) finish_totals(dw, totals, cin, cout, k, groups, winogradSums);

@@ -63,34 +63,34 @@ function input_transform(src: usize, v: usize, channels: i32, hout: i32, wout: i
         // Each window row i as h_i = d_i·B (four vectors, one per column), then Bᵀ down the rows:
         // ξ row 0 = h0 − h2, 1 = h1 + h2, 2 = h2 − h1, 3 = h1 − h3.
         const r0 = top + x, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
-        const ha = v128.load(r0), hb = v128.load(r0, 16), hs = v128.load(r0, 8), ht = v128.load(r0, 24);
-        const hd2 = v128.shuffle<f32>(hs, ht, 0, 2, 4, 6), hd1 = v128.shuffle<f32>(ha, hb, 1, 3, 5, 7);
-        const h0 = f32x4.sub(v128.shuffle<f32>(ha, hb, 0, 2, 4, 6), hd2), h1 = f32x4.add(hd1, hd2);
-        const h2 = f32x4.sub(hd2, hd1), h3 = f32x4.sub(hd1, v128.shuffle<f32>(hs, ht, 1, 3, 5, 7));
-        const ka = v128.load(r2), kb = v128.load(r2, 16), ks = v128.load(r2, 8), kt = v128.load(r2, 24);
-        const kd2 = v128.shuffle<f32>(ks, kt, 0, 2, 4, 6), kd1 = v128.shuffle<f32>(ka, kb, 1, 3, 5, 7);
-        const k0 = f32x4.sub(v128.shuffle<f32>(ka, kb, 0, 2, 4, 6), kd2), k1 = f32x4.add(kd1, kd2);
-        const k2 = f32x4.sub(kd2, kd1), k3 = f32x4.sub(kd1, v128.shuffle<f32>(ks, kt, 1, 3, 5, 7));
+        const h0 = window_column(r0, 0), h1 = window_column(r0, 1), h2 = window_column(r0, 2), h3 = window_column(r0, 3);
+        const k0 = window_column(r2, 0), k1 = window_column(r2, 1), k2 = window_column(r2, 2), k3 = window_column(r2, 3);
         v128.store(out, f32x4.sub(h0, k0)); v128.store(out + xi, f32x4.sub(h1, k1));
         v128.store(out + 2 * xi, f32x4.sub(h2, k2)); v128.store(out + 3 * xi, f32x4.sub(h3, k3));
-        const ma = v128.load(r1), mb = v128.load(r1, 16), ms = v128.load(r1, 8), mt = v128.load(r1, 24);
-        const md2 = v128.shuffle<f32>(ms, mt, 0, 2, 4, 6), md1 = v128.shuffle<f32>(ma, mb, 1, 3, 5, 7);
-        const m0 = f32x4.sub(v128.shuffle<f32>(ma, mb, 0, 2, 4, 6), md2), m1 = f32x4.add(md1, md2);
-        const m2 = f32x4.sub(md2, md1), m3 = f32x4.sub(md1, v128.shuffle<f32>(ms, mt, 1, 3, 5, 7));
+        const m0 = window_column(r1, 0), m1 = window_column(r1, 1), m2 = window_column(r1, 2), m3 = window_column(r1, 3);
         v128.store(out + 4 * xi, f32x4.add(m0, k0)); v128.store(out + 5 * xi, f32x4.add(m1, k1));
         v128.store(out + 6 * xi, f32x4.add(m2, k2)); v128.store(out + 7 * xi, f32x4.add(m3, k3));
         v128.store(out + 8 * xi, f32x4.sub(k0, m0)); v128.store(out + 9 * xi, f32x4.sub(k1, m1));
         v128.store(out + 10 * xi, f32x4.sub(k2, m2)); v128.store(out + 11 * xi, f32x4.sub(k3, m3));
-        const na = v128.load(r3), nb = v128.load(r3, 16), ns = v128.load(r3, 8), nt = v128.load(r3, 24);
-        const nd2 = v128.shuffle<f32>(ns, nt, 0, 2, 4, 6), nd1 = v128.shuffle<f32>(na, nb, 1, 3, 5, 7);
-        const n0 = f32x4.sub(v128.shuffle<f32>(na, nb, 0, 2, 4, 6), nd2), n1 = f32x4.add(nd1, nd2);
-        const n2 = f32x4.sub(nd2, nd1), n3 = f32x4.sub(nd1, v128.shuffle<f32>(ns, nt, 1, 3, 5, 7));
+        const n0 = window_column(r3, 0), n1 = window_column(r3, 1), n2 = window_column(r3, 2), n3 = window_column(r3, 3);
         v128.store(out + 12 * xi, f32x4.sub(m0, n0)); v128.store(out + 13 * xi, f32x4.sub(m1, n1));
         v128.store(out + 14 * xi, f32x4.sub(m2, n2)); v128.store(out + 15 * xi, f32x4.sub(m3, n3));
         out += 16;
       }
     }
   }
+}
+
+// Column j of d·B for one window row of four consecutive tiles (row at `r`, tile 0 at column 0):
+// d_0 − d_2, d_1 + d_2, d_2 − d_1, d_1 − d_3 with d_i the row's columns 2t + i. The four columns of a
+// row are asked for in turn with no store between, so V8 loads and shuffles the row once.
+@inline function window_column(r: usize, j: i32): v128 {
+  const a = v128.load(r), b = v128.load(r, 16), s = v128.load(r, 8), t = v128.load(r, 24);
+  const d1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7), d2 = v128.shuffle<f32>(s, t, 0, 2, 4, 6);
+  if (j == 0) return f32x4.sub(v128.shuffle<f32>(a, b, 0, 2, 4, 6), d2);
+  if (j == 1) return f32x4.add(d1, d2);
+  if (j == 2) return f32x4.sub(d2, d1);
+  return f32x4.sub(d1, v128.shuffle<f32>(s, t, 1, 3, 5, 7));
 }
 
 // m[ξ][o][t] = Σ_c u[ξ][o][c] · v[ξ][c][t], two output channels by up to four tile vectors at once
@@ -104,21 +104,21 @@ function transformed_product(u: usize, v: usize, m: usize, cin: i32, cout: i32, 
     const vXi = v + <usize>(xi * cin) * vPlane;
     const mXi = m + <usize>(xi * cout) * vPlane;
     let o = 0;
-    for (; o + 2 <= cout; o += 2) {
+    while (o < cout) {
       const uo = uXi + (<usize>(o * cin) << 2);
       const mo = mXi + <usize>o * vPlane;
-      let t = 0;
-      for (; t + 4 <= vectors; t += 4) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 2, 4);
-      for (; t < vectors; t++) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 2, 1);
-    }
-    for (; o < cout; o++) {
-      const uo = uXi + (<usize>(o * cin) << 2);
-      const mo = mXi + <usize>o * vPlane;
-      let t = 0;
-      for (; t + 4 <= vectors; t += 4) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 4);
-      for (; t < vectors; t++) input_product_block(uo, vXi + (<usize>t << 4), mo + (<usize>t << 4), cin, vPlane, 1, 1);
+      if (o + 1 < cout) product_row_of_tiles(uo, vXi, mo, cin, vPlane, vectors, 2);
+      else product_row_of_tiles(uo, vXi, mo, cin, vPlane, vectors, 1);
+      o += o + 1 < cout ? 2 : 1;
     }
   }
+}
+
+// All tile vectors of `outs` (a constant at each inlined call) output channels, four at a time.
+@inline function product_row_of_tiles(u: usize, v: usize, m: usize, cin: i32, vPlane: usize, vectors: i32, outs: i32): void {
+  let t = 0;
+  for (; t + 4 <= vectors; t += 4) input_product_block(u, v + (<usize>t << 4), m + (<usize>t << 4), cin, vPlane, outs, 4);
+  for (; t < vectors; t++) input_product_block(u, v + (<usize>t << 4), m + (<usize>t << 4), cin, vPlane, outs, 1);
 }
 
 // `outs` (1 or 2) output channels × `vectors` (1 or 4) tile vectors; constants at each inlined call.
@@ -227,18 +227,19 @@ export function winograd_weight_workspace_floats(cin: i32, cout: i32, hout: i32,
 export function winograd_gradient_sample(
   dout: usize, doutRow: usize, doutPlane: usize, padded: usize, work: usize, totals: usize, s: i32, n: i32, cin: i32, cout: i32, hout: i32, wout: i32,
 ): void {
-  const slot = s % winograd_group_samples(hout, wout);
-  winograd_gradient_transforms(dout, doutRow, doutPlane, padded, work, slot, cin, cout, hout, wout);
-  if (slot == winograd_group_samples(hout, wout) - 1 || s == n - 1) winograd_gradient_product(work, slot + 1, totals, cin, cout, hout, wout);
+  const group = winograd_group_samples(hout, wout);
+  const slot = s % group;
+  winograd_gradient_transforms(dout, doutRow, doutPlane, padded, work, slot, group, cin, cout, hout, wout);
+  if (slot == group - 1 || s == n - 1) winograd_gradient_product(work, slot + 1, group, totals, cin, cout, hout, wout);
 }
 
 // Transforms of one sample into slot `slot` of the group workspace `work`: Bᵀ·d·B of its padded
 // input `padded`, and A·δ·Aᵀ of its output gradient `dout` (rows `doutRow`, planes `doutPlane` bytes apart).
 function winograd_gradient_transforms(
-  dout: usize, doutRow: usize, doutPlane: usize, padded: usize, work: usize, slot: i32, cin: i32, cout: i32, hout: i32, wout: i32,
+  dout: usize, doutRow: usize, doutPlane: usize, padded: usize, work: usize, slot: i32, group: i32, cin: i32, cout: i32, hout: i32, wout: i32,
 ): void {
   const tiles = (hout >> 1) * (wout >> 1);
-  const row = <usize>(winograd_group_samples(hout, wout) * tiles);
+  const row = <usize>(group * tiles);
   const first = <usize>(slot * tiles);
   input_transform(padded, work, cin, hout, wout, row, first);
   const d = work + ((16 * <usize>cin * row) << 2);
@@ -270,9 +271,9 @@ function winograd_gradient_transforms(
 
 // totals[o][c][ξ] += Σ over the first `filled` slots' tiles of (A·δ·Aᵀ)[ξ][o] · (Bᵀ·d·B)[ξ][c]:
 // blocks of two output channels × two input channels × two ξ, so each loaded vector serves two sums.
-function winograd_gradient_product(work: usize, filled: i32, totals: usize, cin: i32, cout: i32, hout: i32, wout: i32): void {
+function winograd_gradient_product(work: usize, filled: i32, group: i32, totals: usize, cin: i32, cout: i32, hout: i32, wout: i32): void {
   const tiles = (hout >> 1) * (wout >> 1);
-  const row = <usize>(winograd_group_samples(hout, wout) * tiles) << 2;
+  const row = <usize>(group * tiles) << 2;
   const d = work + 16 * <usize>cin * row;
   const bytes = <usize>(filled * tiles) << 2;
   const vXi = <usize>cin * row, dXi = <usize>cout * row;
