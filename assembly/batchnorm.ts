@@ -68,11 +68,36 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
   }
 }
 
-// bn_backward's per-channel coefficients (scale, mean dy, mean dy·x̂, 0) into `coefficients` (four
-// floats per channel), and dγ, for conv_backward_through_bn to form dx sample by sample.
-export function bn_gradient_coefficients(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, coefficients: usize, dgamma: usize, n: i32, c: i32, hw: i32): void {
+// The BNs of one group read the same dy (a sum's gradient, each scaled by its own term) and each
+// has a record of MEMBER_BYTES: dyScale (f32), then pointers to x̂, 1/σ, γ and its coefficients,
+// the column offset of its dγ in the cotangent's row (−1: none), and a float64 running total.
+const MEMBER_BYTES: usize = 32;
+
+// For each BN of a group, bn_backward's per-channel coefficients (γ/σ · dyScale, mean dy, mean dy·x̂,
+// 0) into its `coefficients` (four floats per channel), and dγ into `row`, for
+// conv_backward_through_bn to form dx sample by sample. dy is read from memory once for the group
+// (each sample's plane stays in cache for the other members); each sum is formed exactly as
+// bn_backward forms it, so the group changes no bit.
+export function bn_gradient_coefficients(dy: usize, members: usize, count: i32, row: usize, n: i32, c: i32, hw: i32): void {
   for (let ch = 0; ch < c; ch++) {
-    v128.store(coefficients + (<usize>ch << 4), channel_coefficients(dy, dyScale, xhat, invstd, gamma, dgamma, n, c, hw, ch));
+    let sumDy: f64 = 0;
+    for (let m = 0; m < count; m++) store<f64>(members + <usize>m * MEMBER_BYTES, 0, 24);
+    for (let s = 0; s < n; s++) {
+      const offset = <usize>((s * c + ch) * hw) << 2;
+      for (let m = 0; m < count; m++) {
+        const member = members + <usize>m * MEMBER_BYTES;
+        const sums = plane_sums(dy + offset, <usize>load<u32>(member, 4) + offset, hw);
+        if (m == 0) sumDy += <f64>f32x4.extract_lane(sums, 0);
+        store<f64>(member, load<f64>(member, 24) + <f64>f32x4.extract_lane(sums, 1), 24);
+      }
+    }
+    for (let m = 0; m < count; m++) {
+      const member = members + <usize>m * MEMBER_BYTES;
+      const dgammaOffset = load<i32>(member, 20);
+      const dgamma: usize = dgammaOffset < 0 ? 0 : row + (<usize>dgammaOffset << 2);
+      const k = coefficients_from_sums(sumDy, load<f64>(member, 24), load<f32>(member), <usize>load<u32>(member, 8), <usize>load<u32>(member, 12), dgamma, n * hw, ch);
+      v128.store(<usize>load<u32>(member, 16) + (<usize>ch << 4), k);
+    }
   }
 }
 
@@ -101,33 +126,48 @@ export function bn_input_gradient(dy: usize, xhat: usize, coefficients: usize, t
 }
 
 // Σ dy and Σ dy·x̂ of channel `ch` over the batch (per sample in float32 vectors, the samples
-// added in float64), as (γ/σ · dyScale, mean dy, mean dy·x̂, 0); writes dγ when dgamma ≠ 0. dy stays
-// unscaled in the means: the scale is folded into the first coefficient.
+// added in float64), as (γ/σ · dyScale, mean dy, mean dy·x̂, 0); writes dγ when dgamma ≠ 0.
 @inline function channel_coefficients(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dgamma: usize, n: i32, c: i32, hw: i32, ch: i32): v128 {
-  const vectorEnd = hw & ~3;
   let sumDy: f64 = 0;
   let sumDyXhat: f64 = 0;
   for (let s = 0; s < n; s++) {
-    const base = (s * c + ch) * hw;
-    let a = f32x4.splat(0);
-    let b = f32x4.splat(0);
-    let i = 0;
-    for (; i < vectorEnd; i += 4) {
-      const d = v128.load(dy + (<usize>(base + i) << 2));
-      a = f32x4.add(a, d);
-      b = madd(b, d, v128.load(xhat + (<usize>(base + i) << 2)));
-    }
-    let tailA: f32 = 0;
-    let tailB: f32 = 0;
-    for (; i < hw; i++) {
-      const d = f32At(dy, base + i);
-      tailA += d;
-      tailB += d * f32At(xhat, base + i);
-    }
-    sumDy += <f64>(f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
-    sumDyXhat += <f64>(f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB);
+    const offset = <usize>((s * c + ch) * hw) << 2;
+    const sums = plane_sums(dy + offset, xhat + offset, hw);
+    sumDy += <f64>f32x4.extract_lane(sums, 0);
+    sumDyXhat += <f64>f32x4.extract_lane(sums, 1);
   }
+  return coefficients_from_sums(sumDy, sumDyXhat, dyScale, invstd, gamma, dgamma, n * hw, ch);
+}
+
+// Σ dy and Σ dy·x̂ over one plane of hw values, in float32 (four lanes, then the tail): (Σ dy, Σ dy·x̂, 0, 0).
+@inline function plane_sums(dy: usize, xhat: usize, hw: i32): v128 {
+  const vectorEnd = hw & ~3;
+  let a = f32x4.splat(0);
+  let b = f32x4.splat(0);
+  let i = 0;
+  for (; i < vectorEnd; i += 4) {
+    const d = v128.load(dy + (<usize>i << 2));
+    a = f32x4.add(a, d);
+    b = madd(b, d, v128.load(xhat + (<usize>i << 2)));
+  }
+  let tailA: f32 = 0;
+  let tailB: f32 = 0;
+  for (; i < hw; i++) {
+    const d = f32At(dy, i);
+    tailA += d;
+    tailB += d * f32At(xhat, i);
+  }
+  return f32x4(
+    f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA,
+    f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB,
+    0,
+    0,
+  );
+}
+
+// (γ/σ · dyScale, mean dy, mean dy·x̂, 0) from a channel's sums over `count` values; writes dγ when
+// dgamma ≠ 0. dy stays unscaled in the means: the scale is folded into the first coefficient.
+@inline function coefficients_from_sums(sumDy: f64, sumDyXhat: f64, dyScale: f32, invstd: usize, gamma: usize, dgamma: usize, count: i32, ch: i32): v128 {
   if (dgamma != 0) setF32(dgamma, ch, <f32>(sumDyXhat * <f64>dyScale));
-  const count = <f64>(n * hw);
-  return f32x4(f32At(gamma, ch) * f32At(invstd, ch) * dyScale, <f32>(sumDy / count), <f32>(sumDyXhat / count), 0);
+  return f32x4(f32At(gamma, ch) * f32At(invstd, ch) * dyScale, <f32>(sumDy / <f64>count), <f32>(sumDyXhat / <f64>count), 0);
 }

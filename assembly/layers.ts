@@ -260,9 +260,11 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 // column neighbours come from lane shuffles of the vertical sums held in registers (reading them
 // back from a row buffer just written stalls on store forwarding). The two or three divided rows
 // of each output row are found once per row, not per vector (a remainder per vector costs more
-// than the rest of the loop).
-export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool): void {
+// than the rest of the loop). With `withSkip`, an identity term of the same sum (skipScale · dy)
+// is added too, in the order its own pass would have added it, so the bits do not change.
+export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
   const vScale = f32x4.splat(dyScale);
+  const vSkip = f32x4.splat(skipScale);
   const zero = f32x4.splat(0);
   for (let p = 0; p < planes; p++) {
     const plane = dy + (<usize>(p * h * w) << 2);
@@ -283,7 +285,13 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
         const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
         let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), vScale);
         const target = row + (<usize>c << 2);
-        if (accumulate) sum = f32x4.add(sum, v128.load(target));
+        if (withSkip) {
+          let skip = f32x4.mul(v128.load(plane + (<usize>(r * w + c) << 2)), vSkip);
+          if (accumulate) skip = f32x4.add(skip, v128.load(target));
+          sum = f32x4.add(sum, skip);
+        } else if (accumulate) {
+          sum = f32x4.add(sum, v128.load(target));
+        }
         v128.store(target, sum);
         previous = current;
         current = next;

@@ -250,23 +250,34 @@ async function checkOp(backend: Backend, op: OpCase, seed: number): Promise<void
   expectClose(vjp.gradients.data, want.rows, 1e-4, `${op.name} weight gradient`);
 }
 
-// A small graph with every backward fusion of the WebAssembly executor (a ReLU folded into its
-// conv, a conv forming its BN's input gradient, a BN and a 3×3 pool read through their sum's
-// gradient) and a conv that feeds only a zero. Capturing every layer's gradient turns the fusions
-// off, so the two runs below also show that they change no bit.
+// A small graph with every backward fusion of the WebAssembly executor: a ReLU folded into its
+// conv; a conv forming its BN's input gradient; BNs and a 3×3 pool read through their sum's
+// gradient, the two BNs finding their coefficients in one pass, the pool adding the identity term
+// beside it to what a later sum wrote; and a conv that feeds only a zero. Capturing every layer's
+// gradient turns the fusions off, so the two runs below also show that they change no bit. (The
+// BNs' term scales are powers of two: a BN read through its sum folds the scale into its
+// coefficients, which rounds as scaling dy first only then.)
 function fusedGraph(name: string, plane: TensorShape): OpCase {
   const c = plane.channels;
   return opCase(name, plane, [
     { kind: 'relu', input: 0, shape: plane },
     conv(plane, 3, 1, 1, 1, 1),
     { kind: 'batchnorm', input: 2, gamma: 1, beta: 2, shape: plane },
+    { kind: 'relu', input: 0, shape: plane },
+    { kind: 'conv', input: 4, weight: 6, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1, shape: plane },
+    { kind: 'batchnorm', input: 5, gamma: 7, beta: 8, shape: plane },
     { kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: plane },
     { kind: 'conv', input: 0, weight: 3, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1, shape: plane },
-    { kind: 'zero', input: 5, shape: plane },
-    { kind: 'sum', terms: [{ input: 3, scale: 0.5 }, { input: 4, scale: 1 }, { input: 6, scale: 1 }], shape: plane },
-    { kind: 'gap', input: 7, shape: shape(c, 1, 1) },
-    { kind: 'linear', input: 8, weight: 4, bias: 5, shape: shape(3, 1, 1) },
-  ], [convWeight(c, c, 3), param('bn.weight', [c], 'bn-weight'), param('bn.bias', [c], 'bn-bias'), param('skip.weight', [c, c, 1, 1], 'conv'), param('fc.weight', [3, c], 'linear-weight'), param('fc.bias', [3], 'linear-bias')]);
+    { kind: 'zero', input: 8, shape: plane },
+    { kind: 'sum', terms: [{ input: 3, scale: 0.5 }, { input: 6, scale: 0.25 }, { input: 7, scale: 1 }, { input: 9, scale: 1 }, { input: 0, scale: 0.3 }], shape: plane },
+    { kind: 'sum', terms: [{ input: 10, scale: 1 }, { input: 0, scale: 0.7 }], shape: plane },
+    { kind: 'gap', input: 11, shape: shape(c, 1, 1) },
+    { kind: 'linear', input: 12, weight: 4, bias: 5, shape: shape(3, 1, 1) },
+  ], [
+    convWeight(c, c, 3), param('bn.weight', [c], 'bn-weight'), param('bn.bias', [c], 'bn-bias'), param('skip.weight', [c, c, 1, 1], 'conv'),
+    param('fc.weight', [3, c], 'linear-weight'), param('fc.bias', [3], 'linear-bias'),
+    param('pointwise.weight', [c, c, 1, 1], 'conv'), param('pointwise_bn.weight', [c], 'bn-weight'), param('pointwise_bn.bias', [c], 'bn-bias'),
+  ]);
 }
 const FUSED = fusedGraph('fused graph', shape(2, 4, 8));
 // The same graph where the 3×3 conv's backward runs in the Winograd domain (fused with its BN or not).
@@ -304,21 +315,22 @@ async function checkCapturedGradients(backend: Backend): Promise<void> {
   });
   expect(vjp.layerGradients).toHaveLength(layers.length);
   layers.forEach((id) => expectClose(vjp.layerGradients![id], want[id], 1e-4, `layer ${id} (${network.layers[id].kind}) output gradient`));
-  expect(vjp.layerGradients![5].every((v) => v === 0), 'a conv that feeds only a zero gets no gradient').toBe(true);
+  expect(vjp.layerGradients![8].every((v) => v === 0), 'a conv that feeds only a zero gets no gradient').toBe(true);
   expect(Array.from(vjp.layerGradients![network.layers.length - 1])).toEqual(Array.from(data.cotangents));
   const plain = await backend.vjp({ network, weights: data.weights, input: data.input, batch: BATCH, cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS }, reduce: 'param-sums' });
   expect(plain.layerGradients).toBeUndefined();
   expect(Array.from(plain.gradients.data)).toEqual(Array.from(vjp.gradients.data));
 }
 
-/** Gradient rows with every fusion on and with every fusion off (all layers captured) agree to the bit. */
+/** Gradient rows and input gradients with every fusion on and with every fusion off (all layers captured) agree to the bit. */
 async function checkFusionsChangeNoBit(backend: Backend, op: OpCase): Promise<void> {
   const { network } = op;
   const data = problem(network, 41);
-  const run = (captureGradients?: number[]) => backend.vjp({ network, weights: data.weights, input: data.input, batch: BATCH, cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS }, reduce: 'rows', captureGradients });
+  const run = (captureGradients?: number[]) => backend.vjp({ network, weights: data.weights, input: data.input, batch: BATCH, cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS }, reduce: 'rows', inputGradient: true, captureGradients });
   const fused = await run();
   const unfused = await run(network.layers.map((_, id) => id));
   expect(Array.from(fused.gradients.data)).toEqual(Array.from(unfused.gradients.data));
+  expect(Array.from(fused.inputGradients!)).toEqual(Array.from(unfused.inputGradients!));
 }
 
 describe('the float64 reference', () => {

@@ -1,5 +1,5 @@
 import { gradientFlow, type GradientFlow } from '../../graph/gradient-flow.js';
-import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type Network } from '../../graph/ir.js';
+import { layerInputs, ntkColumns, tensorSize, type ConvLayer, type Layer, type LayerId, type LayerOf, type Network } from '../../graph/ir.js';
 import type { Weights } from '../../graph/weights.js';
 import { cotangentCount, type Cotangents } from '../backend.js';
 import { isAvgPool3, wasmLayer } from './layers.js';
@@ -68,8 +68,9 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
 /**
  * Fusions that save a pass over the batch per cotangent: a ReLU read only by a stride-1 conv is
  * folded into that conv's input gradient (masked by the ReLU output); a BN or 3×3 average pool
- * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own; and a
- * stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it.
+ * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own; such a
+ * pool also adds the sum's identity term over the same input (a skip connection beside the pool);
+ * and a stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it.
  */
 export interface BackwardPlan {
   readonly flow: GradientFlow;
@@ -79,6 +80,21 @@ export interface BackwardPlan {
   readonly convThroughBn: Map<LayerId, LayerId>;
   /** layer id → the sum whose gradient it reads, and the term's scale. */
   readonly alias: Map<LayerId, { sum: LayerId; scale: number }>;
+  /** aliased 3×3 average pool id → the identity term it adds: the sum's term over the pool's input. */
+  readonly skipInPool: Map<LayerId, SkipTerm>;
+  /** sum id → the inputs of its identity terms that a pool adds (skipInPool). */
+  readonly skipsInPools: Map<LayerId, Set<LayerId>>;
+  /**
+   * convThroughBn BN id → the BNs whose coefficients it finds in one pass over their shared dy (the
+   * BNs read through the same sum; itself first, as it runs first), or none when an earlier one does.
+   */
+  readonly coefficientGroups: Map<LayerId, readonly LayerId[]>;
+}
+
+export interface SkipTerm {
+  readonly sum: LayerId;
+  readonly input: LayerId;
+  readonly scale: number;
 }
 
 /** Layers in `captured` keep a gradient buffer of their own (no fusion), so it can be read back. */
@@ -104,7 +120,52 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
       if (terms.length === 1) alias.set(id, { sum: readers[0], scale: terms[0].scale });
     }
   });
-  return { flow, foldedRelu, convThroughBn, alias };
+  const skipInPool = poolsWithSkips(network, flow, alias, foldedRelu);
+  const skipsInPools = new Map<LayerId, Set<LayerId>>();
+  for (const { sum, input } of skipInPool.values()) skipsInPools.set(sum, (skipsInPools.get(sum) ?? new Set()).add(input));
+  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: coefficientGroups(convThroughBn, alias) };
+}
+
+function coefficientGroups(convThroughBn: BackwardPlan['convThroughBn'], alias: BackwardPlan['alias']): Map<LayerId, readonly LayerId[]> {
+  const bySum = new Map<LayerId, LayerId[]>();
+  const groups = new Map<LayerId, readonly LayerId[]>();
+  for (const bn of [...convThroughBn.values()].sort((a, b) => b - a)) {
+    const sum = alias.get(bn)?.sum;
+    const group = sum === undefined ? undefined : bySum.get(sum);
+    if (group) {
+      group.push(bn);
+      groups.set(bn, []);
+    } else {
+      const members = [bn];
+      if (sum !== undefined) bySum.set(sum, members);
+      groups.set(bn, members);
+    }
+  }
+  return groups;
+}
+
+/**
+ * The aliased 3×3 pools whose sum also has exactly one identity term over the pool's input X, where
+ * nothing run between the sum and the pool writes X's gradient: moving the identity term's add into
+ * the pool's pass then keeps the order of X's additions, and so its bits.
+ */
+function poolsWithSkips(network: Network, flow: GradientFlow, alias: BackwardPlan['alias'], foldedRelu: BackwardPlan['foldedRelu']): Map<LayerId, SkipTerm> {
+  const writesGradientOf = (id: LayerId, input: LayerId): boolean => {
+    const relu = foldedRelu.get(id);
+    return flow.carries[id] && layerInputs(network.layers[id]).includes(input) || (relu !== undefined && layerInputs(network.layers[relu]).includes(input));
+  };
+  const fused = new Map<LayerId, SkipTerm>();
+  alias.forEach(({ sum }, pool) => {
+    const layer = network.layers[pool];
+    const sumLayer = network.layers[sum];
+    if (layer.kind !== 'avgpool' || sumLayer.kind !== 'sum') return;
+    const input = layer.input;
+    const skips = sumLayer.terms.filter((term) => term.input === input);
+    if (skips.length !== 1 || !flow.carries[input] || alias.has(input)) return;
+    for (let id = pool + 1; id < sum; id++) if (writesGradientOf(id, input)) return;
+    fused.set(pool, { sum, input, scale: skips[0].scale });
+  });
+  return fused;
 }
 
 /** What a layer's backward sees: its output gradient and where its input and weight gradients go. */
@@ -121,6 +182,8 @@ export interface BackwardStep {
   wants(input: LayerId): boolean;
   /** Pointer into the cotangent's row of G for a parameter, 0 when it is not a gradient column. */
   weightGradient(param: number): number;
+  /** Pointer to the cotangent's row of G. */
+  readonly row: number;
 }
 
 /**
@@ -132,6 +195,8 @@ export class WasmNetworkExecution {
   readonly buffers: LayerBuffers[];
   readonly weightPointers: number[];
   scratch = 0;
+  /** BN id → the records of its coefficient group (bn_gradient_coefficients in assembly/batchnorm.ts). */
+  readonly coefficientTables = new Map<LayerId, number>();
   /** Float64 per-weight totals of the vector paths' weight-gradient kernels (the largest such conv). */
   weightTotals = 0;
 
@@ -213,6 +278,7 @@ export class WasmNetworkExecution {
     const inputGradients = withInputGradient ? this.kernels.allocF32(count * inputFloats) : 0;
     if (inputGradients) this.k.fill_zero(inputGradients, count * inputFloats); // stays zero when no gradient reaches the input
     this.allocateBackward(plan);
+    this.writeCoefficientTables(plan, columnOffset);
 
     const last = this.network.layers.length - 1;
     const outputFloats = this.batch * tensorSize(this.network.layers[last].shape);
@@ -249,6 +315,7 @@ export class WasmNetworkExecution {
           accumulateFrom,
           wants,
           weightGradient,
+          row,
         });
       }
       if (withInputGradient && flow.carries[0]) this.kernels.f32(inputGradients + k * inputFloats * 4, inputFloats).set(this.kernels.f32(this.buffers[0].gradient, inputFloats));
@@ -297,6 +364,23 @@ export class WasmNetworkExecution {
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
+  }
+
+  /** One record of 32 bytes per member: dyScale, x̂, 1/σ, γ, coefficients, dγ's column offset (−1: none), a float64 total. */
+  private writeCoefficientTables(plan: BackwardPlan, columnOffset: ReadonlyMap<number, number>): void {
+    this.coefficientTables.clear();
+    plan.coefficientGroups.forEach((members, leader) => {
+      if (members.length === 0) return;
+      const table = this.kernels.alloc(32 * members.length);
+      const words = this.kernels.u32(table, 8 * members.length);
+      members.forEach((bn, m) => {
+        const layer = this.network.layers[bn] as LayerOf<'batchnorm'>;
+        const b = this.buffers[bn];
+        words.set([0, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], b.gradientCoefficients, columnOffset.get(layer.gamma) ?? -1], 8 * m);
+        this.kernels.f32(table + 32 * m, 1)[0] = plan.alias.get(bn)?.scale ?? 1;
+      });
+      this.coefficientTables.set(leader, table);
+    });
   }
 
   private scratchBySize = new Map<number, number>();

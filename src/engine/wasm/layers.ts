@@ -74,13 +74,14 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const b = run.buffers[id];
       run.k.bn_forward(run.buffers[layer.input].output, b.output, b.normalised, b.inverseStd, run.weightPointers[layer.gamma], run.weightPointers[layer.beta], run.batch, channels, height * width);
     },
-    backward(run, layer, id, { dy, dyScale, accumulate, wants, weightGradient, plan }) {
+    backward(run, layer, id, { dy, dyScale, accumulate, wants, weightGradient, plan, row }) {
       const { channels, height, width } = layer.shape;
       const b = run.buffers[id];
       const gamma = run.weightPointers[layer.gamma];
       if (plan.convThroughBn.get(layer.input) === id) {
         // The conv this BN reads forms the input gradient from these, sample by sample.
-        run.k.bn_gradient_coefficients(dy, dyScale, b.normalised, b.inverseStd, gamma, b.gradientCoefficients, weightGradient(layer.gamma), run.batch, channels, height * width);
+        const members = plan.coefficientGroups.get(id)!.length;
+        if (members > 0) run.k.bn_gradient_coefficients(dy, run.coefficientTables.get(id)!, members, row, run.batch, channels, height * width);
         return;
       }
       const dx = wants(layer.input) ? run.buffers[layer.input].gradient : run.scratchGradient(layer.input);
@@ -107,12 +108,14 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       if (isAvgPool3(layer, inShape)) run.k.avgpool3_forward(input, out, run.batch * channels, height, width);
       else run.k.avgpool_forward(input, out, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
     },
-    backward(run, layer, _id, { dy, dyScale, accumulate, wants }) {
+    backward(run, layer, id, { dy, dyScale, accumulate, accumulateFrom, wants, plan }) {
       if (!wants(layer.input)) return;
       const { channels, height, width } = layer.shape;
       const inShape = run.network.layers[layer.input].shape;
       const dx = run.buffers[layer.input].gradient;
-      if (isAvgPool3(layer, inShape)) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulate(layer.input));
+      const skip = plan.skipInPool.get(id);
+      if (skip) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulateFrom(skip.sum, skip.input), true, skip.scale);
+      else if (isAvgPool3(layer, inShape)) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulate(layer.input), false, 0);
       else run.k.avgpool_backward(dy, dx, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
     },
   },
@@ -139,6 +142,7 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
     backward(run, layer, id, { dy, accumulate, wants, plan }) {
       for (const term of layer.terms) {
         if (plan.alias.get(term.input)?.sum === id) continue; // the term reads this gradient itself
+        if (plan.skipsInPools.get(id)?.has(term.input)) continue; // a pool beside it adds it
         if (wants(term.input)) run.k.scaled_add(dy, run.buffers[term.input].gradient, run.batch * tensorSize(layer.shape), term.scale, accumulate(term.input));
       }
     },

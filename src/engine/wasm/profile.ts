@@ -55,8 +55,8 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   bn_forward: { stage: 'batchnorm', pass: 'forward', bytes: (a) => floats4(4 * n(a, 6) * n(a, 7) * n(a, 8)) },
   // dy and x̂ read twice, dx written (and read when accumulating).
   bn_backward: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4((a[10] ? 6 : 5) * n(a, 7) * n(a, 8) * n(a, 9)) },
-  // dy and x̂ read once (the rest of bn_backward runs in conv_backward_through_bn).
-  bn_gradient_coefficients: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4(2 * n(a, 7) * n(a, 8) * n(a, 9)) },
+  // dy and each member's x̂ read once (the rest of bn_backward runs in conv_backward_through_bn).
+  bn_gradient_coefficients: { stage: 'batchnorm', pass: 'backward', bytes: (a) => floats4((1 + n(a, 2)) * n(a, 4) * n(a, 5) * n(a, 6)) },
   relu_forward: { stage: 'relu', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2)) },
   relu_backward: { stage: 'relu', pass: 'backward', bytes: (a) => floats4((a[4] ? 4 : 3) * n(a, 3)) },
   avgpool3_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2) * n(a, 3) * n(a, 4)) },
