@@ -428,38 +428,95 @@ function weight_gradient_sample(
   }
 }
 
+// A stride-1 conv that only a train-mode BN reads, with where its backward reads and writes, as
+// the host lays it out in memory (ConvThroughBnRecord in src/engine/wasm/layers.ts): dw and din are
+// 0 when not wanted, mask is the folded ReLU's output (0: none), winograd the Winograd-domain
+// transposed weights (0: the direct path).
+@unmanaged class ConvThroughBn {
+  dy: usize;
+  xhat: usize;
+  coefficients: usize;
+  padded: usize;
+  dw: usize;
+  totals: usize;
+  din: usize;
+  wT: usize;
+  scratch: usize;
+  cin: i32;
+  hin: i32;
+  win: i32;
+  cout: i32;
+  hout: i32;
+  wout: i32;
+  k: i32;
+  pad: i32;
+  dil: i32;
+  groups: i32;
+  accumulate: i32;
+  mask: usize;
+  winograd: usize;
+}
+
 // The stride-1 backward of a conv that only a train-mode BN reads, sample by sample: the BN's
 // input gradient for one sample (bn_input_gradient, from the BN's per-channel `coefficients`) is
 // formed straight into `scratch`, inside the zero halo the input gradient needs, and the sample's
 // weight gradient (dw ≠ 0) and input gradient (din ≠ 0) read it there while it is in cache. The
 // batch's BN gradient is never stored, read back or copied; the results are bn_backward's, then
 // conv_backward_weight_fast's and conv_backward_input_fast's, to the bit.
-export function conv_backward_through_bn(
-  dy: usize, xhat: usize, coefficients: usize, padded: usize, dw: usize, totals: usize, din: usize, wT: usize, scratch: usize, n: i32,
-  cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
-  accumulate: bool, mask: usize, winograd: usize,
-): void {
-  const halo = (k - 1) * dil - pad;
-  const hp = hin + (k - 1) * dil;
-  const wp = win + (k - 1) * dil;
+//
+// A second conv (`second` ≠ 0, with its own scratch and totals) reading the same input and output
+// gradient runs sample by sample after the first, so the sample's output gradient and input
+// gradient are still in cache for it; each input gradient value gets the first conv's term, then
+// the second's, as when the two ran one after the other.
+export function conv_backward_through_bn(first: usize, second: usize, n: i32): void {
+  const a = changetype<ConvThroughBn>(first);
+  const b = changetype<ConvThroughBn>(second);
+  begin_through_bn(a);
+  if (second != 0) begin_through_bn(b);
+  for (let s = 0; s < n; s++) {
+    through_bn_sample(a, s, n);
+    if (second != 0) through_bn_sample(b, s, n);
+  }
+  finish_through_bn(a);
+  if (second != 0) finish_through_bn(b);
+}
+
+@inline function winograd_sums(c: ConvThroughBn): bool {
+  return winograd_fits(c.cin, c.cout, c.hout, c.wout, c.k, c.dil, c.groups);
+}
+
+function begin_through_bn(c: ConvThroughBn): void {
+  const span = (c.k - 1) * c.dil;
+  if (c.dw != 0) clear_totals(c.totals, c.cin, c.cout, c.k, c.groups, winograd_sums(c));
+  memory.fill(c.scratch, 0, <usize>(c.cout * (c.hin + span) * (c.win + span)) << 2);
+}
+
+function through_bn_sample(c: ConvThroughBn, s: i32, n: i32): void {
+  const k = c.k, dil = c.dil, cin = c.cin, cout = c.cout, hout = c.hout, wout = c.wout;
+  const halo = (k - 1) * dil - c.pad;
+  const hp = c.hin + (k - 1) * dil;
+  const wp = c.win + (k - 1) * dil;
   const rowBytes = <usize>wp << 2;
   const planeBytes = <usize>hp * rowBytes;
-  const interior = scratch + <usize>halo * rowBytes + (<usize>halo << 2);
-  const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
+  const interior = c.scratch + <usize>halo * rowBytes + (<usize>halo << 2);
   const outSize = <usize>(cout * hout * wout) << 2;
-  const inSize = <usize>(cin * hin * win) << 2;
-  const maskDelta: usize = mask == 0 ? 0 : mask - din;
-  const inputWork = scratch + <usize>cout * planeBytes;
-  const winogradSums = winograd_fits(cin, cout, hout, wout, k, dil, groups);
-  const weightWork = inputWork + (winograd == 0 ? 0 : <usize>winograd_workspace_floats(cout, cin, hin, win) << 2);
-  if (dw != 0) clear_totals(totals, cin, cout, k, groups, winogradSums);
-  memory.fill(scratch, 0, <usize>cout * planeBytes);
-  for (let s = 0; s < n; s++) {
-    bn_input_gradient(dy + <usize>s * outSize, xhat + <usize>s * outSize, coefficients, interior, cout, hout, wout, rowBytes, planeBytes);
-    if (dw != 0) weight_gradient_step(interior, rowBytes, planeBytes, padded + <usize>s * padSize, totals, weightWork, s, n, cin, cout, hout, wout, k, dil, groups, winogradSums);
-    if (din != 0) input_gradient_sample(scratch, wT, winograd, inputWork, din + <usize>s * inSize, cin, hin, win, cout, hp, wp, k, dil, groups, accumulate, maskDelta);
+  const inputWork = c.scratch + <usize>cout * planeBytes;
+  bn_input_gradient(c.dy + <usize>s * outSize, c.xhat + <usize>s * outSize, c.coefficients, interior, cout, hout, wout, rowBytes, planeBytes);
+  if (c.dw != 0) {
+    const weightWork = inputWork + (c.winograd == 0 ? 0 : <usize>winograd_workspace_floats(cout, cin, c.hin, c.win) << 2);
+    const padSize = padded_sample_bytes(cin, hout, wout, k, dil);
+    weight_gradient_step(interior, rowBytes, planeBytes, c.padded + <usize>s * padSize, c.totals, weightWork, s, n, cin, cout, hout, wout, k, dil, c.groups, winograd_sums(c));
   }
-  if (dw != 0) finish_totals(dw, totals, cin, cout, k, groups, winogradSums);
+  if (c.din != 0) {
+    const inSize = <usize>(cin * c.hin * c.win) << 2;
+    const din = c.din + <usize>s * inSize;
+    const maskDelta: usize = c.mask == 0 ? 0 : c.mask - c.din;
+    input_gradient_sample(c.scratch, c.wT, c.winograd, inputWork, din, cin, c.hin, c.win, cout, hp, wp, k, dil, c.groups, c.accumulate != 0, maskDelta);
+  }
+}
+
+function finish_through_bn(c: ConvThroughBn): void {
+  if (c.dw != 0) finish_totals(c.dw, c.totals, c.cin, c.cout, c.k, c.groups, winograd_sums(c));
 }
 
 @inline function horizontalSum(v: v128): f64 {

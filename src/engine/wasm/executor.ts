@@ -18,6 +18,8 @@ export interface LayerBuffers {
   winogradWeights: number;
   /** Conv (scalar path, see vectorisesOverOutputs): weights rearranged for its forward pass (pack_output_channels). */
   packedWeights: number;
+  /** Conv read through BN (BackwardPlan.convThroughBn): its ConvThroughBn record (assembly/conv.ts). */
+  throughBnRecord: number;
   /** BatchNorm: x̂ and 1/σ. */
   normalised: number;
   inverseStd: number;
@@ -89,6 +91,14 @@ export interface BackwardPlan {
    * BNs read through the same sum; itself first, as it runs first), or none when an earlier one does.
    */
   readonly coefficientGroups: Map<LayerId, readonly LayerId[]>;
+  /**
+   * conv id → a lower conv it runs with, sample by sample (conv_backward_through_bn): both read
+   * through BN and fold a ReLU of the same input, their BNs read the same sum and have their
+   * coefficients before the first runs, and nothing run between them writes that input's gradient.
+   */
+  readonly convPartner: Map<LayerId, LayerId>;
+  /** The convs that run with a higher one (convPartner's values). */
+  readonly partnered: Set<LayerId>;
 }
 
 export interface SkipTerm {
@@ -120,10 +130,55 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
       if (terms.length === 1) alias.set(id, { sum: readers[0], scale: terms[0].scale });
     }
   });
-  const skipInPool = poolsWithSkips(network, flow, alias, foldedRelu);
+  const folded = new Set(foldedRelu.values());
+  const writesGradientOf = (id: LayerId, input: LayerId): boolean => {
+    if (!flow.carries[id] || folded.has(id)) return false;
+    const relu = foldedRelu.get(id);
+    return layerInputs(network.layers[id]).includes(input) || (relu !== undefined && layerInputs(network.layers[relu]).includes(input));
+  };
+  const writtenBetween = (low: LayerId, high: LayerId, input: LayerId): boolean => {
+    for (let id = low + 1; id < high; id++) if (writesGradientOf(id, input)) return true;
+    return false;
+  };
+  const skipInPool = poolsWithSkips(network, flow, alias, writtenBetween);
   const skipsInPools = new Map<LayerId, Set<LayerId>>();
   for (const { sum, input } of skipInPool.values()) skipsInPools.set(sum, (skipsInPools.get(sum) ?? new Set()).add(input));
-  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: coefficientGroups(convThroughBn, alias) };
+  const groups = coefficientGroups(convThroughBn, alias);
+  const convPartner = convPartners(network, { foldedRelu, convThroughBn, alias, coefficientGroups: groups }, writtenBetween);
+  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered: new Set(convPartner.values()) };
+}
+
+type WrittenBetween = (low: LayerId, high: LayerId, input: LayerId) => boolean;
+
+/** Pairs each conv read through BN with the highest lower one that may run beside it (BackwardPlan.convPartner). */
+function convPartners(
+  network: Network,
+  plan: Pick<BackwardPlan, 'foldedRelu' | 'convThroughBn' | 'alias' | 'coefficientGroups'>,
+  writtenBetween: WrittenBetween,
+): Map<LayerId, LayerId> {
+  const leaderOf = new Map<LayerId, LayerId>();
+  plan.coefficientGroups.forEach((members, leader) => members.forEach((bn) => leaderOf.set(bn, leader)));
+  const source = (conv: LayerId) => {
+    const relu = plan.foldedRelu.get(conv);
+    const bn = plan.convThroughBn.get(conv);
+    const sum = bn === undefined ? undefined : plan.alias.get(bn)?.sum;
+    return relu === undefined || bn === undefined || sum === undefined ? undefined : { input: (network.layers[relu] as LayerOf<'relu'>).input, sum, bn };
+  };
+  const partners = new Map<LayerId, LayerId>();
+  const taken = new Set<LayerId>();
+  const convs = [...plan.convThroughBn.keys()].sort((a, b) => b - a);
+  for (const first of convs) {
+    const a = source(first);
+    if (a === undefined || taken.has(first)) continue;
+    const second = convs.find((id) => {
+      const b = source(id);
+      return id < first && !taken.has(id) && b !== undefined && b.input === a.input && b.sum === a.sum && leaderOf.get(b.bn)! > first && !writtenBetween(id, first, a.input);
+    });
+    if (second === undefined) continue;
+    partners.set(first, second);
+    taken.add(first).add(second);
+  }
+  return partners;
 }
 
 function coefficientGroups(convThroughBn: BackwardPlan['convThroughBn'], alias: BackwardPlan['alias']): Map<LayerId, readonly LayerId[]> {
@@ -149,11 +204,7 @@ function coefficientGroups(convThroughBn: BackwardPlan['convThroughBn'], alias: 
  * nothing run between the sum and the pool writes X's gradient: moving the identity term's add into
  * the pool's pass then keeps the order of X's additions, and so its bits.
  */
-function poolsWithSkips(network: Network, flow: GradientFlow, alias: BackwardPlan['alias'], foldedRelu: BackwardPlan['foldedRelu']): Map<LayerId, SkipTerm> {
-  const writesGradientOf = (id: LayerId, input: LayerId): boolean => {
-    const relu = foldedRelu.get(id);
-    return flow.carries[id] && layerInputs(network.layers[id]).includes(input) || (relu !== undefined && layerInputs(network.layers[relu]).includes(input));
-  };
+function poolsWithSkips(network: Network, flow: GradientFlow, alias: BackwardPlan['alias'], writtenBetween: WrittenBetween): Map<LayerId, SkipTerm> {
   const fused = new Map<LayerId, SkipTerm>();
   alias.forEach(({ sum }, pool) => {
     const layer = network.layers[pool];
@@ -162,7 +213,7 @@ function poolsWithSkips(network: Network, flow: GradientFlow, alias: BackwardPla
     const input = layer.input;
     const skips = sumLayer.terms.filter((term) => term.input === input);
     if (skips.length !== 1 || !flow.carries[input] || alias.has(input)) return;
-    for (let id = pool + 1; id < sum; id++) if (writesGradientOf(id, input)) return;
+    if (writtenBetween(pool, sum, input)) return;
     fused.set(pool, { sum, input, scale: skips[0].scale });
   });
   return fused;
@@ -195,6 +246,9 @@ export class WasmNetworkExecution {
   readonly buffers: LayerBuffers[];
   readonly weightPointers: number[];
   scratch = 0;
+  /** Scratch and float64 totals of a conv that runs beside a higher one (BackwardPlan.convPartner). */
+  partnerScratch = 0;
+  partnerTotals = 0;
   /** BN id → the records of its coefficient group (bn_gradient_coefficients in assembly/batchnorm.ts). */
   readonly coefficientTables = new Map<LayerId, number>();
   /** Float64 per-weight totals of the vector paths' weight-gradient kernels (the largest such conv). */
@@ -215,6 +269,7 @@ export class WasmNetworkExecution {
       transposedWeights: 0,
       winogradWeights: 0,
       packedWeights: 0,
+      throughBnRecord: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
       gradientCoefficients: 0,
@@ -329,6 +384,8 @@ export class WasmNetworkExecution {
   private allocateBackward(plan: BackwardPlan): void {
     let scratchFloats = 0;
     let totalsFloats = 0;
+    let partnerScratchFloats = 0;
+    let partnerTotalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
       const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id) && !plan.convThroughBn.has(id);
@@ -345,7 +402,7 @@ export class WasmNetworkExecution {
       const { channels, height, width } = layer.shape;
       // Where it fits, the weight gradient sums in the Winograd domain: sixteen float64 totals per (o, c) pair, and a workspace.
       const winogradSums = path === 'stride1' && this.k.winograd_fits(input.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups);
-      totalsFloats = Math.max(totalsFloats, 2 * (winogradSums ? 16 * channels * input.channels : w.size));
+      const layerTotals = 2 * (winogradSums ? 16 * channels * input.channels : w.size);
       let layerScratch = inputGradientScratchFloats(layer, input, path);
       if (winogradSums) layerScratch += this.k.winograd_weight_workspace_floats(input.channels, channels, height, width);
       if (path === 'stride1') {
@@ -360,10 +417,19 @@ export class WasmNetworkExecution {
           layerScratch += this.k.winograd_workspace_floats(channels, input.channels, input.height, input.width);
         }
       }
-      scratchFloats = Math.max(scratchFloats, layerScratch);
+      if (plan.convThroughBn.has(id) && this.buffers[id].throughBnRecord === 0) this.buffers[id].throughBnRecord = this.kernels.alloc(4 * 22);
+      if (plan.partnered.has(id)) {
+        partnerScratchFloats = Math.max(partnerScratchFloats, layerScratch);
+        partnerTotalsFloats = Math.max(partnerTotalsFloats, layerTotals);
+      } else {
+        scratchFloats = Math.max(scratchFloats, layerScratch);
+        totalsFloats = Math.max(totalsFloats, layerTotals);
+      }
     });
     if (this.scratch === 0 && scratchFloats > 0) this.scratch = this.kernels.allocF32(scratchFloats);
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
+    if (this.partnerScratch === 0 && partnerScratchFloats > 0) this.partnerScratch = this.kernels.allocF32(partnerScratchFloats);
+    if (this.partnerTotals === 0 && partnerTotalsFloats > 0) this.partnerTotals = this.kernels.allocF32(partnerTotalsFloats);
   }
 
   /** One record of 32 bytes per member: dyScale, x̂, 1/σ, γ, coefficients, dγ's column offset (−1: none), a float64 total. */

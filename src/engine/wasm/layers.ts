@@ -30,7 +30,8 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
         k.conv_forward_generic(input, out, w, run.buffers[id].packedWeights, run.batch, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups);
       }
     },
-    backward(run, layer, id, { dy, accumulate, accumulateFrom, wants, weightGradient, plan, outputGradient }) {
+    backward(run, layer, id, step) {
+      const { dy, accumulate, wants, weightGradient, plan } = step;
       const k = run.k;
       const n = run.batch;
       const { channels, height, width } = layer.shape;
@@ -39,16 +40,13 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const b = run.buffers[id];
       const dw = weightGradient(layer.weight);
       if (b.convPath === 'stride1') {
-        // Where the input gradient goes: the ReLU this conv folds (masked by its output) or the input.
-        const relu = plan.foldedRelu.get(id);
-        const target = relu === undefined ? layer.input : (run.network.layers[relu] as LayerOf<'relu'>).input;
-        const din = wants(target) ? run.buffers[target].gradient : 0;
-        const add = din !== 0 && (relu === undefined ? accumulate(target) : accumulateFrom(relu, target));
-        const mask = relu === undefined ? 0 : run.buffers[relu].output;
-        const bn = plan.convThroughBn.get(id);
-        if (bn !== undefined) {
-          const norm = run.buffers[bn];
-          if (dw || din) k.conv_backward_through_bn(outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, dw, run.weightTotals, din, b.transposedWeights, run.scratch, n, inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups, add, mask, b.winogradWeights);
+        if (plan.partnered.has(id)) return; // it ran beside a higher conv (BackwardPlan.convPartner)
+        const { din, add, mask } = foldedInputGradient(run, id, step);
+        if (plan.convThroughBn.has(id)) {
+          const partner = plan.convPartner.get(id);
+          // Both fold a ReLU of the same input, so the first's output masks the second too.
+          const second = partner === undefined ? 0 : writeConvThroughBn(run, partner, step, run.partnerScratch, run.partnerTotals, mask);
+          if (dw || din || second) k.conv_backward_through_bn(writeConvThroughBn(run, id, step, run.scratch, run.weightTotals, mask), second, n);
           return;
         }
         if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals, run.scratch);
@@ -198,6 +196,36 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
     },
   },
 };
+
+/** Where a stride-1 conv's input gradient goes: into the input of the ReLU it folds (masked by its output), or into its own input. */
+function foldedInputGradient(run: WasmNetworkExecution, id: LayerId, { plan, wants, accumulate, accumulateFrom }: BackwardStep): { din: number; add: boolean; mask: number } {
+  const layer = run.network.layers[id] as LayerOf<'conv'>;
+  const relu = plan.foldedRelu.get(id);
+  const target = relu === undefined ? layer.input : (run.network.layers[relu] as LayerOf<'relu'>).input;
+  const din = wants(target) ? run.buffers[target].gradient : 0;
+  const add = din !== 0 && (relu === undefined ? accumulate(target) : accumulateFrom(relu, target));
+  return { din, add, mask: relu === undefined ? 0 : run.buffers[relu].output };
+}
+
+/**
+ * Fills the conv's ConvThroughBn record (assembly/conv.ts: 22 words in its field order) for this
+ * cotangent and returns its pointer. `mask` replaces the folded ReLU's output (an equal one).
+ */
+function writeConvThroughBn(run: WasmNetworkExecution, id: LayerId, step: BackwardStep, scratch: number, totals: number, mask: number): number {
+  const layer = run.network.layers[id] as LayerOf<'conv'>;
+  const inShape = run.network.layers[layer.input].shape;
+  const b = run.buffers[id];
+  const bn = step.plan.convThroughBn.get(id)!;
+  const norm = run.buffers[bn];
+  const { din, add } = foldedInputGradient(run, id, step);
+  const { channels, height, width } = layer.shape;
+  new Uint32Array(run.k.memory.buffer, b.throughBnRecord, 22).set([
+    step.outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, step.weightGradient(layer.weight), totals, din, b.transposedWeights, scratch,
+    inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups,
+    add ? 1 : 0, din === 0 ? 0 : mask, b.winogradWeights,
+  ]);
+  return b.throughBnRecord;
+}
 
 /** The 3×3, stride-1, padding-1 average pool over rows of a multiple of 4 has a vectorised kernel. */
 export function isAvgPool3(layer: Layer, input: Layer['shape']): boolean {

@@ -8,8 +8,8 @@ const n = (args: Args, index: number): number => Number(args[index]);
 interface KernelModel {
   readonly stage: ProfiledStage;
   readonly pass: ProfiledPass;
-  /** Floating-point operations of one call (a multiply-add counts 2). */
-  readonly flops?: (args: Args) => number;
+  /** Floating-point operations of one call (a multiply-add counts 2); `memory` holds the records a call points to. */
+  readonly flops?: (args: Args, memory: ArrayBuffer) => number;
   /** Bytes read and written by one call (for kernels bound by memory, not arithmetic). */
   readonly bytes?: (args: Args) => number;
 }
@@ -26,6 +26,13 @@ const convGenericForward = (a: Args) => convGeneric(a.slice(0, 3).concat(a.slice
 const convWeight = (a: Args) => 2 * n(a, 3) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 4) / n(a, 10)) * n(a, 8) ** 2;
 const floats4 = (count: number) => 4 * count;
 
+/** One ConvThroughBn record's products over `samples`: the weight gradient when dw ≠ 0, the input gradient when din ≠ 0. */
+function throughBnFlops(memory: ArrayBuffer, record: number, samples: number): number {
+  const [, , , , dw, , din, , , cin, hin, win, cout, hout, wout, k, , , groups] = new Uint32Array(memory, record, 22);
+  const perTap = (2 * samples * k ** 2) / groups;
+  return perTap * ((dw ? cout * hout * wout * cin : 0) + (din ? cin * hin * win * cout : 0));
+}
+
 const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_forward_fast: { stage: 'conv', pass: 'forward', flops: convForward },
   conv_forward_stride2: { stage: 'conv', pass: 'forward', flops: convForward },
@@ -37,17 +44,12 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_backward_weight_fast: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_stride2: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_generic: { stage: 'conv', pass: 'backward-weight', flops: convGeneric },
-  // Both products of a stride-1 conv read by a BN, with the BN's input gradient formed per sample
-  // (its arithmetic is not counted): the weight gradient when dw ≠ 0, the input gradient when din ≠ 0.
+  // Both products of each stride-1 conv read by a BN (one or two ConvThroughBn records), with the
+  // BN's input gradient formed per sample (its arithmetic is not counted).
   conv_backward_through_bn: {
     stage: 'conv',
     pass: 'backward',
-    flops: (a) => {
-      const perTap = 2 * n(a, 9) * n(a, 16) ** 2 / n(a, 19);
-      const weight = a[4] ? n(a, 13) * n(a, 14) * n(a, 15) * n(a, 10) : 0;
-      const input = a[6] ? n(a, 10) * n(a, 11) * n(a, 12) * n(a, 13) : 0;
-      return perTap * (weight + input);
-    },
+    flops: (a, memory) => throughBnFlops(memory, n(a, 0), n(a, 2)) + (a[1] ? throughBnFlops(memory, n(a, 1), n(a, 2)) : 0),
   },
   transpose_flip_weights: { stage: 'setup', pass: 'backward' },
   pack_output_channels: { stage: 'setup', pass: 'forward' },
@@ -92,7 +94,7 @@ export function profiledExports(exports: KernelExports, profile: KernelProfile):
       const result = kernel(...args);
       const seconds = profile.clock() - started;
       const model = KERNEL_MODELS[name];
-      profile.add('cpu', model.stage, model.pass, seconds, { flops: model.flops?.(args), bytes: model.bytes?.(args) });
+      profile.add('cpu', model.stage, model.pass, seconds, { flops: model.flops?.(args, exports.memory.buffer), bytes: model.bytes?.(args) });
       return result;
     };
   }
