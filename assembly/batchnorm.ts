@@ -70,32 +70,24 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
 
 // The BNs of one group read the same dy (a sum's gradient, each scaled by its own term) and each
 // has a record of MEMBER_BYTES: dyScale (f32), then pointers to x̂, 1/σ, γ and its coefficients,
-// the column offset of its dγ in the cotangent's row (−1: none), and a float64 running total.
-const MEMBER_BYTES: usize = 32;
+// and the column offset of its dγ in the cotangent's row (−1: none).
+const MEMBER_BYTES: usize = 24;
 
 // For each BN of a group, bn_backward's per-channel coefficients (γ/σ · dyScale, mean dy, mean dy·x̂,
 // 0) into its `coefficients` (four floats per channel), and dγ into `row`, for
-// conv_backward_through_bn to form dx sample by sample. dy is read from memory once for the group
-// (each sample's plane stays in cache for the other members); each sum is formed exactly as
-// bn_backward forms it, so the group changes no bit.
+// conv_backward_through_bn to form dx sample by sample. The group's Σ dy is formed once, and a
+// channel of dy is small enough to stay in cache for the other members; each sum is formed
+// exactly as bn_backward forms it, so the group changes no bit.
 export function bn_gradient_coefficients(dy: usize, members: usize, count: i32, row: usize, n: i32, c: i32, hw: i32): void {
   for (let ch = 0; ch < c; ch++) {
     let sumDy: f64 = 0;
-    for (let m = 0; m < count; m++) store<f64>(members + <usize>m * MEMBER_BYTES, 0, 24);
-    for (let s = 0; s < n; s++) {
-      const offset = <usize>((s * c + ch) * hw) << 2;
-      for (let m = 0; m < count; m++) {
-        const member = members + <usize>m * MEMBER_BYTES;
-        const sums = plane_sums(dy + offset, <usize>load<u32>(member, 4) + offset, hw);
-        if (m == 0) sumDy += <f64>f32x4.extract_lane(sums, 0);
-        store<f64>(member, load<f64>(member, 24) + <f64>f32x4.extract_lane(sums, 1), 24);
-      }
-    }
     for (let m = 0; m < count; m++) {
       const member = members + <usize>m * MEMBER_BYTES;
+      channel_sums(dy, <usize>load<u32>(member, 4), n, c, hw, ch);
+      if (m == 0) sumDy = load<f64>(CHANNEL_SUMS);
       const dgammaOffset = load<i32>(member, 20);
       const dgamma: usize = dgammaOffset < 0 ? 0 : row + (<usize>dgammaOffset << 2);
-      const k = coefficients_from_sums(sumDy, load<f64>(member, 24), load<f32>(member), <usize>load<u32>(member, 8), <usize>load<u32>(member, 12), dgamma, n * hw, ch);
+      const k = coefficients_from_sums(sumDy, load<f64>(CHANNEL_SUMS, 8), load<f32>(member), <usize>load<u32>(member, 8), <usize>load<u32>(member, 12), dgamma, n * hw, ch);
       v128.store(<usize>load<u32>(member, 16) + (<usize>ch << 4), k);
     }
   }
@@ -128,41 +120,92 @@ export function bn_input_gradient(dy: usize, xhat: usize, coefficients: usize, t
 // Σ dy and Σ dy·x̂ of channel `ch` over the batch (per sample in float32 vectors, the samples
 // added in float64), as (γ/σ · dyScale, mean dy, mean dy·x̂, 0); writes dγ when dgamma ≠ 0.
 @inline function channel_coefficients(dy: usize, dyScale: f32, xhat: usize, invstd: usize, gamma: usize, dgamma: usize, n: i32, c: i32, hw: i32, ch: i32): v128 {
-  let sumDy: f64 = 0;
-  let sumDyXhat: f64 = 0;
-  for (let s = 0; s < n; s++) {
-    const offset = <usize>((s * c + ch) * hw) << 2;
-    const sums = plane_sums(dy + offset, xhat + offset, hw);
-    sumDy += <f64>f32x4.extract_lane(sums, 0);
-    sumDyXhat += <f64>f32x4.extract_lane(sums, 1);
-  }
-  return coefficients_from_sums(sumDy, sumDyXhat, dyScale, invstd, gamma, dgamma, n * hw, ch);
+  channel_sums(dy, xhat, n, c, hw, ch);
+  return coefficients_from_sums(load<f64>(CHANNEL_SUMS), load<f64>(CHANNEL_SUMS, 8), dyScale, invstd, gamma, dgamma, n * hw, ch);
 }
 
-// Σ dy and Σ dy·x̂ over one plane of hw values, in float32 (four lanes, then the tail): (Σ dy, Σ dy·x̂, 0, 0).
-@inline function plane_sums(dy: usize, xhat: usize, hw: i32): v128 {
+// channel_sums's results: Σ dy and Σ dy·x̂ (float64); FOUR_SAMPLE_SUMS: four samples' Σ dy, then their Σ dy·x̂ (float32).
+const CHANNEL_SUMS = memory.data(16, 16);
+const FOUR_SAMPLE_SUMS = memory.data(32, 16);
+
+// Σ dy and Σ dy·x̂ of channel `ch` into CHANNEL_SUMS: each sample's plane in float32 (four lanes,
+// then the lanes and the tail added in order), the samples added in float64 in order. Four
+// samples run at once: their eight sums are independent, so the adds do not wait on each other.
+function channel_sums(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32): void {
+  const sampleBytes = <usize>(c * hw) << 2;
+  const channel = <usize>(ch * hw) << 2;
+  let sumDy: f64 = 0;
+  let sumDyXhat: f64 = 0;
+  let s = 0;
+  for (; s + 4 <= n; s += 4) {
+    const offset = channel + <usize>s * sampleBytes;
+    four_plane_sums(dy + offset, xhat + offset, hw, sampleBytes);
+    for (let j: usize = 0; j < 16; j += 4) {
+      sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS + j);
+      sumDyXhat += <f64>load<f32>(FOUR_SAMPLE_SUMS + j, 16);
+    }
+  }
+  for (; s < n; s++) {
+    const offset = channel + <usize>s * sampleBytes;
+    plane_sums(dy + offset, xhat + offset, hw);
+    sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS);
+    sumDyXhat += <f64>load<f32>(FOUR_SAMPLE_SUMS, 16);
+  }
+  store<f64>(CHANNEL_SUMS, sumDy);
+  store<f64>(CHANNEL_SUMS, sumDyXhat, 8);
+}
+
+// Σ dy and Σ dy·x̂ over one plane of hw values, in float32 (four lanes, then the tail), into the
+// first sample's place in FOUR_SAMPLE_SUMS.
+@inline function plane_sums(dy: usize, xhat: usize, hw: i32): void {
   const vectorEnd = hw & ~3;
   let a = f32x4.splat(0);
   let b = f32x4.splat(0);
-  let i = 0;
-  for (; i < vectorEnd; i += 4) {
+  for (let i = 0; i < vectorEnd; i += 4) {
     const d = v128.load(dy + (<usize>i << 2));
     a = f32x4.add(a, d);
     b = madd(b, d, v128.load(xhat + (<usize>i << 2)));
   }
+  store_lane_sums(a, b, dy, xhat, vectorEnd, hw, 0);
+}
+
+// plane_sums of four planes `stride` bytes apart, into FOUR_SAMPLE_SUMS.
+@inline function four_plane_sums(dy: usize, xhat: usize, hw: i32, stride: usize): void {
+  const vectorEnd = hw & ~3;
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+  const stride2 = stride << 1;
+  const stride3 = stride2 + stride;
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const p = <usize>i << 2;
+    const d0 = v128.load(dy + p), d1 = v128.load(dy + stride + p), d2 = v128.load(dy + stride2 + p), d3 = v128.load(dy + stride3 + p);
+    a0 = f32x4.add(a0, d0);
+    a1 = f32x4.add(a1, d1);
+    a2 = f32x4.add(a2, d2);
+    a3 = f32x4.add(a3, d3);
+    b0 = madd(b0, d0, v128.load(xhat + p));
+    b1 = madd(b1, d1, v128.load(xhat + stride + p));
+    b2 = madd(b2, d2, v128.load(xhat + stride2 + p));
+    b3 = madd(b3, d3, v128.load(xhat + stride3 + p));
+  }
+  store_lane_sums(a0, b0, dy, xhat, vectorEnd, hw, 0);
+  store_lane_sums(a1, b1, dy + stride, xhat + stride, vectorEnd, hw, 4);
+  store_lane_sums(a2, b2, dy + stride2, xhat + stride2, vectorEnd, hw, 8);
+  store_lane_sums(a3, b3, dy + stride3, xhat + stride3, vectorEnd, hw, 12);
+}
+
+// One plane's sums as plane_sums forms them (lanes in order, then the tail from `from`), into FOUR_SAMPLE_SUMS at `at` and `at` + 16.
+@inline function store_lane_sums(a: v128, b: v128, dy: usize, xhat: usize, from: i32, hw: i32, at: usize): void {
   let tailA: f32 = 0;
   let tailB: f32 = 0;
-  for (; i < hw; i++) {
+  for (let i = from; i < hw; i++) {
     const d = f32At(dy, i);
     tailA += d;
     tailB += d * f32At(xhat, i);
   }
-  return f32x4(
-    f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA,
-    f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB,
-    0,
-    0,
-  );
+  store<f32>(FOUR_SAMPLE_SUMS + at, f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
+  store<f32>(FOUR_SAMPLE_SUMS + at, f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB, 16);
 }
 
 // (γ/σ · dyScale, mean dy, mean dy·x̂, 0) from a channel's sums over `count` values; writes dγ when

@@ -8,6 +8,7 @@
 // not a multiple of 4, FactorizedReduce's shifted taps) take the scalar path with bounds checks.
 
 import { bn_input_gradient } from './batchnorm';
+import { avgpool3_backward } from './layers';
 import { madd } from './madd';
 import { store_output } from './outputs';
 import { winograd_correlate_sample, winograd_fits, winograd_gradient_sample, winograd_store_weight_gradient, winograd_workspace_floats } from './winograd';
@@ -457,6 +458,19 @@ function weight_gradient_sample(
   winograd: usize;
 }
 
+// avgpool3_backward's arguments, as the host lays them out (PoolBackwardRecord in src/engine/wasm/layers.ts).
+@unmanaged class PoolBackward {
+  dy: usize;
+  dyScale: f32;
+  dx: usize;
+  channels: i32;
+  h: i32;
+  w: i32;
+  accumulate: i32;
+  withSkip: i32;
+  skipScale: f32;
+}
+
 // The stride-1 backward of a conv that only a train-mode BN reads, sample by sample: the BN's
 // input gradient for one sample (bn_input_gradient, from the BN's per-channel `coefficients`) is
 // formed straight into `scratch`, inside the zero halo the input gradient needs, and the sample's
@@ -466,14 +480,20 @@ function weight_gradient_sample(
 //
 // A second conv (`second` ≠ 0, with its own scratch and totals) reading the same input and output
 // gradient runs sample by sample after the first, so the sample's output gradient and input
-// gradient are still in cache for it; each input gradient value gets the first conv's term, then
-// the second's, as when the two ran one after the other.
-export function conv_backward_through_bn(first: usize, second: usize, n: i32): void {
+// gradient are still in cache for it; so does a 3×3 average pool beside them (`pool` ≠ 0), before
+// the first. Each input gradient value gets the pool's term, the first conv's, then the second's,
+// as when they ran one after the other.
+export function conv_backward_through_bn(first: usize, second: usize, pool: usize, n: i32): void {
   const a = changetype<ConvThroughBn>(first);
   const b = changetype<ConvThroughBn>(second);
+  const p = changetype<PoolBackward>(pool);
   begin_through_bn(a);
   if (second != 0) begin_through_bn(b);
   for (let s = 0; s < n; s++) {
+    if (pool != 0) {
+      const offset = <usize>(s * p.channels * p.h * p.w) << 2;
+      avgpool3_backward(p.dy + offset, p.dyScale, p.dx + offset, p.channels, p.h, p.w, p.accumulate != 0, p.withSkip != 0, p.skipScale);
+    }
     through_bn_sample(a, s, n);
     if (second != 0) through_bn_sample(b, s, n);
   }

@@ -42,6 +42,8 @@ const CASES: OpCase[] = [
   opCase('conv 3×3 stride 2, four outputs (scalar path)', shape(2, 5, 5), [conv(shape(4, 3, 3), 3, 2, 1, 1, 1)], [convWeight(4, 2, 3)]),
   opCase('conv depthwise 3×3 (scalar path: four channels at a time)', shape(4, 3, 3), [conv(shape(4, 3, 3), 3, 1, 1, 1, 4)], [convWeight(4, 1, 3)]),
   opCase('batchnorm', shape(3, 4, 4), [{ kind: 'batchnorm', input: 0, gamma: 0, beta: 1, shape: shape(3, 4, 4) }], [param('bn.weight', [3], 'bn-weight'), param('bn.bias', [3], 'bn-bias')]),
+  // Planes of 9 values: the sums' scalar tails.
+  opCase('batchnorm 3×3 planes', shape(2, 3, 3), [{ kind: 'batchnorm', input: 0, gamma: 0, beta: 1, shape: shape(2, 3, 3) }], [param('bn.weight', [2], 'bn-weight'), param('bn.bias', [2], 'bn-bias')]),
   opCase('relu', shape(2, 3, 3), [{ kind: 'relu', input: 0, shape: shape(2, 3, 3) }]),
   opCase('avgpool 3×3 stride 1 (vector rows)', shape(2, 4, 8), [{ kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: shape(2, 4, 8) }]),
   opCase('avgpool 3×3 stride 2', shape(2, 5, 5), [{ kind: 'avgpool', input: 0, kernel: 3, stride: 2, padding: 1, shape: shape(2, 3, 3) }]),

@@ -20,6 +20,8 @@ export interface LayerBuffers {
   packedWeights: number;
   /** Conv read through BN (BackwardPlan.convThroughBn): its ConvThroughBn record (assembly/conv.ts). */
   throughBnRecord: number;
+  /** Pool run inside a conv's backward (BackwardPlan.poolBeside): its PoolBackward record (assembly/conv.ts). */
+  poolRecord: number;
   /** BatchNorm: x̂ and 1/σ. */
   normalised: number;
   inverseStd: number;
@@ -99,6 +101,14 @@ export interface BackwardPlan {
   readonly convPartner: Map<LayerId, LayerId>;
   /** The convs that run with a higher one (convPartner's values). */
   readonly partnered: Set<LayerId>;
+  /**
+   * conv id (not partnered) → an aliased 3×3 pool above it that runs inside its backward, sample by
+   * sample before it: the pool reads the same input and sum, and nothing run between them writes
+   * the input's gradient.
+   */
+  readonly poolBeside: Map<LayerId, LayerId>;
+  /** The pools that run inside a conv's backward (poolBeside's values). */
+  readonly poolsInConvs: Set<LayerId>;
 }
 
 export interface SkipTerm {
@@ -145,7 +155,31 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
   for (const { sum, input } of skipInPool.values()) skipsInPools.set(sum, (skipsInPools.get(sum) ?? new Set()).add(input));
   const groups = coefficientGroups(convThroughBn, alias);
   const convPartner = convPartners(network, { foldedRelu, convThroughBn, alias, coefficientGroups: groups }, writtenBetween);
-  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered: new Set(convPartner.values()) };
+  const partnered = new Set(convPartner.values());
+  const poolBeside = poolsBesideConvs(network, flow, { foldedRelu, convThroughBn, alias, partnered }, writtenBetween);
+  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered, poolBeside, poolsInConvs: new Set(poolBeside.values()) };
+}
+
+/** Gives each aliased 3×3 pool to the highest conv below it that may run it (BackwardPlan.poolBeside). */
+function poolsBesideConvs(
+  network: Network,
+  flow: GradientFlow,
+  plan: Pick<BackwardPlan, 'foldedRelu' | 'convThroughBn' | 'alias' | 'partnered'>,
+  writtenBetween: WrittenBetween,
+): Map<LayerId, LayerId> {
+  const convs = [...plan.convThroughBn.keys()].filter((id) => !plan.partnered.has(id)).sort((a, b) => b - a);
+  const beside = new Map<LayerId, LayerId>();
+  plan.alias.forEach(({ sum }, pool) => {
+    const layer = network.layers[pool];
+    if (layer.kind !== 'avgpool' || !flow.carries[pool] || !flow.carries[layer.input]) return;
+    const conv = convs.find((id) => {
+      const relu = plan.foldedRelu.get(id);
+      const bn = plan.convThroughBn.get(id)!;
+      return id < pool && !beside.has(id) && relu !== undefined && layerInputs(network.layers[relu])[0] === layer.input && plan.alias.get(bn)?.sum === sum && !writtenBetween(id, pool, layer.input);
+    });
+    if (conv !== undefined) beside.set(conv, pool);
+  });
+  return beside;
 }
 
 type WrittenBetween = (low: LayerId, high: LayerId, input: LayerId) => boolean;
@@ -270,6 +304,7 @@ export class WasmNetworkExecution {
       winogradWeights: 0,
       packedWeights: 0,
       throughBnRecord: 0,
+      poolRecord: 0,
       normalised: layer.kind === 'batchnorm' ? kernels.allocF32(batch * tensorSize(layer.shape)) : 0,
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
       gradientCoefficients: 0,
@@ -388,6 +423,7 @@ export class WasmNetworkExecution {
     let partnerTotalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
+      if (plan.poolsInConvs.has(id) && this.buffers[id].poolRecord === 0) this.buffers[id].poolRecord = this.kernels.alloc(4 * 9);
       const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id) && !plan.convThroughBn.has(id);
       if (ownsGradient && this.buffers[id].gradient === 0) {
         this.buffers[id].gradient = this.kernels.allocF32(this.batch * tensorSize(layer.shape));
@@ -432,18 +468,18 @@ export class WasmNetworkExecution {
     if (this.partnerTotals === 0 && partnerTotalsFloats > 0) this.partnerTotals = this.kernels.allocF32(partnerTotalsFloats);
   }
 
-  /** One record of 32 bytes per member: dyScale, x̂, 1/σ, γ, coefficients, dγ's column offset (−1: none), a float64 total. */
+  /** One record of six words per member: dyScale, x̂, 1/σ, γ, coefficients, dγ's column offset (−1: none). */
   private writeCoefficientTables(plan: BackwardPlan, columnOffset: ReadonlyMap<number, number>): void {
     this.coefficientTables.clear();
     plan.coefficientGroups.forEach((members, leader) => {
       if (members.length === 0) return;
-      const table = this.kernels.alloc(32 * members.length);
-      const words = this.kernels.u32(table, 8 * members.length);
+      const table = this.kernels.alloc(24 * members.length);
+      const words = this.kernels.u32(table, 6 * members.length);
       members.forEach((bn, m) => {
         const layer = this.network.layers[bn] as LayerOf<'batchnorm'>;
         const b = this.buffers[bn];
-        words.set([0, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], b.gradientCoefficients, columnOffset.get(layer.gamma) ?? -1], 8 * m);
-        this.kernels.f32(table + 32 * m, 1)[0] = plan.alias.get(bn)?.scale ?? 1;
+        words.set([0, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], b.gradientCoefficients, columnOffset.get(layer.gamma) ?? -1], 6 * m);
+        this.kernels.f32(table + 24 * m, 1)[0] = plan.alias.get(bn)?.scale ?? 1;
       });
       this.coefficientTables.set(leader, table);
     });

@@ -46,7 +46,9 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
           const partner = plan.convPartner.get(id);
           // Both fold a ReLU of the same input, so the first's output masks the second too.
           const second = partner === undefined ? 0 : writeConvThroughBn(run, partner, step, run.partnerScratch, run.partnerTotals, mask);
-          if (dw || din || second) k.conv_backward_through_bn(writeConvThroughBn(run, id, step, run.scratch, run.weightTotals, mask), second, n);
+          const pool = plan.poolBeside.get(id);
+          const poolRecord = pool === undefined ? 0 : writePoolBackward(run, pool, step);
+          if (dw || din || second || poolRecord) k.conv_backward_through_bn(writeConvThroughBn(run, id, step, run.scratch, run.weightTotals, mask), second, poolRecord, n);
           return;
         }
         if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals, run.scratch);
@@ -106,15 +108,16 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       if (isAvgPool3(layer, inShape)) run.k.avgpool3_forward(input, out, run.batch * channels, height, width);
       else run.k.avgpool_forward(input, out, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding);
     },
-    backward(run, layer, id, { dy, dyScale, accumulate, accumulateFrom, wants, plan }) {
-      if (!wants(layer.input)) return;
+    backward(run, layer, id, step) {
+      const { dy, dyScale, accumulate, wants, plan } = step;
+      if (!wants(layer.input) || plan.poolsInConvs.has(id)) return; // or it runs inside a conv's backward
       const { channels, height, width } = layer.shape;
       const inShape = run.network.layers[layer.input].shape;
       const dx = run.buffers[layer.input].gradient;
-      const skip = plan.skipInPool.get(id);
-      if (skip) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulateFrom(skip.sum, skip.input), true, skip.scale);
-      else if (isAvgPool3(layer, inShape)) run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, accumulate(layer.input), false, 0);
-      else run.k.avgpool_backward(dy, dx, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
+      if (isAvgPool3(layer, inShape)) {
+        const { add, withSkip, skipScale } = poolAccumulation(run, id, step);
+        run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, add, withSkip, skipScale);
+      } else run.k.avgpool_backward(dy, dx, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
     },
   },
 
@@ -225,6 +228,26 @@ function writeConvThroughBn(run: WasmNetworkExecution, id: LayerId, step: Backwa
     add ? 1 : 0, din === 0 ? 0 : mask, b.winogradWeights,
   ]);
   return b.throughBnRecord;
+}
+
+/** Whether a 3×3 pool's backward adds to its input's gradient, and the identity term it adds with it (BackwardPlan.skipInPool). */
+function poolAccumulation(run: WasmNetworkExecution, id: LayerId, { plan, accumulateFrom }: BackwardStep): { add: boolean; withSkip: boolean; skipScale: number } {
+  const skip = plan.skipInPool.get(id);
+  if (skip) return { add: accumulateFrom(skip.sum, skip.input), withSkip: true, skipScale: skip.scale };
+  return { add: accumulateFrom(id, (run.network.layers[id] as LayerOf<'avgpool'>).input), withSkip: false, skipScale: 0 };
+}
+
+/** Fills the pool's PoolBackward record (assembly/conv.ts: 9 words in its field order) for one sample's planes and returns its pointer. */
+function writePoolBackward(run: WasmNetworkExecution, id: LayerId, step: BackwardStep): number {
+  const layer = run.network.layers[id] as LayerOf<'avgpool'>;
+  const record = run.buffers[id].poolRecord;
+  const { add, withSkip, skipScale } = poolAccumulation(run, id, step);
+  const { channels, height, width } = layer.shape;
+  new Uint32Array(run.k.memory.buffer, record, 9).set([step.outputGradient(id), 0, run.buffers[layer.input].gradient, channels, height, width, add ? 1 : 0, withSkip ? 1 : 0, 0]);
+  const scales = new Float32Array(run.k.memory.buffer, record, 9);
+  scales[1] = step.plan.alias.get(id)!.scale;
+  scales[8] = skipScale;
+  return record;
 }
 
 /** The 3×3, stride-1, padding-1 average pool over rows of a multiple of 4 has a vectorised kernel. */

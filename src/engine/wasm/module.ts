@@ -26,7 +26,7 @@ export interface KernelExports {
   winograd_weights(w: number, u: number, cout: number, cin: number): void;
   winograd_weight_workspace_floats(cin: number, cout: number, hout: number, wout: number): number;
   conv_backward_weight_fast(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number, totals: number, work: number): void;
-  conv_backward_through_bn(first: number, second: number, n: number): void;
+  conv_backward_through_bn(first: number, second: number, pool: number, n: number): void;
   f64_conv_padded(acc: number, xp: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_weight_gradient(gw: number, g: number, xp: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;
   f64_conv_padded_transpose(xp: number, g: number, w: number, offsets: number, taps: number, run: number, cout: number, outPerGroup: number, groupStride: number): void;

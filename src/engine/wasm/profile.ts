@@ -45,11 +45,11 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   conv_backward_weight_stride2: { stage: 'conv', pass: 'backward-weight', flops: convWeight },
   conv_backward_weight_generic: { stage: 'conv', pass: 'backward-weight', flops: convGeneric },
   // Both products of each stride-1 conv read by a BN (one or two ConvThroughBn records), with the
-  // BN's input gradient formed per sample (its arithmetic is not counted).
+  // BN's input gradient formed per sample and any pool run beside them (neither's arithmetic counted).
   conv_backward_through_bn: {
     stage: 'conv',
     pass: 'backward',
-    flops: (a, memory) => throughBnFlops(memory, n(a, 0), n(a, 2)) + (a[1] ? throughBnFlops(memory, n(a, 1), n(a, 2)) : 0),
+    flops: (a, memory) => throughBnFlops(memory, n(a, 0), n(a, 3)) + (a[1] ? throughBnFlops(memory, n(a, 1), n(a, 3)) : 0),
   },
   transpose_flip_weights: { stage: 'setup', pass: 'backward' },
   pack_output_channels: { stage: 'setup', pass: 'forward' },
