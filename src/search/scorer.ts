@@ -3,6 +3,7 @@ import { datasetSpec } from '../data/datasets.js';
 import { Rng } from '../data/rng.js';
 import { gaussianBatch, labelledBatch, regionPatches } from '../data/transforms.js';
 import type { Backend } from '../engine/backend.js';
+import { ntkFlops } from '../graph/flops.js';
 import { initialiseWeights, type InitScheme, type Weights } from '../graph/weights.js';
 import type { Network } from '../graph/ir.js';
 import { SharedPasses, type Indicator, type IndicatorDraws, type Measured, type ScoredNetwork } from '../metrics/indicator.js';
@@ -151,6 +152,16 @@ export async function measureGroup(indicators: readonly Indicator[], m: GroupMea
     measured.push(await indicator.measure(context));
   }
   return measured;
+}
+
+/**
+ * The order to hand a round's tasks to workers: most work first (the candidate's NTK network, the
+ * one that costs), so the round's last tasks are short and the workers finish together. Scores
+ * depend only on the task, so the order changes no result.
+ */
+export function dispatchOrder(space: SearchSpace, settings: SearchSettings, tasks: readonly CandidateTask[]): number[] {
+  const cost = tasks.map((task) => ntkFlops(SCORED_NETWORKS.ntk.build(space, task.masks.ntk.candidate, settings), settings.ntkBatch));
+  return tasks.map((_, position) => position).sort((a, b) => cost[b] - cost[a] || a - b);
 }
 
 /** `[B, C, H, W]` of one batch of a network's data. */

@@ -4,7 +4,7 @@ import { azCombination, rankCandidates, selectGroupPruned, selectPruned, teNasCo
 import { field, indicatorFields, INDICATORS } from '../metrics/indicators.js';
 import type { Indicator } from '../metrics/indicator.js';
 import { resolveIndicators } from '../metrics/registry.js';
-import type { CandidateMeasurement, CandidateTask } from './scorer.js';
+import { dispatchOrder, type CandidateMeasurement, type CandidateTask } from './scorer.js';
 import type { SearchSettings } from './settings.js';
 
 /** Runs the candidates of one round; results come back in task order whatever the execution order. */
@@ -172,8 +172,9 @@ export async function runSearch(
       });
     };
     report();
-    const measurements = await runner.run(
-      tasks,
+    const order = dispatchOrder(space, settings, tasks);
+    const inOrder = await runner.run(
+      order.map((position) => tasks[position]),
       () => {
         finished++;
         done++;
@@ -182,6 +183,8 @@ export async function runSearch(
       signal,
     );
     throwIfAborted(signal);
+    const measurements = new Array<CandidateMeasurement>(tasks.length);
+    order.forEach((position, i) => (measurements[position] = inOrder[i]));
     const scored: ScoredCandidate[] = candidates.map((c, i) => ({ ...c, deltas: candidateDeltas(measurements[i], indicators) }));
     for (const candidate of scored) {
       if (!candidate.deltas.every(Number.isFinite)) {
