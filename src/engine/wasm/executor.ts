@@ -74,7 +74,10 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
  * folded into that conv's input gradient (masked by the ReLU output); a BN or 3×3 average pool
  * read only by a weighted sum reads the sum's gradient, scaled, instead of a copy of its own; such a
  * pool also adds the sum's identity term over the same input (a skip connection beside the pool);
- * and a stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it.
+ * a stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it;
+ * the BNs read through one sum find their coefficients in one call; and two such convs of the same
+ * input and sum, with a pool beside them, run sample by sample in one call. Each moves work only
+ * where every gradient value still gets the same terms in the same order, so none changes a bit.
  */
 export interface BackwardPlan {
   readonly flow: GradientFlow;
@@ -160,6 +163,9 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
   return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered, poolBeside, poolsInConvs: new Set(poolBeside.values()) };
 }
 
+/** Whether a layer run strictly between `low` and `high` (backward runs from high to low) writes `input`'s gradient. */
+type WrittenBetween = (low: LayerId, high: LayerId, input: LayerId) => boolean;
+
 /** Gives each aliased 3×3 pool to the highest conv below it that may run it (BackwardPlan.poolBeside). */
 function poolsBesideConvs(
   network: Network,
@@ -181,8 +187,6 @@ function poolsBesideConvs(
   });
   return beside;
 }
-
-type WrittenBetween = (low: LayerId, high: LayerId, input: LayerId) => boolean;
 
 /** Pairs each conv read through BN with the highest lower one that may run beside it (BackwardPlan.convPartner). */
 function convPartners(
