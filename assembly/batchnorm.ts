@@ -68,27 +68,33 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
   }
 }
 
-// The BNs of one group read the same dy (a sum's gradient, each scaled by its own term) and each
-// has a record of MEMBER_BYTES: dyScale (f32), then pointers to x̂, 1/σ, γ and its coefficients,
-// and the column offset of its dγ in the cotangent's row (−1: none).
-const MEMBER_BYTES: usize = 24;
+// One BN of a group reading the same dy (a sum's gradient, each scaled by its own term), as the
+// host lays it out (BN_GROUP_MEMBER in src/engine/wasm/records.ts); dgammaOffset is the column of its
+// dγ in the cotangent's row (−1: none).
+@unmanaged class BnGroupMember {
+  dyScale: f32;
+  xhat: usize;
+  invstd: usize;
+  gamma: usize;
+  coefficients: usize;
+  dgammaOffset: i32;
+}
 
 // For each BN of a group, bn_backward's per-channel coefficients (γ/σ · dyScale, mean dy, mean dy·x̂,
 // 0) into its `coefficients` (four floats per channel), and dγ into `row`, for
-// conv_backward_through_bn to form dx sample by sample. The group's Σ dy is formed once, and a
-// channel of dy is small enough to stay in cache for the other members; each sum is formed
-// exactly as bn_backward forms it, so the group changes no bit.
+// conv_backward_through_bn to form dx sample by sample. One call per group: a channel of dy
+// stays in cache from one member to the next, and the first member's Σ dy serves them all. Each
+// sum is formed exactly as bn_backward forms it, so the group changes no bit.
 export function bn_gradient_coefficients(dy: usize, members: usize, count: i32, row: usize, n: i32, c: i32, hw: i32): void {
   for (let ch = 0; ch < c; ch++) {
     let sumDy: f64 = 0;
     for (let m = 0; m < count; m++) {
-      const member = members + <usize>m * MEMBER_BYTES;
-      channel_sums(dy, <usize>load<u32>(member, 4), n, c, hw, ch);
+      const member = changetype<BnGroupMember>(members + <usize>m * offsetof<BnGroupMember>());
+      channel_sums(dy, member.xhat, n, c, hw, ch);
       if (m == 0) sumDy = load<f64>(CHANNEL_SUMS);
-      const dgammaOffset = load<i32>(member, 20);
-      const dgamma: usize = dgammaOffset < 0 ? 0 : row + (<usize>dgammaOffset << 2);
-      const k = coefficients_from_sums(sumDy, load<f64>(CHANNEL_SUMS, 8), load<f32>(member), <usize>load<u32>(member, 8), <usize>load<u32>(member, 12), dgamma, n * hw, ch);
-      v128.store(<usize>load<u32>(member, 16) + (<usize>ch << 4), k);
+      const dgamma: usize = member.dgammaOffset < 0 ? 0 : row + (<usize>member.dgammaOffset << 2);
+      const k = coefficients_from_sums(sumDy, load<f64>(CHANNEL_SUMS, 8), member.dyScale, member.invstd, member.gamma, dgamma, n * hw, ch);
+      v128.store(member.coefficients + (<usize>ch << 4), k);
     }
   }
 }

@@ -430,7 +430,7 @@ function weight_gradient_sample(
 }
 
 // A stride-1 conv that only a train-mode BN reads, with where its backward reads and writes, as
-// the host lays it out in memory (writeConvThroughBn in src/engine/wasm/layers.ts): dw and din are
+// the host lays it out in memory (CONV_THROUGH_BN in src/engine/wasm/records.ts): dw and din are
 // 0 when not wanted, mask is the folded ReLU's output (0: none), winograd the Winograd-domain
 // transposed weights (0: the direct path).
 @unmanaged class ConvThroughBn {
@@ -458,7 +458,7 @@ function weight_gradient_sample(
   winograd: usize;
 }
 
-// avgpool3_backward's arguments for one sample, as the host lays them out (writePoolBackward in src/engine/wasm/layers.ts).
+// avgpool3_backward's arguments for one sample, as the host lays them out (POOL_BACKWARD in src/engine/wasm/records.ts).
 @unmanaged class PoolBackward {
   dy: usize;
   dyScale: f32;

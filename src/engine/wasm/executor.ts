@@ -4,6 +4,7 @@ import type { Weights } from '../../graph/weights.js';
 import { cotangentCount, type Cotangents } from '../backend.js';
 import { isAvgPool3, wasmLayer } from './layers.js';
 import type { WasmKernels } from './module.js';
+import { BN_GROUP_MEMBER, CONV_THROUGH_BN, POOL_BACKWARD } from './records.js';
 
 /** Pointers of one layer's buffers in WebAssembly memory (0 = not allocated). */
 export interface LayerBuffers {
@@ -92,8 +93,9 @@ export interface BackwardPlan {
   /** sum id → the inputs of its identity terms that a pool adds (skipInPool). */
   readonly skipsInPools: Map<LayerId, Set<LayerId>>;
   /**
-   * convThroughBn BN id → the BNs whose coefficients it finds in one pass over their shared dy (the
-   * BNs read through the same sum; itself first, as it runs first), or none when an earlier one does.
+   * The BN of each group that runs first → the group's BNs (itself first): the convThroughBn BNs
+   * read through the same sum, whose coefficients it finds in one call; a BN read through no sum
+   * is a group of its own. The others find theirs done.
    */
   readonly coefficientGroups: Map<LayerId, readonly LayerId[]>;
   /**
@@ -179,13 +181,21 @@ function poolsBesideConvs(
     const layer = network.layers[pool];
     if (layer.kind !== 'avgpool' || !flow.carries[pool] || !flow.carries[layer.input]) return;
     const conv = convs.find((id) => {
-      const relu = plan.foldedRelu.get(id);
-      const bn = plan.convThroughBn.get(id)!;
-      return id < pool && !beside.has(id) && relu !== undefined && layerInputs(network.layers[relu])[0] === layer.input && plan.alias.get(bn)?.sum === sum && !writtenBetween(id, pool, layer.input);
+      const reads = readsThroughBn(network, plan, id);
+      return id < pool && !beside.has(id) && reads?.input === layer.input && reads.sum === sum && !writtenBetween(id, pool, layer.input);
     });
     if (conv !== undefined) beside.set(conv, pool);
   });
   return beside;
+}
+
+/** For a conv read through BN that folds a ReLU, the ReLU's input and the sum its BN is read through (none otherwise). */
+function readsThroughBn(network: Network, plan: Pick<BackwardPlan, 'foldedRelu' | 'convThroughBn' | 'alias'>, conv: LayerId): { input: LayerId; sum: LayerId; bn: LayerId } | undefined {
+  const relu = plan.foldedRelu.get(conv);
+  const bn = plan.convThroughBn.get(conv);
+  const sum = bn === undefined ? undefined : plan.alias.get(bn)?.sum;
+  if (relu === undefined || bn === undefined || sum === undefined) return undefined;
+  return { input: (network.layers[relu] as LayerOf<'relu'>).input, sum, bn };
 }
 
 /** Pairs each conv read through BN with the highest lower one that may run beside it (BackwardPlan.convPartner). */
@@ -196,20 +206,14 @@ function convPartners(
 ): Map<LayerId, LayerId> {
   const leaderOf = new Map<LayerId, LayerId>();
   plan.coefficientGroups.forEach((members, leader) => members.forEach((bn) => leaderOf.set(bn, leader)));
-  const source = (conv: LayerId) => {
-    const relu = plan.foldedRelu.get(conv);
-    const bn = plan.convThroughBn.get(conv);
-    const sum = bn === undefined ? undefined : plan.alias.get(bn)?.sum;
-    return relu === undefined || bn === undefined || sum === undefined ? undefined : { input: (network.layers[relu] as LayerOf<'relu'>).input, sum, bn };
-  };
   const partners = new Map<LayerId, LayerId>();
   const taken = new Set<LayerId>();
   const convs = [...plan.convThroughBn.keys()].sort((a, b) => b - a);
   for (const first of convs) {
-    const a = source(first);
+    const a = readsThroughBn(network, plan, first);
     if (a === undefined || taken.has(first)) continue;
     const second = convs.find((id) => {
-      const b = source(id);
+      const b = readsThroughBn(network, plan, id);
       return id < first && !taken.has(id) && b !== undefined && b.input === a.input && b.sum === a.sum && leaderOf.get(b.bn)! > first && !writtenBetween(id, first, a.input);
     });
     if (second === undefined) continue;
@@ -227,7 +231,6 @@ function coefficientGroups(convThroughBn: BackwardPlan['convThroughBn'], alias: 
     const group = sum === undefined ? undefined : bySum.get(sum);
     if (group) {
       group.push(bn);
-      groups.set(bn, []);
     } else {
       const members = [bn];
       if (sum !== undefined) bySum.set(sum, members);
@@ -427,7 +430,7 @@ export class WasmNetworkExecution {
     let partnerTotalsFloats = 0;
     const folded = new Set(plan.foldedRelu.values());
     this.network.layers.forEach((layer, id) => {
-      if (plan.poolsInConvs.has(id) && this.buffers[id].poolRecord === 0) this.buffers[id].poolRecord = this.kernels.alloc(4 * 9);
+      if (plan.poolsInConvs.has(id) && this.buffers[id].poolRecord === 0) this.buffers[id].poolRecord = this.kernels.alloc(POOL_BACKWARD.bytes);
       const ownsGradient = plan.flow.carries[id] && !folded.has(id) && !plan.alias.has(id) && !plan.convThroughBn.has(id);
       if (ownsGradient && this.buffers[id].gradient === 0) {
         this.buffers[id].gradient = this.kernels.allocF32(this.batch * tensorSize(layer.shape));
@@ -457,7 +460,7 @@ export class WasmNetworkExecution {
           layerScratch += this.k.winograd_workspace_floats(channels, input.channels, input.height, input.width);
         }
       }
-      if (plan.convThroughBn.has(id) && this.buffers[id].throughBnRecord === 0) this.buffers[id].throughBnRecord = this.kernels.alloc(4 * 22);
+      if (plan.convThroughBn.has(id) && this.buffers[id].throughBnRecord === 0) this.buffers[id].throughBnRecord = this.kernels.alloc(CONV_THROUGH_BN.bytes);
       if (plan.partnered.has(id)) {
         partnerScratchFloats = Math.max(partnerScratchFloats, layerScratch);
         partnerTotalsFloats = Math.max(partnerTotalsFloats, layerTotals);
@@ -472,18 +475,22 @@ export class WasmNetworkExecution {
     if (this.partnerTotals === 0 && partnerTotalsFloats > 0) this.partnerTotals = this.kernels.allocF32(partnerTotalsFloats);
   }
 
-  /** One record of six words per member: dyScale, x̂, 1/σ, γ, coefficients, dγ's column offset (−1: none). */
+  /** Each group's BN_GROUP_MEMBER records, one after the other (the same for every cotangent: dγ is a column offset). */
   private writeCoefficientTables(plan: BackwardPlan, columnOffset: ReadonlyMap<number, number>): void {
     this.coefficientTables.clear();
     plan.coefficientGroups.forEach((members, leader) => {
-      if (members.length === 0) return;
-      const table = this.kernels.alloc(24 * members.length);
-      const words = this.kernels.u32(table, 6 * members.length);
+      const table = this.kernels.alloc(BN_GROUP_MEMBER.bytes * members.length);
       members.forEach((bn, m) => {
         const layer = this.network.layers[bn] as LayerOf<'batchnorm'>;
         const b = this.buffers[bn];
-        words.set([0, b.normalised, b.inverseStd, this.weightPointers[layer.gamma], b.gradientCoefficients, columnOffset.get(layer.gamma) ?? -1], 6 * m);
-        this.kernels.f32(table + 24 * m, 1)[0] = plan.alias.get(bn)?.scale ?? 1;
+        BN_GROUP_MEMBER.write(this.k.memory.buffer, table + BN_GROUP_MEMBER.bytes * m, {
+          dyScale: plan.alias.get(bn)?.scale ?? 1,
+          xhat: b.normalised,
+          invstd: b.inverseStd,
+          gamma: this.weightPointers[layer.gamma],
+          coefficients: b.gradientCoefficients,
+          dgammaOffset: columnOffset.get(layer.gamma) ?? -1,
+        });
       });
       this.coefficientTables.set(leader, table);
     });

@@ -1,5 +1,6 @@
 import { tensorSize, type Layer, type LayerId, type LayerKind, type LayerOf } from '../../graph/ir.js';
 import type { BackwardStep, WasmNetworkExecution } from './executor.js';
+import { CONV_THROUGH_BN, POOL_BACKWARD } from './records.js';
 
 /** How one layer kind runs on the WebAssembly kernels. */
 interface WasmLayer<L extends Layer> {
@@ -41,14 +42,15 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const dw = weightGradient(layer.weight);
       if (b.convPath === 'stride1') {
         if (plan.partnered.has(id)) return; // it ran beside a higher conv (BackwardPlan.convPartner)
-        const { din, add, mask } = foldedInputGradient(run, id, step);
+        const into = foldedInputGradient(run, id, step);
+        const { din, add, mask } = into;
         if (plan.convThroughBn.has(id)) {
           const partner = plan.convPartner.get(id);
           // Both fold a ReLU of the same input, so the first's output masks the second too.
-          const second = partner === undefined ? 0 : writeConvThroughBn(run, partner, step, run.partnerScratch, run.partnerTotals, mask);
+          const second = partner === undefined ? 0 : writeConvThroughBn(run, partner, step, { ...foldedInputGradient(run, partner, step), mask }, run.partnerScratch, run.partnerTotals);
           const pool = plan.poolBeside.get(id);
           const poolRecord = pool === undefined ? 0 : writePoolBackward(run, pool, step);
-          if (dw || din || second || poolRecord) k.conv_backward_through_bn(writeConvThroughBn(run, id, step, run.scratch, run.weightTotals, mask), second, poolRecord, n);
+          if (dw || din || second || poolRecord) k.conv_backward_through_bn(writeConvThroughBn(run, id, step, into, run.scratch, run.weightTotals), second, poolRecord, n);
           return;
         }
         if (dw) k.conv_backward_weight_fast(dy, b.padded, dw, n, inShape.channels, channels, height, width, layer.kernel, layer.dilation, layer.groups, run.weightTotals, run.scratch);
@@ -80,8 +82,8 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const gamma = run.weightPointers[layer.gamma];
       if (plan.convThroughBn.get(layer.input) === id) {
         // The conv this BN reads forms the input gradient from these, sample by sample.
-        const members = plan.coefficientGroups.get(id)!.length;
-        if (members > 0) run.k.bn_gradient_coefficients(dy, run.coefficientTables.get(id)!, members, row, run.batch, channels, height * width);
+        const members = plan.coefficientGroups.get(id); // none: an earlier BN of its group found them
+        if (members) run.k.bn_gradient_coefficients(dy, run.coefficientTables.get(id)!, members.length, row, run.batch, channels, height * width);
         return;
       }
       const dx = wants(layer.input) ? run.buffers[layer.input].gradient : run.scratchGradient(layer.input);
@@ -200,8 +202,15 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
   },
 };
 
+/** Where a stride-1 conv's input gradient goes (din 0: nowhere), whether it adds there, and the mask of a folded ReLU (0: none). */
+interface InputGradientTarget {
+  readonly din: number;
+  readonly add: boolean;
+  readonly mask: number;
+}
+
 /** Where a stride-1 conv's input gradient goes: into the input of the ReLU it folds (masked by its output), or into its own input. */
-function foldedInputGradient(run: WasmNetworkExecution, id: LayerId, { plan, wants, accumulate, accumulateFrom }: BackwardStep): { din: number; add: boolean; mask: number } {
+function foldedInputGradient(run: WasmNetworkExecution, id: LayerId, { plan, wants, accumulate, accumulateFrom }: BackwardStep): InputGradientTarget {
   const layer = run.network.layers[id] as LayerOf<'conv'>;
   const relu = plan.foldedRelu.get(id);
   const target = relu === undefined ? layer.input : (run.network.layers[relu] as LayerOf<'relu'>).input;
@@ -210,23 +219,37 @@ function foldedInputGradient(run: WasmNetworkExecution, id: LayerId, { plan, wan
   return { din, add, mask: relu === undefined ? 0 : run.buffers[relu].output };
 }
 
-/**
- * Fills the conv's ConvThroughBn record (assembly/conv.ts: 22 words in its field order) for this
- * cotangent and returns its pointer. `mask` replaces the folded ReLU's output (an equal one).
- */
-function writeConvThroughBn(run: WasmNetworkExecution, id: LayerId, step: BackwardStep, scratch: number, totals: number, mask: number): number {
+/** Fills the conv's CONV_THROUGH_BN record for this cotangent, its input gradient going `into`, and returns its pointer. */
+function writeConvThroughBn(run: WasmNetworkExecution, id: LayerId, step: BackwardStep, into: InputGradientTarget, scratch: number, totals: number): number {
   const layer = run.network.layers[id] as LayerOf<'conv'>;
   const inShape = run.network.layers[layer.input].shape;
   const b = run.buffers[id];
   const bn = step.plan.convThroughBn.get(id)!;
   const norm = run.buffers[bn];
-  const { din, add } = foldedInputGradient(run, id, step);
-  const { channels, height, width } = layer.shape;
-  new Uint32Array(run.k.memory.buffer, b.throughBnRecord, 22).set([
-    step.outputGradient(bn), norm.normalised, norm.gradientCoefficients, b.padded, step.weightGradient(layer.weight), totals, din, b.transposedWeights, scratch,
-    inShape.channels, inShape.height, inShape.width, channels, height, width, layer.kernel, layer.padding, layer.dilation, layer.groups,
-    add ? 1 : 0, din === 0 ? 0 : mask, b.winogradWeights,
-  ]);
+  CONV_THROUGH_BN.write(run.k.memory.buffer, b.throughBnRecord, {
+    dy: step.outputGradient(bn),
+    xhat: norm.normalised,
+    coefficients: norm.gradientCoefficients,
+    padded: b.padded,
+    dw: step.weightGradient(layer.weight),
+    totals,
+    din: into.din,
+    wT: b.transposedWeights,
+    scratch,
+    cin: inShape.channels,
+    hin: inShape.height,
+    win: inShape.width,
+    cout: layer.shape.channels,
+    hout: layer.shape.height,
+    wout: layer.shape.width,
+    k: layer.kernel,
+    pad: layer.padding,
+    dil: layer.dilation,
+    groups: layer.groups,
+    accumulate: into.add ? 1 : 0,
+    mask: into.din === 0 ? 0 : into.mask,
+    winograd: b.winogradWeights,
+  });
   return b.throughBnRecord;
 }
 
@@ -237,16 +260,22 @@ function poolAccumulation(run: WasmNetworkExecution, id: LayerId, { plan, accumu
   return { add: accumulateFrom(id, (run.network.layers[id] as LayerOf<'avgpool'>).input), withSkip: false, skipScale: 0 };
 }
 
-/** Fills the pool's PoolBackward record (assembly/conv.ts: 9 words in its field order) for one sample's planes and returns its pointer. */
+/** Fills the pool's POOL_BACKWARD record (one sample's planes) for this cotangent and returns its pointer. */
 function writePoolBackward(run: WasmNetworkExecution, id: LayerId, step: BackwardStep): number {
   const layer = run.network.layers[id] as LayerOf<'avgpool'>;
   const record = run.buffers[id].poolRecord;
   const { add, withSkip, skipScale } = poolAccumulation(run, id, step);
-  const { channels, height, width } = layer.shape;
-  new Uint32Array(run.k.memory.buffer, record, 9).set([step.outputGradient(id), 0, run.buffers[layer.input].gradient, channels, height, width, add ? 1 : 0, withSkip ? 1 : 0, 0]);
-  const scales = new Float32Array(run.k.memory.buffer, record, 9);
-  scales[1] = step.plan.alias.get(id)!.scale;
-  scales[8] = skipScale;
+  POOL_BACKWARD.write(run.k.memory.buffer, record, {
+    dy: step.outputGradient(id),
+    dyScale: step.plan.alias.get(id)!.scale,
+    dx: run.buffers[layer.input].gradient,
+    channels: layer.shape.channels,
+    h: layer.shape.height,
+    w: layer.shape.width,
+    accumulate: add ? 1 : 0,
+    withSkip: withSkip ? 1 : 0,
+    skipScale,
+  });
   return record;
 }
 

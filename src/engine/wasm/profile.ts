@@ -1,5 +1,6 @@
 import type { KernelProfile, ProfiledPass, ProfiledStage } from '../profile.js';
 import type { KernelExports } from './module.js';
+import { CONV_THROUGH_BN } from './records.js';
 
 /** Arguments of a kernel call, by position as in `KernelExports`. */
 type Args = readonly unknown[];
@@ -26,9 +27,9 @@ const convGenericForward = (a: Args) => convGeneric(a.slice(0, 3).concat(a.slice
 const convWeight = (a: Args) => 2 * n(a, 3) * n(a, 5) * n(a, 6) * n(a, 7) * (n(a, 4) / n(a, 10)) * n(a, 8) ** 2;
 const floats4 = (count: number) => 4 * count;
 
-/** One ConvThroughBn record's products over `samples`: the weight gradient when dw ≠ 0, the input gradient when din ≠ 0. */
+/** One CONV_THROUGH_BN record's products over `samples`: the weight gradient when dw ≠ 0, the input gradient when din ≠ 0. */
 function throughBnFlops(memory: ArrayBuffer, record: number, samples: number): number {
-  const [, , , , dw, , din, , , cin, hin, win, cout, hout, wout, k, , , groups] = new Uint32Array(memory, record, 22);
+  const { dw, din, cin, hin, win, cout, hout, wout, k, groups } = CONV_THROUGH_BN.read(memory, record);
   const perTap = (2 * samples * k ** 2) / groups;
   return perTap * ((dw ? cout * hout * wout * cin : 0) + (din ? cin * hin * win * cout : 0));
 }
