@@ -83,15 +83,20 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
 // For each BN of a group, bn_backward's per-channel coefficients (γ/σ · dyScale, mean dy, mean dy·x̂,
 // 0) into its `coefficients` (four floats per channel), and dγ into `row`, for
 // conv_backward_through_bn to form dx sample by sample. One call per group: a channel of dy
-// stays in cache from one member to the next, and the first member's Σ dy serves them all. Each
+// stays in cache from one member to the next, and the first member's Σ dy serves them all (the
+// others form Σ dy·x̂ alone). Each
 // sum is formed exactly as bn_backward forms it, so the group changes no bit.
 export function bn_gradient_coefficients(dy: usize, members: usize, count: i32, row: usize, n: i32, c: i32, hw: i32): void {
   for (let ch = 0; ch < c; ch++) {
     let sumDy: f64 = 0;
     for (let m = 0; m < count; m++) {
       const member = changetype<BnGroupMember>(members + <usize>m * offsetof<BnGroupMember>());
-      channel_sums(dy, member.xhat, n, c, hw, ch);
-      if (m == 0) sumDy = load<f64>(CHANNEL_SUMS);
+      if (m == 0) {
+        channel_sums(dy, member.xhat, n, c, hw, ch);
+        sumDy = load<f64>(CHANNEL_SUMS);
+      } else {
+        channel_sums_dy_xhat(dy, member.xhat, n, c, hw, ch);
+      }
       const dgamma: usize = member.dgammaOffset < 0 ? 0 : row + (<usize>member.dgammaOffset << 2);
       const k = coefficients_from_sums(sumDy, load<f64>(CHANNEL_SUMS, 8), member.dyScale, member.invstd, member.gamma, dgamma, n * hw, ch);
       v128.store(member.coefficients + (<usize>ch << 4), k);
@@ -138,6 +143,16 @@ const FOUR_SAMPLE_SUMS = memory.data(32, 16);
 // then the lanes and the tail added in order), the samples added in float64 in order. Four
 // samples run at once: their eight sums are independent, so the adds do not wait on each other.
 function channel_sums(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32): void {
+  batch_sums(dy, xhat, n, c, hw, ch, true);
+}
+
+// channel_sums's Σ dy·x̂ alone (CHANNEL_SUMS + 8), formed the same way, for a BN whose group has Σ dy.
+function channel_sums_dy_xhat(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32): void {
+  batch_sums(dy, xhat, n, c, hw, ch, false);
+}
+
+// `withDy` is a constant at each inlined call.
+@inline function batch_sums(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32, withDy: bool): void {
   const sampleBytes = <usize>(c * hw) << 2;
   const channel = <usize>(ch * hw) << 2;
   let sumDy: f64 = 0;
@@ -145,38 +160,38 @@ function channel_sums(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32):
   let s = 0;
   for (; s + 4 <= n; s += 4) {
     const offset = channel + <usize>s * sampleBytes;
-    four_plane_sums(dy + offset, xhat + offset, hw, sampleBytes);
+    four_plane_sums(dy + offset, xhat + offset, hw, sampleBytes, withDy);
     for (let j: usize = 0; j < 16; j += 4) {
-      sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS + j);
+      if (withDy) sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS + j);
       sumDyXhat += <f64>load<f32>(FOUR_SAMPLE_SUMS + j, 16);
     }
   }
   for (; s < n; s++) {
     const offset = channel + <usize>s * sampleBytes;
-    plane_sums(dy + offset, xhat + offset, hw);
-    sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS);
+    plane_sums(dy + offset, xhat + offset, hw, withDy);
+    if (withDy) sumDy += <f64>load<f32>(FOUR_SAMPLE_SUMS);
     sumDyXhat += <f64>load<f32>(FOUR_SAMPLE_SUMS, 16);
   }
-  store<f64>(CHANNEL_SUMS, sumDy);
+  if (withDy) store<f64>(CHANNEL_SUMS, sumDy);
   store<f64>(CHANNEL_SUMS, sumDyXhat, 8);
 }
 
-// Σ dy and Σ dy·x̂ over one plane of hw values, in float32 (four lanes, then the tail), into the
-// first sample's place in FOUR_SAMPLE_SUMS.
-@inline function plane_sums(dy: usize, xhat: usize, hw: i32): void {
+// Σ dy (when `withDy`) and Σ dy·x̂ over one plane of hw values, in float32 (four lanes, then the
+// tail), into the first sample's place in FOUR_SAMPLE_SUMS.
+@inline function plane_sums(dy: usize, xhat: usize, hw: i32, withDy: bool): void {
   const vectorEnd = hw & ~3;
   let a = f32x4.splat(0);
   let b = f32x4.splat(0);
   for (let i = 0; i < vectorEnd; i += 4) {
     const d = v128.load(dy + (<usize>i << 2));
-    a = f32x4.add(a, d);
+    if (withDy) a = f32x4.add(a, d);
     b = madd(b, d, v128.load(xhat + (<usize>i << 2)));
   }
-  store_lane_sums(a, b, dy, xhat, vectorEnd, hw, 0);
+  store_lane_sums(a, b, dy, xhat, vectorEnd, hw, 0, withDy);
 }
 
 // plane_sums of four planes `stride` bytes apart, into FOUR_SAMPLE_SUMS.
-@inline function four_plane_sums(dy: usize, xhat: usize, hw: i32, stride: usize): void {
+@inline function four_plane_sums(dy: usize, xhat: usize, hw: i32, stride: usize, withDy: bool): void {
   const vectorEnd = hw & ~3;
   const zero = f32x4.splat(0);
   let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
@@ -186,31 +201,33 @@ function channel_sums(dy: usize, xhat: usize, n: i32, c: i32, hw: i32, ch: i32):
   for (let i = 0; i < vectorEnd; i += 4) {
     const p = <usize>i << 2;
     const d0 = v128.load(dy + p), d1 = v128.load(dy + stride + p), d2 = v128.load(dy + stride2 + p), d3 = v128.load(dy + stride3 + p);
-    a0 = f32x4.add(a0, d0);
-    a1 = f32x4.add(a1, d1);
-    a2 = f32x4.add(a2, d2);
-    a3 = f32x4.add(a3, d3);
+    if (withDy) {
+      a0 = f32x4.add(a0, d0);
+      a1 = f32x4.add(a1, d1);
+      a2 = f32x4.add(a2, d2);
+      a3 = f32x4.add(a3, d3);
+    }
     b0 = madd(b0, d0, v128.load(xhat + p));
     b1 = madd(b1, d1, v128.load(xhat + stride + p));
     b2 = madd(b2, d2, v128.load(xhat + stride2 + p));
     b3 = madd(b3, d3, v128.load(xhat + stride3 + p));
   }
-  store_lane_sums(a0, b0, dy, xhat, vectorEnd, hw, 0);
-  store_lane_sums(a1, b1, dy + stride, xhat + stride, vectorEnd, hw, 4);
-  store_lane_sums(a2, b2, dy + stride2, xhat + stride2, vectorEnd, hw, 8);
-  store_lane_sums(a3, b3, dy + stride3, xhat + stride3, vectorEnd, hw, 12);
+  store_lane_sums(a0, b0, dy, xhat, vectorEnd, hw, 0, withDy);
+  store_lane_sums(a1, b1, dy + stride, xhat + stride, vectorEnd, hw, 4, withDy);
+  store_lane_sums(a2, b2, dy + stride2, xhat + stride2, vectorEnd, hw, 8, withDy);
+  store_lane_sums(a3, b3, dy + stride3, xhat + stride3, vectorEnd, hw, 12, withDy);
 }
 
 // One plane's sums as plane_sums forms them (lanes in order, then the tail from `from`), into FOUR_SAMPLE_SUMS at `at` and `at` + 16.
-@inline function store_lane_sums(a: v128, b: v128, dy: usize, xhat: usize, from: i32, hw: i32, at: usize): void {
+@inline function store_lane_sums(a: v128, b: v128, dy: usize, xhat: usize, from: i32, hw: i32, at: usize, withDy: bool): void {
   let tailA: f32 = 0;
   let tailB: f32 = 0;
   for (let i = from; i < hw; i++) {
     const d = f32At(dy, i);
-    tailA += d;
+    if (withDy) tailA += d;
     tailB += d * f32At(xhat, i);
   }
-  store<f32>(FOUR_SAMPLE_SUMS + at, f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
+  if (withDy) store<f32>(FOUR_SAMPLE_SUMS + at, f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3) + tailA);
   store<f32>(FOUR_SAMPLE_SUMS + at, f32x4.extract_lane(b, 0) + f32x4.extract_lane(b, 1) + f32x4.extract_lane(b, 2) + f32x4.extract_lane(b, 3) + tailB, 16);
 }
 
