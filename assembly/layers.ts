@@ -59,6 +59,10 @@ export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: 
 }
 
 export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
+  if (k == 2 && stride == 2 && pad == 0 && hin == 2 * hout && win == 2 * wout && (wout & 3) == 0) {
+    avgpool2_backward(dy, dx, planes, hout, wout, accumulate);
+    return;
+  }
   if (!accumulate) memory.fill(dx, 0, <usize>(planes * hin * win) << 2);
   for (let p = 0; p < planes; p++) {
     const xin = p * hin * win;
@@ -72,6 +76,32 @@ export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, wi
         for (let iy = y0; iy < y1; iy++) {
           for (let ix = x0; ix < x1; ix++) setF32(dx, xin + iy * win + ix, f32At(dx, xin + iy * win + ix) + share);
         }
+      }
+    }
+  }
+}
+
+// avgpool_backward of 2×2 windows at stride 2 that tile the input (NB201's residual shortcut): each
+// input gets one quarter of one output's gradient, four outputs at a time. Without `accumulate` the
+// quarter is added to a zero, as the general path does, so a −0 comes out as +0 there too.
+function avgpool2_backward(dy: usize, dx: usize, planes: i32, hout: i32, wout: i32, accumulate: bool): void {
+  const four = f32x4.splat(4);
+  const zero = f32x4.splat(0);
+  const inRow = <usize>(2 * wout) << 2;
+  for (let p = 0; p < planes; p++) {
+    for (let oy = 0; oy < hout; oy++) {
+      const source = dy + (<usize>((p * hout + oy) * wout) << 2);
+      const top = dx + <usize>(2 * (p * hout + oy)) * inRow;
+      const bottom = top + inRow;
+      for (let ox: usize = 0; ox < (<usize>wout << 2); ox += 16) {
+        const share = f32x4.div(v128.load(source + ox), four);
+        const left = v128.shuffle<f32>(share, share, 0, 0, 1, 1);
+        const right = v128.shuffle<f32>(share, share, 2, 2, 3, 3);
+        const at = ox << 1;
+        v128.store(top + at, f32x4.add(accumulate ? v128.load(top + at) : zero, left));
+        v128.store(top + at, f32x4.add(accumulate ? v128.load(top + at, 16) : zero, right), 16);
+        v128.store(bottom + at, f32x4.add(accumulate ? v128.load(bottom + at) : zero, left));
+        v128.store(bottom + at, f32x4.add(accumulate ? v128.load(bottom + at, 16) : zero, right), 16);
       }
     }
   }
@@ -241,13 +271,12 @@ export function avgpool3_forward(x: usize, y: usize, planes: i32, h: i32, w: i32
   }
 }
 
-// Rows of dy divided by their row count, ring-indexed by row % 4: each row is divided once, not
-// once per window that covers it, and the pass over row r divides row r + 2 into the slot that
-// rows r − 1 … r + 1 leave free.
-const DIVIDED_ROWS = memory.data(4 * 4 * 4104, 16);
+// Rows of dy divided by their row count, ring-indexed by row % 3: each row is divided once, not
+// once per window that covers it.
+const DIVIDED_ROWS = memory.data(3 * 4 * 4104, 16);
 
 @inline function dividedRow(r: i32): usize {
-  return DIVIDED_ROWS + (<usize>((r & 3) * 4104) << 2);
+  return DIVIDED_ROWS + (<usize>((r % 3) * 4104) << 2);
 }
 
 function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
@@ -261,11 +290,8 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 // column neighbours come from lane shuffles of the vertical sums held in registers (reading them
 // back from a row buffer just written stalls on store forwarding). The two or three divided rows
 // of each output row are found once per row, not per vector (a remainder per vector costs more
-// than the rest of the loop). Dividing the row after next inside the row's loop, rather than in a
-// loop of its own, lets the divider run beside the adds: the divisions alone would keep it busy
-// for about as long as all the rest. With `withSkip`, an identity term of the same sum
-// (skipScale · dy) is added too, in the order its own pass would have added it, so the bits do not
-// change.
+// than the rest of the loop). With `withSkip`, an identity term of the same sum (skipScale · dy)
+// is added too, in the order its own pass would have added it, so the bits do not change.
 export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
   const vScale = f32x4.splat(dyScale);
   const vSkip = f32x4.splat(skipScale);
@@ -273,28 +299,22 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
   for (let p = 0; p < planes; p++) {
     const plane = dy + (<usize>(p * h * w) << 2);
     divideRow(plane, 0, h, w);
-    if (h > 1) divideRow(plane, 1, h, w);
     for (let r = 0; r < h; r++) {
+      if (r + 1 < h) divideRow(plane, r + 1, h, w);
       const r0 = max(r - 1, 0);
       const rows = min(r + 1, h - 1) - r0 + 1;
       const first = dividedRow(r0);
       const second = rows > 1 ? dividedRow(r0 + 1) : 0;
       const third = rows > 2 ? dividedRow(r0 + 2) : 0;
-      const ahead = r + 2 < h;
-      const aheadSource = plane + (<usize>((r + 2) * w) << 2);
-      const aheadTarget = dividedRow(r + 2);
-      const aheadCount = f32x4.splat(windowCount(r + 2, h));
       const row = dx + (<usize>((p * h + r) * w) << 2);
       let previous = zero;
       let current = columnSum(first, second, third, 0, w);
       for (let c = 0; c < w; c += 4) {
-        const offset = <usize>c << 2;
-        if (ahead) v128.store(aheadTarget + offset, f32x4.div(v128.load(aheadSource + offset), aheadCount));
         const next = c + 4 < w ? columnSum(first, second, third, c + 4, w) : zero;
         const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
         const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
         let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), vScale);
-        const target = row + offset;
+        const target = row + (<usize>c << 2);
         if (withSkip) {
           let skip = f32x4.mul(v128.load(plane + (<usize>(r * w + c) << 2)), vSkip);
           if (accumulate) skip = f32x4.add(skip, v128.load(target));

@@ -47,6 +47,13 @@ const CASES: OpCase[] = [
   opCase('relu', shape(2, 3, 3), [{ kind: 'relu', input: 0, shape: shape(2, 3, 3) }]),
   opCase('avgpool 3×3 stride 1 (vector rows)', shape(2, 4, 8), [{ kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: shape(2, 4, 8) }]),
   opCase('avgpool 3×3 stride 2', shape(2, 5, 5), [{ kind: 'avgpool', input: 0, kernel: 3, stride: 2, padding: 1, shape: shape(2, 3, 3) }]),
+  opCase('avgpool 2×2 stride 2 (vector rows, as in NB201\'s residual shortcut)', shape(2, 4, 16), [{ kind: 'avgpool', input: 0, kernel: 2, stride: 2, padding: 0, shape: shape(2, 2, 8) }]),
+  // The second pool's gradient adds to the first's.
+  opCase('avgpool 2×2 stride 2 twice on one input', shape(2, 4, 8), [
+    { kind: 'avgpool', input: 0, kernel: 2, stride: 2, padding: 0, shape: shape(2, 2, 4) },
+    { kind: 'avgpool', input: 0, kernel: 2, stride: 2, padding: 0, shape: shape(2, 2, 4) },
+    { kind: 'sum', terms: [{ input: 1, scale: 0.5 }, { input: 2, scale: -1.25 }], shape: shape(2, 2, 4) },
+  ]),
   opCase('maxpool 3×3 stride 2', shape(2, 5, 5), [{ kind: 'maxpool', input: 0, kernel: 3, stride: 2, padding: 1, shape: shape(2, 3, 3) }]),
   opCase('sum', shape(2, 3, 3), [
     { kind: 'relu', input: 0, shape: shape(2, 3, 3) },
