@@ -1231,6 +1231,15 @@ export function conv_backward_input_stride2(
       for (let row = 0; row < hin; row++) {
         const target = dinS + (<usize>((c * hin + row) * win) << 2);
         let m: usize = 0;
+        if (k == 3 && pad == 1 && dil == 1) {
+          for (; m + 64 <= half; m += 64) gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 4);
+          if (m + 32 <= half) {
+            gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 2);
+            m += 32;
+          }
+          if (m < half) gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 1);
+          continue;
+        }
         for (; m + 64 <= half; m += 64) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 4);
         if (m + 32 <= half) {
           gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
@@ -1292,6 +1301,55 @@ export function conv_backward_input_stride2(
           o3 = madd(o3, wv, v128.load(p, 48));
         }
         p -= shiftBytes;
+      }
+    }
+  }
+  store_interleaved(target, e0, o0, accumulate);
+  if (vectors > 1) store_interleaved(target + 32, e1, o1, accumulate);
+  if (vectors > 2) {
+    store_interleaved(target + 64, e2, o2, accumulate);
+    store_interleaved(target + 96, e3, o3, accumulate);
+  }
+}
+
+// gather_stride2 for k = 3, pad = 1, dil = 1 (the downsampling convs of ResNet blocks), with the
+// taps unrolled: an even input row takes kernel row 1 from output row row / 2; an odd one kernel
+// row 0 from output row (row + 1) / 2 (where it exists), then kernel row 2 from (row − 1) / 2. Even
+// columns take tap 1 at column m; odd ones tap 0 at m + 1, then tap 2 at m. Each sum gets
+// gather_stride2's terms in gather_stride2's order.
+@inline function gather_stride2_3x3(
+  plane: usize, wc: usize, target: usize, row: i32, coutg: i32, cing: i32, hout: i32, wd: i32, accumulate: bool, vectors: i32,
+): void {
+  const even = (row & 1) == 0;
+  const upperInside = even || row + 1 < 2 * hout;
+  const kernelRows = even ? 1 : upperInside ? 2 : 1;
+  const firstKh = even ? 1 : upperInside ? 0 : 2;
+  let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+  let o0 = f32x4.splat(0), o1 = f32x4.splat(0), o2 = f32x4.splat(0), o3 = f32x4.splat(0);
+  const channelBytes = <usize>(hout * wd) << 2;
+  const weightBytes = <usize>(cing * 9) << 2;
+  for (let o = 0; o < coutg; o++) {
+    const dPlane = plane + <usize>o * channelBytes;
+    const wo = wc + <usize>o * weightBytes;
+    for (let i = 0; i < kernelRows; i++) {
+      const kh = firstKh + 2 * i;
+      const dRow = dPlane + (<usize>(((row + 1 - kh) >> 1) * wd) << 2);
+      const wr = wo + <usize>(kh * 12);
+      const w0 = v128.load32_splat(wr), w1 = v128.load32_splat(wr, 4), w2 = v128.load32_splat(wr, 8);
+      const a0 = v128.load(dRow);
+      e0 = madd(e0, w1, a0);
+      o0 = madd(madd(o0, w0, v128.load(dRow, 4)), w2, a0);
+      if (vectors > 1) {
+        const a1 = v128.load(dRow, 16);
+        e1 = madd(e1, w1, a1);
+        o1 = madd(madd(o1, w0, v128.load(dRow, 20)), w2, a1);
+      }
+      if (vectors > 2) {
+        const a2 = v128.load(dRow, 32), a3 = v128.load(dRow, 48);
+        e2 = madd(e2, w1, a2);
+        o2 = madd(madd(o2, w0, v128.load(dRow, 36)), w2, a2);
+        e3 = madd(e3, w1, a3);
+        o3 = madd(madd(o3, w0, v128.load(dRow, 52)), w2, a3);
       }
     }
   }
