@@ -6,36 +6,88 @@ import { f32At, setF32 } from './floats';
 import { madd } from './madd';
 
 // Train-mode BatchNorm: batch mean and biased variance per channel over n·hw values (eps 1e-5).
-// Keeps x̂ and 1/σ for the backward pass.
+// Keeps x̂ and 1/σ for the backward pass. Each channel's sums run in float64 in (sample, position)
+// order, a chain of dependent adds; up to four channels run at once so that their chains overlap.
 export function bn_forward(x: usize, y: usize, xhat: usize, invstd: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32): void {
+  for (let ch = 0; ch < c; ch += 4) {
+    const channels = min(4, c - ch);
+    if (channels == 4) channel_moments(x, n, c, hw, ch, 4);
+    else if (channels == 3) channel_moments(x, n, c, hw, ch, 3);
+    else if (channels == 2) channel_moments(x, n, c, hw, ch, 2);
+    else channel_moments(x, n, c, hw, ch, 1);
+    for (let k = 0; k < channels; k++) {
+      const mean = load<f64>(MOMENTS + (<usize>k << 3));
+      const sq = load<f64>(MOMENTS + (<usize>k << 3), 32);
+      normalise_channel(x, y, xhat, invstd, gamma, beta, n, c, hw, ch + k, mean, sq);
+    }
+  }
+}
+
+// channel_moments's results: four means, then four Σ (x − mean)².
+const MOMENTS = memory.data(64, 16);
+
+// Mean and Σ (x − mean)² (float64, in order) of `channels` (1–4, a constant at each inlined call)
+// consecutive channels from `first`, into MOMENTS.
+@inline function channel_moments(x: usize, n: i32, c: i32, hw: i32, first: i32, channels: i32): void {
   const count = <f64>(n * hw);
-  for (let ch = 0; ch < c; ch++) {
-    let sum: f64 = 0;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) sum += <f64>f32At(x, base + i);
+  const plane = <usize>hw << 2;
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+  for (let s = 0; s < n; s++) {
+    const p = x + (<usize>((s * c + first) * hw) << 2);
+    for (let i: usize = 0; i < plane; i += 4) {
+      s0 += <f64>load<f32>(p + i);
+      if (channels > 1) s1 += <f64>load<f32>(p + plane + i);
+      if (channels > 2) s2 += <f64>load<f32>(p + 2 * plane + i);
+      if (channels > 3) s3 += <f64>load<f32>(p + 3 * plane + i);
     }
-    const mean = sum / count;
-    let sq: f64 = 0;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const d = <f64>f32At(x, base + i) - mean;
-        sq += d * d;
+  }
+  const m0 = s0 / count, m1 = s1 / count, m2 = s2 / count, m3 = s3 / count;
+  let q0: f64 = 0, q1: f64 = 0, q2: f64 = 0, q3: f64 = 0;
+  for (let s = 0; s < n; s++) {
+    const p = x + (<usize>((s * c + first) * hw) << 2);
+    for (let i: usize = 0; i < plane; i += 4) {
+      const d0 = <f64>load<f32>(p + i) - m0;
+      q0 += d0 * d0;
+      if (channels > 1) {
+        const d1 = <f64>load<f32>(p + plane + i) - m1;
+        q1 += d1 * d1;
+      }
+      if (channels > 2) {
+        const d2 = <f64>load<f32>(p + 2 * plane + i) - m2;
+        q2 += d2 * d2;
+      }
+      if (channels > 3) {
+        const d3 = <f64>load<f32>(p + 3 * plane + i) - m3;
+        q3 += d3 * d3;
       }
     }
-    const inv = <f32>(1.0 / Math.sqrt(sq / count + 1e-5));
-    setF32(invstd, ch, inv);
-    const g = f32At(gamma, ch);
-    const b = f32At(beta, ch);
-    const m = <f32>mean;
-    for (let s = 0; s < n; s++) {
-      const base = (s * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const h = (f32At(x, base + i) - m) * inv;
-        setF32(xhat, base + i, h);
-        setF32(y, base + i, h * g + b);
-      }
+  }
+  store<f64>(MOMENTS, m0); store<f64>(MOMENTS, m1, 8); store<f64>(MOMENTS, m2, 16); store<f64>(MOMENTS, m3, 24);
+  store<f64>(MOMENTS, q0, 32); store<f64>(MOMENTS, q1, 40); store<f64>(MOMENTS, q2, 48); store<f64>(MOMENTS, q3, 56);
+}
+
+// x̂ = (x − mean)·(1/σ) and y = x̂·γ + β for one channel, in float32 (a multiply, then an add).
+function normalise_channel(x: usize, y: usize, xhat: usize, invstd: usize, gamma: usize, beta: usize, n: i32, c: i32, hw: i32, ch: i32, mean: f64, sq: f64): void {
+  const inv = <f32>(1.0 / Math.sqrt(sq / <f64>(n * hw) + 1e-5));
+  setF32(invstd, ch, inv);
+  const g = f32At(gamma, ch);
+  const b = f32At(beta, ch);
+  const m = <f32>mean;
+  const vm = f32x4.splat(m), vinv = f32x4.splat(inv), vg = f32x4.splat(g), vb = f32x4.splat(b);
+  const vectorEnd = hw & ~3;
+  for (let s = 0; s < n; s++) {
+    const base = (s * c + ch) * hw;
+    let i = 0;
+    for (; i < vectorEnd; i += 4) {
+      const at = <usize>(base + i) << 2;
+      const h = f32x4.mul(f32x4.sub(v128.load(x + at), vm), vinv);
+      v128.store(xhat + at, h);
+      v128.store(y + at, f32x4.add(f32x4.mul(h, vg), vb));
+    }
+    for (; i < hw; i++) {
+      const h = (f32At(x, base + i) - m) * inv;
+      setF32(xhat, base + i, h);
+      setF32(y, base + i, h * g + b);
     }
   }
 }
