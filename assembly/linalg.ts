@@ -3,26 +3,50 @@
 
 // theta[i, j] = Σ_p G[i, p] · G[j, p], products and sums in float64.
 export function gram_f64(g: usize, rows: i32, cols: i32, theta: usize): void {
-  const vectorEnd = cols & ~3;
   for (let i = 0; i < rows; i++) {
     const gi = g + (<usize>(i * cols) << 2);
-    for (let j = 0; j <= i; j++) {
+    let j = 0;
+    // Two entries at once: four independent float64 add chains instead of two.
+    for (; j + 1 <= i; j += 2) {
+      const gj = g + (<usize>(j * cols) << 2);
+      const gk = gj + (<usize>cols << 2);
+      let lo = f64x2.splat(0), hi = f64x2.splat(0), lo2 = f64x2.splat(0), hi2 = f64x2.splat(0);
+      let p = 0;
+      for (; p < (cols & ~3); p += 4) {
+        const a = v128.load(gi + (<usize>p << 2));
+        const aLo = f64x2.promote_low_f32x4(a), aHi = f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 0, 1));
+        const b = v128.load(gj + (<usize>p << 2));
+        const c = v128.load(gk + (<usize>p << 2));
+        lo = f64x2.add(lo, f64x2.mul(aLo, f64x2.promote_low_f32x4(b)));
+        hi = f64x2.add(hi, f64x2.mul(aHi, f64x2.promote_low_f32x4(i32x4.shuffle(b, b, 2, 3, 0, 1))));
+        lo2 = f64x2.add(lo2, f64x2.mul(aLo, f64x2.promote_low_f32x4(c)));
+        hi2 = f64x2.add(hi2, f64x2.mul(aHi, f64x2.promote_low_f32x4(i32x4.shuffle(c, c, 2, 3, 0, 1))));
+      }
+      store_gram_entry(gi, gj, p, cols, lo, hi, theta, rows, i, j);
+      store_gram_entry(gi, gk, p, cols, lo2, hi2, theta, rows, i, j + 1);
+    }
+    for (; j <= i; j++) {
       const gj = g + (<usize>(j * cols) << 2);
       let lo = f64x2.splat(0);
       let hi = f64x2.splat(0);
       let p = 0;
-      for (; p < vectorEnd; p += 4) {
+      for (; p < (cols & ~3); p += 4) {
         const a = v128.load(gi + (<usize>p << 2));
         const b = v128.load(gj + (<usize>p << 2));
         lo = f64x2.add(lo, f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)));
         hi = f64x2.add(hi, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(b, b, 2, 3, 0, 1))));
       }
-      let sum = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
-      for (; p < cols; p++) sum += <f64>load<f32>(gi + (<usize>p << 2)) * <f64>load<f32>(gj + (<usize>p << 2));
-      store<f64>(theta + (<usize>(i * rows + j) << 3), sum);
-      store<f64>(theta + (<usize>(j * rows + i) << 3), sum);
+      store_gram_entry(gi, gj, p, cols, lo, hi, theta, rows, i, j);
     }
   }
+}
+
+// Θ[i, j] = Θ[j, i]: the four lanes of `lo` and `hi` added in order, then the scalar tail from `p`.
+@inline function store_gram_entry(gi: usize, gj: usize, p: i32, cols: i32, lo: v128, hi: v128, theta: usize, rows: i32, i: i32, j: i32): void {
+  let sum = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (; p < cols; p++) sum += <f64>load<f32>(gi + (<usize>p << 2)) * <f64>load<f32>(gj + (<usize>p << 2));
+  store<f64>(theta + (<usize>(i * rows + j) << 3), sum);
+  store<f64>(theta + (<usize>(j * rows + i) << 3), sum);
 }
 
 // The float32 path of the released code: Θ summed in float32.
