@@ -1100,7 +1100,20 @@ export function conv_backward_weight_stride2(
   for (let s = 0; s < n; s++) {
     const dS = dout + <usize>s * outSize;
     const pS = padded + <usize>s * polySize;
-    for (let o = 0; o < cout; o++) {
+    let o = 0;
+    if (k == 3 && coutg % 3 == 0) {
+      // Three output channels at a time, a kernel row per pass.
+      const doutPlane = <usize>(hout * wout) << 2;
+      for (; o < cout; o += 3) {
+        const g = o / coutg;
+        for (let ci = 0; ci < cing; ci++) {
+          const chan = pS + <usize>((g * cing + ci) * 2) * phasePlane;
+          const tOc = totals + (<usize>((o * cing + ci) * kk) << 3);
+          weight_gradient_stride2_3x3_three(dS + <usize>o * doutPlane, doutPlane, chan, tOc, <usize>(cing * kk) << 3, hout, wout, wq, phasePlane, dil);
+        }
+      }
+    }
+    for (; o < cout; o++) {
       const g = o / coutg;
       const dPlane = dS + (<usize>(o * hout * wout) << 2);
       for (let ci = 0; ci < cing; ci++) {
@@ -1168,6 +1181,40 @@ function weight_gradient_stride2_3x3(dout: usize, chan: usize, totals: usize, ho
   add_f64(totals, horizontalSum(a0)); add_f64(totals + 8, horizontalSum(a1)); add_f64(totals + 16, horizontalSum(a2));
   add_f64(totals + 24, horizontalSum(a3)); add_f64(totals + 32, horizontalSum(a4)); add_f64(totals + 40, horizontalSum(a5));
   add_f64(totals + 48, horizontalSum(a6)); add_f64(totals + 56, horizontalSum(a7)); add_f64(totals + 64, horizontalSum(a8));
+}
+
+// weight_gradient_stride2_3x3 for three output channels (planes `doutPlane` bytes apart, totals
+// `totalsStep` bytes apart) and one input channel, a kernel row at a time: each input vector
+// loaded serves three sums instead of one. Each sum runs over the same values in the same order.
+function weight_gradient_stride2_3x3_three(dout: usize, doutPlane: usize, chan: usize, totals: usize, totalsStep: usize, hout: i32, wout: i32, wq: i32, phasePlane: usize, dil: i32): void {
+  const c1 = <usize>(dil & 1) * phasePlane + (<usize>(dil >> 1) << 2);
+  const c2 = <usize>dil << 2;
+  const row1 = <usize>(dil * wq) << 2;
+  const rowStep = <usize>(2 * wq) << 2;
+  const doutRow = <usize>wout << 2;
+  for (let kh = 0; kh < 3; kh++) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0);
+    let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0);
+    for (let y = 0; y < hout; y++) {
+      const dr = dout + <usize>y * doutRow;
+      const p = chan + <usize>kh * row1 + <usize>y * rowStep;
+      for (let x: usize = 0; x < doutRow; x += 16) {
+        const i0 = v128.load(p + x), i1 = v128.load(p + x + c1), i2 = v128.load(p + x + c2);
+        const u = v128.load(dr + x);
+        a0 = madd(a0, u, i0); a1 = madd(a1, u, i1); a2 = madd(a2, u, i2);
+        const v = v128.load(dr + doutPlane + x);
+        b0 = madd(b0, v, i0); b1 = madd(b1, v, i1); b2 = madd(b2, v, i2);
+        const w = v128.load(dr + 2 * doutPlane + x);
+        e0 = madd(e0, w, i0); e1 = madd(e1, w, i1); e2 = madd(e2, w, i2);
+      }
+    }
+    const t = totals + <usize>(kh * 24);
+    add_f64(t, horizontalSum(a0)); add_f64(t + 8, horizontalSum(a1)); add_f64(t + 16, horizontalSum(a2));
+    add_f64(t + totalsStep, horizontalSum(b0)); add_f64(t + totalsStep + 8, horizontalSum(b1)); add_f64(t + totalsStep + 16, horizontalSum(b2));
+    const t2 = t + 2 * totalsStep;
+    add_f64(t2, horizontalSum(e0)); add_f64(t2 + 8, horizontalSum(e1)); add_f64(t2 + 16, horizontalSum(e2));
+  }
 }
 
 // The five taps of one kernel row of a 5×5 (o, c) pair over one sample's polyphase planes (`chan`

@@ -36,6 +36,7 @@ const CASES: OpCase[] = [
   opCase('conv 3×3 stride 1 (vector rows)', shape(2, 4, 8), [conv(shape(3, 4, 8), 3, 1, 1, 1, 1)], [convWeight(3, 2, 3)]),
   opCase('conv 3×3 stride 1, Winograd (four channels and more a side, rows a multiple of 8; odd counts leave a channel out of every pair)', shape(5, 8, 8), [conv(shape(7, 8, 8), 3, 1, 1, 1, 1)], [convWeight(7, 5, 3)]),
   opCase('conv 3×3 stride 2 (polyphase)', shape(2, 8, 8), [conv(shape(4, 4, 4), 3, 2, 1, 1, 1)], [convWeight(4, 2, 3)]),
+  opCase('conv 3×3 stride 2, six outputs (polyphase, weight gradient three outputs at a time)', shape(2, 8, 8), [conv(shape(6, 4, 4), 3, 2, 1, 1, 1)], [convWeight(6, 2, 3)]),
   opCase('conv 3×3 stride 2, dilation 2 (polyphase, taps of either parity)', shape(2, 8, 8), [conv(shape(4, 4, 4), 3, 2, 2, 2, 1)], [convWeight(4, 2, 3)]),
   opCase('conv depthwise 3×3 stride 2 (polyphase)', shape(4, 8, 8), [conv(shape(4, 4, 4), 3, 2, 1, 1, 4)], [convWeight(4, 1, 3)]),
   opCase('conv dilated, grouped (scalar path)', shape(4, 5, 5), [conv(shape(4, 5, 5), 3, 1, 2, 2, 2)], [convWeight(4, 2, 3)]),
