@@ -260,7 +260,8 @@ function pad_sample_inside(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i
 }
 
 // Stride-1 forward: keeps each sample's padded input in `padded` (n × cin × hp × wp) for the
-// weight gradient, with hp = hout + (k−1)·dil, wp = wout + (k−1)·dil.
+// weight gradient, with hp = hout + (k−1)·dil, wp = wout + (k−1)·dil; a 1×1 conv's `padded` is its
+// input itself (the host passes the same pointer), which needs no copy.
 export function conv_forward_fast(
   input: usize, output: usize, w: usize, padded: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, pad: i32, dil: i32, groups: i32,
@@ -272,7 +273,7 @@ export function conv_forward_fast(
   const outSize = <usize>(cout * hout * wout) << 2;
   for (let s = 0; s < n; s++) {
     const p = padded + <usize>s * padSize;
-    pad_sample(input + <usize>s * inSize, p, cin, hin, win, hp, wp, pad, pad);
+    if (padded != input) pad_sample(input + <usize>s * inSize, p, cin, hin, win, hp, wp, pad, pad);
     correlate_sample(p, w, output + <usize>s * outSize, cin, cout, groups, hout, wout, hp, wp, k, dil, false, 0);
   }
 }

@@ -322,7 +322,9 @@ export class WasmNetworkExecution {
       const input = network.layers[layer.input].shape;
       const path = convPath(layer, input);
       this.buffers[id].convPath = path;
-      if (path !== 'generic') this.buffers[id].padded = kernels.allocF32(batch * storedInputFloats(layer, input, path));
+      // A 1×1 stride-1 conv keeps no copy: its input, as stored, is the input layer's output.
+      if (path === 'stride1' && layer.kernel === 1) this.buffers[id].padded = this.buffers[layer.input].output;
+      else if (path !== 'generic') this.buffers[id].padded = kernels.allocF32(batch * storedInputFloats(layer, input, path));
       else if (vectorisesOverOutputs(layer, input)) {
         const w = this.network.params[layer.weight];
         this.buffers[id].packedWeights = kernels.allocF32(w.size);

@@ -230,7 +230,9 @@ function writeConvThroughBn(run: WasmNetworkExecution, id: LayerId, step: Backwa
     dy: step.outputGradient(bn),
     xhat: norm.normalised,
     coefficients: norm.gradientCoefficients,
-    padded: b.padded,
+    // A 1×1 conv's weight gradient reads its input straight from the ReLU output that masks its input
+    // gradient: the same values, and, for the second conv of a pair, the first's, still in cache.
+    padded: layer.kernel === 1 && into.mask !== 0 ? into.mask : b.padded,
     dw: step.weightGradient(layer.weight),
     totals,
     din: into.din,
