@@ -136,8 +136,8 @@ export function bn_backward(dy: usize, dyScale: f32, xhat: usize, invstd: usize,
 // 0) into its `coefficients` (four floats per channel), and dγ into `row`, for
 // conv_backward_through_bn to form dx sample by sample. One call per group: a channel of dy
 // stays in cache from one member to the next, and the first member's Σ dy serves them all (the
-// others form Σ dy·x̂ alone). Each
-// sum is formed exactly as bn_backward forms it, so the group changes no bit.
+// others form Σ dy·x̂ alone). Each sum is formed exactly as bn_backward forms it, so the group
+// changes no bit.
 export function bn_gradient_coefficients(dy: usize, members: usize, count: i32, row: usize, n: i32, c: i32, hw: i32): void {
   for (let ch = 0; ch < c; ch++) {
     let sumDy: f64 = 0;
