@@ -1278,25 +1278,35 @@ export function conv_backward_input_stride2(
       const plane = scratch + (<usize>(g * coutg * hout * wd) << 2) + (<usize>halo << 2);
       for (let row = 0; row < hin; row++) {
         const target = dinS + (<usize>((c * hin + row) * win) << 2);
-        let m: usize = 0;
-        if (k == 3 && pad == 1 && dil == 1) {
-          for (; m + 64 <= half; m += 64) gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 4);
-          if (m + 32 <= half) {
-            gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 2);
-            m += 32;
-          }
-          if (m < half) gather_stride2_3x3(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, accumulate, 1);
-          continue;
-        }
-        for (; m + 64 <= half; m += 64) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 4);
-        if (m + 32 <= half) {
-          gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 2);
-          m += 32;
-        }
-        if (m < half) gather_stride2(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, 1);
+        if (k == 3 && pad == 1 && dil == 1) gather_row(plane, wc, target, row, half, coutg, cing, hout, wd, k, pad, dil, accumulate, true);
+        else gather_row(plane, wc, target, row, half, coutg, cing, hout, wd, k, pad, dil, accumulate, false);
       }
     }
   }
+}
+
+// One input row of conv_backward_input_stride2 (`half` bytes per parity), in blocks of four, two,
+// then one vector: through gather_stride2_3x3 when `unrolled` (a constant at each inlined call,
+// true only for k = 3, pad = 1, dil = 1), else gather_stride2.
+@inline function gather_row(
+  plane: usize, wc: usize, target: usize, row: i32, half: usize,
+  coutg: i32, cing: i32, hout: i32, wd: i32, k: i32, pad: i32, dil: i32, accumulate: bool, unrolled: bool,
+): void {
+  let m: usize = 0;
+  for (; m + 64 <= half; m += 64) gather_block(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, unrolled, 4);
+  if (m + 32 <= half) {
+    gather_block(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, unrolled, 2);
+    m += 32;
+  }
+  if (m < half) gather_block(plane + m, wc, target + (m << 1), row, coutg, cing, hout, wd, k, pad, dil, accumulate, unrolled, 1);
+}
+
+@inline function gather_block(
+  plane: usize, wc: usize, target: usize, row: i32,
+  coutg: i32, cing: i32, hout: i32, wd: i32, k: i32, pad: i32, dil: i32, accumulate: bool, unrolled: bool, vectors: i32,
+): void {
+  if (unrolled) gather_stride2_3x3(plane, wc, target, row, coutg, cing, hout, wd, accumulate, vectors);
+  else gather_stride2(plane, wc, target, row, coutg, cing, hout, wd, k, pad, dil, accumulate, vectors);
 }
 
 // One block of `vectors` (1, 2 or 4, a constant at each inlined call) × 4 consecutive m of input row

@@ -5,11 +5,11 @@
 export function gram_f64(g: usize, rows: i32, cols: i32, theta: usize): void {
   for (let i = 0; i < rows; i++) {
     const gi = g + (<usize>(i * cols) << 2);
-    let j = 0;
-    // Two entries at once: four independent float64 add chains instead of two.
-    for (; j + 1 <= i; j += 2) {
+    // Two entries at once, (i, j) and (i, j + 1): four independent float64 add chains instead of
+    // two. A lone last entry (j = i) is paired with itself.
+    for (let j = 0; j <= i; j += 2) {
       const gj = g + (<usize>(j * cols) << 2);
-      const gk = gj + (<usize>cols << 2);
+      const gk = j < i ? gj + (<usize>cols << 2) : gj;
       let lo = f64x2.splat(0), hi = f64x2.splat(0), lo2 = f64x2.splat(0), hi2 = f64x2.splat(0);
       let p = 0;
       for (; p < (cols & ~3); p += 4) {
@@ -23,20 +23,7 @@ export function gram_f64(g: usize, rows: i32, cols: i32, theta: usize): void {
         hi2 = f64x2.add(hi2, f64x2.mul(aHi, f64x2.promote_low_f32x4(i32x4.shuffle(c, c, 2, 3, 0, 1))));
       }
       store_gram_entry(gi, gj, p, cols, lo, hi, theta, rows, i, j);
-      store_gram_entry(gi, gk, p, cols, lo2, hi2, theta, rows, i, j + 1);
-    }
-    for (; j <= i; j++) {
-      const gj = g + (<usize>(j * cols) << 2);
-      let lo = f64x2.splat(0);
-      let hi = f64x2.splat(0);
-      let p = 0;
-      for (; p < (cols & ~3); p += 4) {
-        const a = v128.load(gi + (<usize>p << 2));
-        const b = v128.load(gj + (<usize>p << 2));
-        lo = f64x2.add(lo, f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)));
-        hi = f64x2.add(hi, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(a, a, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(b, b, 2, 3, 0, 1))));
-      }
-      store_gram_entry(gi, gj, p, cols, lo, hi, theta, rows, i, j);
+      if (j < i) store_gram_entry(gi, gk, p, cols, lo2, hi2, theta, rows, i, j + 1);
     }
   }
 }

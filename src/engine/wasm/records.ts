@@ -5,19 +5,22 @@
  */
 export class RecordLayout<Field extends string> {
   readonly bytes: number;
+  /** Per field, whether it is a float32 (the records are written per layer and cotangent). */
+  private readonly isFloat: readonly boolean[];
 
   constructor(
     private readonly fields: readonly Field[],
-    private readonly floats: readonly Field[] = [],
+    floats: readonly Field[] = [],
   ) {
     this.bytes = 4 * fields.length;
+    this.isFloat = fields.map((field) => floats.includes(field));
   }
 
   write(buffer: ArrayBuffer, pointer: number, values: Readonly<Record<Field, number>>): void {
     const words = new Uint32Array(buffer, pointer, this.fields.length);
     const floats = new Float32Array(buffer, pointer, this.fields.length);
     this.fields.forEach((field, i) => {
-      if (this.floats.includes(field)) floats[i] = values[field];
+      if (this.isFloat[i]) floats[i] = values[field];
       else words[i] = values[field];
     });
   }
@@ -25,7 +28,7 @@ export class RecordLayout<Field extends string> {
   read(buffer: ArrayBuffer, pointer: number): Record<Field, number> {
     const words = new Uint32Array(buffer, pointer, this.fields.length);
     const floats = new Float32Array(buffer, pointer, this.fields.length);
-    return Object.fromEntries(this.fields.map((field, i) => [field, this.floats.includes(field) ? floats[i] : words[i]])) as Record<Field, number>;
+    return Object.fromEntries(this.fields.map((field, i) => [field, this.isFloat[i] ? floats[i] : words[i]])) as Record<Field, number>;
   }
 }
 
