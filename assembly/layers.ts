@@ -288,54 +288,94 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 
 // dx[r, c] = Σ over the windows covering (r, c) of dy / count: the box sum of dy / count. The
 // column neighbours come from lane shuffles of the vertical sums held in registers (reading them
-// back from a row buffer just written stalls on store forwarding). The two or three divided rows
-// of each output row are found once per row, not per vector (a remainder per vector costs more
-// than the rest of the loop). With `withSkip`, an identity term of the same sum (skipScale · dy)
-// is added too, in the order its own pass would have added it, so the bits do not change.
+// back from a row buffer just written stalls on store forwarding). Each row of dy is divided by its
+// row count once, into a ring of three rows. With `withSkip`, an identity term of the same sum
+// (skipScale · dy) is added too, in the order its own pass would have added it, so the bits do not
+// change. The flags, the number of rows in a window and the column counts of a vector are constants
+// in each loop (inlined variants), so the loops test nothing per vector.
 export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
-  const vScale = f32x4.splat(dyScale);
-  const vSkip = f32x4.splat(skipScale);
-  const zero = f32x4.splat(0);
-  for (let p = 0; p < planes; p++) {
-    const plane = dy + (<usize>(p * h * w) << 2);
-    divideRow(plane, 0, h, w);
-    for (let r = 0; r < h; r++) {
-      if (r + 1 < h) divideRow(plane, r + 1, h, w);
-      const r0 = max(r - 1, 0);
-      const rows = min(r + 1, h - 1) - r0 + 1;
-      const first = dividedRow(r0);
-      const second = rows > 1 ? dividedRow(r0 + 1) : 0;
-      const third = rows > 2 ? dividedRow(r0 + 2) : 0;
-      const row = dx + (<usize>((p * h + r) * w) << 2);
-      let previous = zero;
-      let current = columnSum(first, second, third, 0, w);
-      for (let c = 0; c < w; c += 4) {
-        const next = c + 4 < w ? columnSum(first, second, third, c + 4, w) : zero;
-        const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
-        const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
-        let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), vScale);
-        const target = row + (<usize>c << 2);
-        if (withSkip) {
-          let skip = f32x4.mul(v128.load(plane + (<usize>(r * w + c) << 2)), vSkip);
-          if (accumulate) skip = f32x4.add(skip, v128.load(target));
-          sum = f32x4.add(sum, skip);
-        } else if (accumulate) {
-          sum = f32x4.add(sum, v128.load(target));
-        }
-        v128.store(target, sum);
-        previous = current;
-        current = next;
-      }
-    }
+  if (withSkip) {
+    if (accumulate) pool_backward_planes(dy, dyScale, dx, planes, h, w, true, true, skipScale);
+    else pool_backward_planes(dy, dyScale, dx, planes, h, w, false, true, skipScale);
+  } else if (accumulate) {
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, true, false, skipScale);
+  } else {
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, false, false, skipScale);
   }
 }
 
-// (0 + first [+ second [+ third]])[c..c+3] over the divided rows of a window (a row pointer of 0
-// is a missing row), divided by the column counts (they do not depend on the row).
-@inline function columnSum(first: usize, second: usize, third: usize, c: i32, w: i32): v128 {
-  const offset = <usize>c << 2;
+@inline function pool_backward_planes(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
+  const rowBytes = <usize>w << 2;
+  for (let p = 0; p < planes; p++) {
+    const plane = dy + <usize>(p * h) * rowBytes;
+    const out = dx + <usize>(p * h) * rowBytes;
+    divideRow(plane, 0, h, w);
+    if (h == 1) {
+      pool_backward_row(dividedRow(0), 0, 0, 1, out, plane, w, dyScale, skipScale, accumulate, withSkip);
+      continue;
+    }
+    divideRow(plane, 1, h, w);
+    pool_backward_row(dividedRow(0), dividedRow(1), 0, 2, out, plane, w, dyScale, skipScale, accumulate, withSkip);
+    for (let r = 1; r + 1 < h; r++) {
+      divideRow(plane, r + 1, h, w);
+      const row = <usize>r * rowBytes;
+      pool_backward_row(dividedRow(r - 1), dividedRow(r), dividedRow(r + 1), 3, out + row, plane + row, w, dyScale, skipScale, accumulate, withSkip);
+    }
+    const last = <usize>(h - 1) * rowBytes;
+    pool_backward_row(dividedRow(h - 2), dividedRow(h - 1), 0, 2, out + last, plane + last, w, dyScale, skipScale, accumulate, withSkip);
+  }
+}
+
+// One output row from the `rows` (1–3, a constant at each inlined call) divided rows of its windows.
+// The first and last vectors have a column count of 2 in their outer lane; the others divide by 3.
+@inline function pool_backward_row(
+  first: usize, second: usize, third: usize, rows: i32, target: usize, dyRow: usize, w: i32, dyScale: f32, skipScale: f32, accumulate: bool, withSkip: bool,
+): void {
+  const zero = f32x4.splat(0);
+  const three = f32x4.splat(3);
+  const edge = f32x4.replace_lane(three, 0, 2);
+  const scale = f32x4.splat(dyScale);
+  const skip = f32x4.splat(skipScale);
+  if (w == 4) {
+    const current = columnSum(first, second, third, 0, rows, f32x4.replace_lane(edge, 3, 2));
+    store_pooled(target, dyRow, zero, current, zero, scale, skip, accumulate, withSkip);
+    return;
+  }
+  let previous = zero;
+  let current = columnSum(first, second, third, 0, rows, edge);
+  const lastBytes = <usize>(w - 4) << 2;
+  let x: usize = 0;
+  for (; x + 16 < lastBytes; x += 16) {
+    const next = columnSum(first, second, third, x + 16, rows, three);
+    store_pooled(target + x, dyRow + x, previous, current, next, scale, skip, accumulate, withSkip);
+    previous = current;
+    current = next;
+  }
+  const next = columnSum(first, second, third, lastBytes, rows, f32x4.replace_lane(three, 3, 2));
+  store_pooled(target + x, dyRow + x, previous, current, next, scale, skip, accumulate, withSkip);
+  store_pooled(target + lastBytes, dyRow + lastBytes, current, next, zero, scale, skip, accumulate, withSkip);
+}
+
+// (0 + first [+ second [+ third]])[offset..] over the divided rows of a window, divided by the
+// column counts (they do not depend on the row).
+@inline function columnSum(first: usize, second: usize, third: usize, offset: usize, rows: i32, counts: v128): v128 {
   let sum = f32x4.add(f32x4.splat(0), v128.load(first + offset));
-  if (second != 0) sum = f32x4.add(sum, v128.load(second + offset));
-  if (third != 0) sum = f32x4.add(sum, v128.load(third + offset));
-  return f32x4.div(sum, columnCounts(c, w));
+  if (rows > 1) sum = f32x4.add(sum, v128.load(second + offset));
+  if (rows > 2) sum = f32x4.add(sum, v128.load(third + offset));
+  return f32x4.div(sum, counts);
+}
+
+// target (+)= (left + current + right)·scale [+ skip·dy] for the vector `current` between its neighbours.
+@inline function store_pooled(target: usize, dyAt: usize, previous: v128, current: v128, next: v128, scale: v128, skip: v128, accumulate: bool, withSkip: bool): void {
+  const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
+  const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
+  let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), scale);
+  if (withSkip) {
+    let term = f32x4.mul(v128.load(dyAt), skip);
+    if (accumulate) term = f32x4.add(term, v128.load(target));
+    sum = f32x4.add(sum, term);
+  } else if (accumulate) {
+    sum = f32x4.add(sum, v128.load(target));
+  }
+  v128.store(target, sum);
 }
