@@ -470,6 +470,8 @@ function weight_gradient_sample(
   accumulate: i32;
   withSkip: i32;
   skipScale: f32;
+  box: usize;
+  reuseBox: i32;
 }
 
 // The stride-1 backward of a conv that only a train-mode BN reads, sample by sample: the BN's
@@ -493,7 +495,8 @@ export function conv_backward_through_bn(first: usize, second: usize, pool: usiz
   for (let s = 0; s < n; s++) {
     if (pool != 0) {
       const offset = <usize>(s * p.channels * p.h * p.w) << 2;
-      avgpool3_backward(p.dy + offset, p.dyScale, p.dx + offset, p.channels, p.h, p.w, p.accumulate != 0, p.withSkip != 0, p.skipScale);
+      const box = p.box == 0 ? 0 : p.box + offset;
+      avgpool3_backward(p.dy + offset, p.dyScale, p.dx + offset, p.channels, p.h, p.w, p.accumulate != 0, p.withSkip != 0, p.skipScale, box, p.reuseBox != 0);
     }
     through_bn_sample(a, s, n);
     if (second != 0) through_bn_sample(b, s, n);

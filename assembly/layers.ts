@@ -293,43 +293,60 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 // (skipScale · dy) is added too, in the order its own pass would have added it, so the bits do not
 // change. The flags, the number of rows in a window and the column counts of a vector are constants
 // in each loop (inlined variants), so the loops test nothing per vector.
-export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
+//
+// The box sums before the scale depend on dy alone, so pools reading one sum's gradient share them:
+// with `box` ≠ 0 the first keeps them there (laid out as dy) and the others (`reuseBox`) only scale them.
+export function avgpool3_backward(
+  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, reuseBox: bool,
+): void {
+  if (reuseBox) scale_box_sums(box, dy, dyScale, dx, planes * h * w, accumulate, withSkip, skipScale);
+  else if (box != 0) pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, box, true);
+  else pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, 0, false);
+}
+
+@inline function pool_backward_variant(
+  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, keep: bool,
+): void {
   if (withSkip) {
-    if (accumulate) pool_backward_planes(dy, dyScale, dx, planes, h, w, true, true, skipScale);
-    else pool_backward_planes(dy, dyScale, dx, planes, h, w, false, true, skipScale);
+    if (accumulate) pool_backward_planes(dy, dyScale, dx, planes, h, w, true, true, skipScale, box, keep);
+    else pool_backward_planes(dy, dyScale, dx, planes, h, w, false, true, skipScale, box, keep);
   } else if (accumulate) {
-    pool_backward_planes(dy, dyScale, dx, planes, h, w, true, false, skipScale);
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, true, false, skipScale, box, keep);
   } else {
-    pool_backward_planes(dy, dyScale, dx, planes, h, w, false, false, skipScale);
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, false, false, skipScale, box, keep);
   }
 }
 
-@inline function pool_backward_planes(dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
+@inline function pool_backward_planes(
+  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, keep: bool,
+): void {
   const rowBytes = <usize>w << 2;
+  const boxDelta = box - dx;
   for (let p = 0; p < planes; p++) {
     const plane = dy + <usize>(p * h) * rowBytes;
     const out = dx + <usize>(p * h) * rowBytes;
     divideRow(plane, 0, h, w);
     if (h == 1) {
-      pool_backward_row(dividedRow(0), 0, 0, 1, out, plane, w, dyScale, skipScale, accumulate, withSkip);
+      pool_backward_row(dividedRow(0), 0, 0, 1, out, plane, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
       continue;
     }
     divideRow(plane, 1, h, w);
-    pool_backward_row(dividedRow(0), dividedRow(1), 0, 2, out, plane, w, dyScale, skipScale, accumulate, withSkip);
+    pool_backward_row(dividedRow(0), dividedRow(1), 0, 2, out, plane, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
     for (let r = 1; r + 1 < h; r++) {
       divideRow(plane, r + 1, h, w);
       const row = <usize>r * rowBytes;
-      pool_backward_row(dividedRow(r - 1), dividedRow(r), dividedRow(r + 1), 3, out + row, plane + row, w, dyScale, skipScale, accumulate, withSkip);
+      pool_backward_row(dividedRow(r - 1), dividedRow(r), dividedRow(r + 1), 3, out + row, plane + row, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
     }
     const last = <usize>(h - 1) * rowBytes;
-    pool_backward_row(dividedRow(h - 2), dividedRow(h - 1), 0, 2, out + last, plane + last, w, dyScale, skipScale, accumulate, withSkip);
+    pool_backward_row(dividedRow(h - 2), dividedRow(h - 1), 0, 2, out + last, plane + last, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
   }
 }
 
 // One output row from the `rows` (1–3, a constant at each inlined call) divided rows of its windows.
 // The first and last vectors have a column count of 2 in their outer lane; the others divide by 3.
 @inline function pool_backward_row(
-  first: usize, second: usize, third: usize, rows: i32, target: usize, dyRow: usize, w: i32, dyScale: f32, skipScale: f32, accumulate: bool, withSkip: bool,
+  first: usize, second: usize, third: usize, rows: i32, target: usize, dyRow: usize, boxDelta: usize, w: i32, dyScale: f32, skipScale: f32,
+  accumulate: bool, withSkip: bool, keep: bool,
 ): void {
   const zero = f32x4.splat(0);
   const three = f32x4.splat(3);
@@ -338,7 +355,7 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
   const skip = f32x4.splat(skipScale);
   if (w == 4) {
     const current = columnSum(first, second, third, 0, rows, f32x4.replace_lane(edge, 3, 2));
-    store_pooled(target, dyRow, zero, current, zero, scale, skip, accumulate, withSkip);
+    store_pooled(target, dyRow, boxDelta, zero, current, zero, scale, skip, accumulate, withSkip, keep);
     return;
   }
   let previous = zero;
@@ -347,13 +364,13 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
   let x: usize = 0;
   for (; x + 16 < lastBytes; x += 16) {
     const next = columnSum(first, second, third, x + 16, rows, three);
-    store_pooled(target + x, dyRow + x, previous, current, next, scale, skip, accumulate, withSkip);
+    store_pooled(target + x, dyRow + x, boxDelta, previous, current, next, scale, skip, accumulate, withSkip, keep);
     previous = current;
     current = next;
   }
   const next = columnSum(first, second, third, lastBytes, rows, f32x4.replace_lane(three, 3, 2));
-  store_pooled(target + x, dyRow + x, previous, current, next, scale, skip, accumulate, withSkip);
-  store_pooled(target + lastBytes, dyRow + lastBytes, current, next, zero, scale, skip, accumulate, withSkip);
+  store_pooled(target + x, dyRow + x, boxDelta, previous, current, next, scale, skip, accumulate, withSkip, keep);
+  store_pooled(target + lastBytes, dyRow + lastBytes, boxDelta, current, next, zero, scale, skip, accumulate, withSkip, keep);
 }
 
 // (0 + first [+ second [+ third]])[offset..] over the divided rows of a window, divided by the
@@ -365,11 +382,21 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
   return f32x4.div(sum, counts);
 }
 
-// target (+)= (left + current + right)·scale [+ skip·dy] for the vector `current` between its neighbours.
-@inline function store_pooled(target: usize, dyAt: usize, previous: v128, current: v128, next: v128, scale: v128, skip: v128, accumulate: bool, withSkip: bool): void {
+// target (+)= (left + current + right)·scale [+ skip·dy] for the vector `current` between its
+// neighbours; with `keep`, the box sum before the scale is kept at target + boxDelta.
+@inline function store_pooled(
+  target: usize, dyAt: usize, boxDelta: usize, previous: v128, current: v128, next: v128, scale: v128, skip: v128, accumulate: bool, withSkip: bool, keep: bool,
+): void {
   const left = v128.shuffle<f32>(previous, current, 3, 4, 5, 6);
   const right = v128.shuffle<f32>(current, next, 1, 2, 3, 4);
-  let sum = f32x4.mul(f32x4.add(f32x4.add(left, current), right), scale);
+  const sum = f32x4.add(f32x4.add(left, current), right);
+  if (keep) v128.store(target + boxDelta, sum);
+  store_scaled(target, dyAt, sum, scale, skip, accumulate, withSkip);
+}
+
+// target (+)= box·scale [+ skip·dy], in the order a pool that found the box sums itself adds them.
+@inline function store_scaled(target: usize, dyAt: usize, box: v128, scale: v128, skip: v128, accumulate: bool, withSkip: bool): void {
+  let sum = f32x4.mul(box, scale);
   if (withSkip) {
     let term = f32x4.mul(v128.load(dyAt), skip);
     if (accumulate) term = f32x4.add(term, v128.load(target));
@@ -378,4 +405,22 @@ export function avgpool3_backward(dy: usize, dyScale: f32, dx: usize, planes: i3
     sum = f32x4.add(sum, v128.load(target));
   }
   v128.store(target, sum);
+}
+
+// dx (+)= box·dyScale [+ skipScale·dy] over `floats` (a multiple of 4) from box sums another pool kept.
+function scale_box_sums(box: usize, dy: usize, dyScale: f32, dx: usize, floats: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
+  if (withSkip) {
+    if (accumulate) scale_box_sums_variant(box, dy, dyScale, dx, floats, true, true, skipScale);
+    else scale_box_sums_variant(box, dy, dyScale, dx, floats, false, true, skipScale);
+  } else if (accumulate) {
+    scale_box_sums_variant(box, dy, dyScale, dx, floats, true, false, skipScale);
+  } else {
+    scale_box_sums_variant(box, dy, dyScale, dx, floats, false, false, skipScale);
+  }
+}
+
+@inline function scale_box_sums_variant(box: usize, dy: usize, dyScale: f32, dx: usize, floats: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
+  const scale = f32x4.splat(dyScale);
+  const skip = f32x4.splat(skipScale);
+  for (let x: usize = 0; x < (<usize>floats << 2); x += 16) store_scaled(dx + x, dy + x, v128.load(box + x), scale, skip, accumulate, withSkip);
 }

@@ -30,6 +30,8 @@ export interface LayerBuffers {
   gradientCoefficients: number;
   /** Max pool: the input index of each output's maximum (i32 per output). */
   argmax: number;
+  /** Sum read by 3×3 pools that share box sums (BackwardPlan.sharedBoxSums): those sums, laid out as the gradient. */
+  boxSums: number;
 }
 
 type ConvPath = 'stride1' | 'stride2' | 'generic';
@@ -77,7 +79,8 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
  * pool also adds the sum's identity term over the same input (a skip connection beside the pool);
  * a stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it;
  * the BNs read through one sum find their coefficients in one call; and two such convs of the same
- * input and sum, with a pool beside them, run sample by sample in one call. Each moves work only
+ * input and sum, with a pool beside them, run sample by sample in one call; and the 3×3 pools reading
+one sum find its box sums once. Each moves work only
  * where every gradient value still gets the same terms in the same order, so none changes a bit.
  */
 export interface BackwardPlan {
@@ -114,6 +117,11 @@ export interface BackwardPlan {
   readonly poolBeside: Map<LayerId, LayerId>;
   /** The pools that run inside a conv's backward (poolBeside's values). */
   readonly poolsInConvs: Set<LayerId>;
+  /**
+   * Aliased 3×3 pools of a sum read by two or more: the box sums of the sum's gradient (before each
+   * pool's scale) do not depend on the pool, so the first to run keeps them and the others reuse them.
+   */
+  readonly sharedBoxSums: Map<LayerId, { sum: LayerId; reuse: boolean }>;
 }
 
 export interface SkipTerm {
@@ -162,7 +170,32 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
   const convPartner = convPartners(network, { foldedRelu, convThroughBn, alias, coefficientGroups: groups }, writtenBetween);
   const partnered = new Set(convPartner.values());
   const poolBeside = poolsBesideConvs(network, flow, { foldedRelu, convThroughBn, alias, partnered }, writtenBetween);
-  return { flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered, poolBeside, poolsInConvs: new Set(poolBeside.values()) };
+  return {
+    flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered, poolBeside,
+    poolsInConvs: new Set(poolBeside.values()), sharedBoxSums: poolsSharingBoxSums(network, flow, alias, poolBeside),
+  };
+}
+
+/**
+ * BackwardPlan.sharedBoxSums. Backward runs from the highest id down, a pool inside a conv's
+ * backward at the conv's place; every writer of a sum's gradient runs before anything below the sum,
+ * so the gradient the pools read does not change between the first and the last.
+ */
+function poolsSharingBoxSums(network: Network, flow: GradientFlow, alias: BackwardPlan['alias'], poolBeside: BackwardPlan['poolBeside']): BackwardPlan['sharedBoxSums'] {
+  const runsAt = new Map<LayerId, LayerId>();
+  poolBeside.forEach((pool, conv) => runsAt.set(pool, conv));
+  const poolsOfSum = new Map<LayerId, LayerId[]>();
+  alias.forEach(({ sum }, pool) => {
+    const layer = network.layers[pool];
+    if (layer.kind === 'avgpool' && flow.carries[pool] && flow.carries[layer.input]) poolsOfSum.set(sum, [...(poolsOfSum.get(sum) ?? []), pool]);
+  });
+  const shared = new Map<LayerId, { sum: LayerId; reuse: boolean }>();
+  poolsOfSum.forEach((pools, sum) => {
+    if (pools.length < 2) return;
+    const inRunOrder = pools.sort((a, b) => (runsAt.get(b) ?? b) - (runsAt.get(a) ?? a));
+    inRunOrder.forEach((pool, i) => shared.set(pool, { sum, reuse: i > 0 }));
+  });
+  return shared;
 }
 
 /** Whether a layer run strictly between `low` and `high` (backward runs from high to low) writes `input`'s gradient. */
@@ -316,6 +349,7 @@ export class WasmNetworkExecution {
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
       gradientCoefficients: 0,
       argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 4) : 0,
+      boxSums: 0,
     }));
     network.layers.forEach((layer, id) => {
       if (layer.kind !== 'conv') return;
@@ -475,6 +509,9 @@ export class WasmNetworkExecution {
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
     if (this.partnerScratch === 0 && partnerScratchFloats > 0) this.partnerScratch = this.kernels.allocF32(partnerScratchFloats);
     if (this.partnerTotals === 0 && partnerTotalsFloats > 0) this.partnerTotals = this.kernels.allocF32(partnerTotalsFloats);
+    for (const { sum } of plan.sharedBoxSums.values()) {
+      if (this.buffers[sum].boxSums === 0) this.buffers[sum].boxSums = this.kernels.allocF32(this.batch * tensorSize(this.network.layers[sum].shape));
+    }
   }
 
   /** Each group's BN_GROUP_MEMBER records, one after the other (the same for every cotangent: dγ is a column offset). */

@@ -118,7 +118,8 @@ export const WASM_LAYERS: { readonly [K in LayerKind]: WasmLayer<LayerOf<K>> } =
       const dx = run.buffers[layer.input].gradient;
       if (isAvgPool3(layer, inShape)) {
         const { add, withSkip, skipScale } = poolAccumulation(run, id, step);
-        run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, add, withSkip, skipScale);
+        const { box, reuseBox } = sharedBoxSums(run, id, plan);
+        run.k.avgpool3_backward(dy, dyScale, dx, run.batch * channels, height, width, add, withSkip, skipScale, box, reuseBox);
       } else run.k.avgpool_backward(dy, dx, run.batch * channels, inShape.height, inShape.width, height, width, layer.kernel, layer.stride, layer.padding, accumulate(layer.input));
     },
   },
@@ -262,11 +263,18 @@ function poolAccumulation(run: WasmNetworkExecution, id: LayerId, { plan, accumu
   return { add: accumulateFrom(id, (run.network.layers[id] as LayerOf<'avgpool'>).input), withSkip: false, skipScale: 0 };
 }
 
+/** Where a 3×3 pool keeps or finds its sum's box sums (BackwardPlan.sharedBoxSums); box 0: it shares none. */
+function sharedBoxSums(run: WasmNetworkExecution, id: LayerId, plan: BackwardStep['plan']): { box: number; reuseBox: boolean } {
+  const shared = plan.sharedBoxSums.get(id);
+  return shared ? { box: run.buffers[shared.sum].boxSums, reuseBox: shared.reuse } : { box: 0, reuseBox: false };
+}
+
 /** Fills the pool's POOL_BACKWARD record (one sample's planes) for this cotangent and returns its pointer. */
 function writePoolBackward(run: WasmNetworkExecution, id: LayerId, step: BackwardStep): number {
   const layer = run.network.layers[id] as LayerOf<'avgpool'>;
   const record = run.buffers[id].poolRecord;
   const { add, withSkip, skipScale } = poolAccumulation(run, id, step);
+  const { box, reuseBox } = sharedBoxSums(run, id, step.plan);
   POOL_BACKWARD.write(run.k.memory.buffer, record, {
     dy: step.outputGradient(id),
     dyScale: step.plan.alias.get(id)!.scale,
@@ -277,6 +285,8 @@ function writePoolBackward(run: WasmNetworkExecution, id: LayerId, step: Backwar
     accumulate: add ? 1 : 0,
     withSkip: withSkip ? 1 : 0,
     skipScale,
+    box,
+    reuseBox: reuseBox ? 1 : 0,
   });
   return record;
 }

@@ -37,7 +37,7 @@ export interface KernelExports {
   conv_backward_weight_stride2(dout: number, padded: number, dw: number, n: number, cin: number, cout: number, hout: number, wout: number, k: number, dil: number, groups: number, totals: number): void;
   conv_backward_input_stride2(dout: number, din: number, w: number, scratch: number, n: number, cin: number, hin: number, win: number, cout: number, hout: number, wout: number, k: number, pad: number, dil: number, groups: number, accumulate: boolean): void;
   avgpool3_forward(x: number, y: number, planes: number, h: number, w: number): void;
-  avgpool3_backward(dy: number, dyScale: number, dx: number, planes: number, h: number, w: number, accumulate: boolean, withSkip: boolean, skipScale: number): void;
+  avgpool3_backward(dy: number, dyScale: number, dx: number, planes: number, h: number, w: number, accumulate: boolean, withSkip: boolean, skipScale: number, box: number, reuseBox: boolean): void;
   bn_forward(x: number, y: number, xhat: number, invstd: number, gamma: number, beta: number, n: number, c: number, hw: number): void;
   bn_backward(dy: number, dyScale: number, xhat: number, invstd: number, gamma: number, dx: number, dgamma: number, n: number, c: number, hw: number, accumulate: boolean): void;
   bn_gradient_coefficients(dy: number, members: number, count: number, row: number, n: number, c: number, hw: number): void;

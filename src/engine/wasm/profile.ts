@@ -63,7 +63,7 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   relu_forward: { stage: 'relu', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2)) },
   relu_backward: { stage: 'relu', pass: 'backward', bytes: (a) => floats4((a[4] ? 4 : 3) * n(a, 3)) },
   avgpool3_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(2 * n(a, 2) * n(a, 3) * n(a, 4)) },
-  avgpool3_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4((a[6] ? 3 : 2) * n(a, 3) * n(a, 4) * n(a, 5)) },
+  avgpool3_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(((a[6] ? 3 : 2) + (a[9] ? 1 : 0)) * n(a, 3) * n(a, 4) * n(a, 5)) },
   avgpool_forward: { stage: 'pooling', pass: 'forward', bytes: (a) => floats4(n(a, 2) * (n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
   avgpool_backward: { stage: 'pooling', pass: 'backward', bytes: (a) => floats4(n(a, 2) * (2 * n(a, 3) * n(a, 4) + n(a, 5) * n(a, 6))) },
   // x read, y and the i32 argmax written.

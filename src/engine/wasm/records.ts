@@ -39,7 +39,7 @@ export const CONV_THROUGH_BN = new RecordLayout([
 ] as const);
 
 /** `PoolBackward` in assembly/conv.ts: avgpool3_backward's arguments for one sample, run inside conv_backward_through_bn. */
-export const POOL_BACKWARD = new RecordLayout(['dy', 'dyScale', 'dx', 'channels', 'h', 'w', 'accumulate', 'withSkip', 'skipScale'] as const, ['dyScale', 'skipScale']);
+export const POOL_BACKWARD = new RecordLayout(['dy', 'dyScale', 'dx', 'channels', 'h', 'w', 'accumulate', 'withSkip', 'skipScale', 'box', 'reuseBox'] as const, ['dyScale', 'skipScale']);
 
 /** `BnGroupMember` in assembly/batchnorm.ts: one BN of a bn_gradient_coefficients group; dgammaOffset −1 is none. */
 export const BN_GROUP_MEMBER = new RecordLayout(['dyScale', 'xhat', 'invstd', 'gamma', 'coefficients', 'dgammaOffset'] as const, ['dyScale']);
