@@ -495,7 +495,7 @@ export function conv_backward_through_bn(first: usize, second: usize, pool: usiz
   for (let s = 0; s < n; s++) {
     if (pool != 0) {
       const offset = <usize>(s * p.channels * p.h * p.w) << 2;
-      const box = p.box == 0 ? 0 : p.box + offset;
+      const box: usize = p.box == 0 ? 0 : p.box + offset;
       avgpool3_backward(p.dy + offset, p.dyScale, p.dx + offset, p.channels, p.h, p.w, p.accumulate != 0, p.withSkip != 0, p.skipScale, box, p.reuseBox != 0);
     }
     through_bn_sample(a, s, n);
