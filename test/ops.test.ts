@@ -265,10 +265,12 @@ async function checkOp(backend: Backend, op: OpCase, seed: number): Promise<void
 // A small graph with every backward fusion of the WebAssembly executor: a ReLU folded into its
 // conv; a conv forming its BN's input gradient; BNs and a 3×3 pool read through their sum's
 // gradient, the two BNs finding their coefficients in one pass, the pool adding the identity term
-// beside it to what a later sum wrote; and a conv that feeds only a zero. Capturing every layer's
-// gradient turns the fusions off, so the two runs below also show that they change no bit. (The
-// BNs' term scales are powers of two: a BN read through its sum folds the scale into its
-// coefficients, which rounds as scaling dy first only then.)
+// beside it to what a later sum wrote, and a second pool, of another input, sharing the box sums of
+// that gradient with the first; and a conv that feeds only a zero. Capturing every layer's gradient
+// turns the fusions off, so the two runs below also show that they change no bit. (The BNs' and
+// pools' term scales are powers of two: a BN read through its sum folds the scale into its
+// coefficients, and a pool read through its sum scales its box sums, which round as scaling dy first
+// only then.)
 function fusedGraph(name: string, plane: TensorShape): OpCase {
   const c = plane.channels;
   return opCase(name, plane, [
@@ -281,10 +283,12 @@ function fusedGraph(name: string, plane: TensorShape): OpCase {
     { kind: 'avgpool', input: 0, kernel: 3, stride: 1, padding: 1, shape: plane },
     { kind: 'conv', input: 0, weight: 3, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1, shape: plane },
     { kind: 'zero', input: 8, shape: plane },
-    { kind: 'sum', terms: [{ input: 3, scale: 0.5 }, { input: 6, scale: 0.25 }, { input: 7, scale: 1 }, { input: 9, scale: 1 }, { input: 0, scale: 0.3 }], shape: plane },
-    { kind: 'sum', terms: [{ input: 10, scale: 1 }, { input: 0, scale: 0.7 }], shape: plane },
-    { kind: 'gap', input: 11, shape: shape(c, 1, 1) },
-    { kind: 'linear', input: 12, weight: 4, bias: 5, shape: shape(3, 1, 1) },
+    { kind: 'relu', input: 0, shape: plane },
+    { kind: 'avgpool', input: 10, kernel: 3, stride: 1, padding: 1, shape: plane },
+    { kind: 'sum', terms: [{ input: 3, scale: 0.5 }, { input: 6, scale: 0.25 }, { input: 7, scale: 1 }, { input: 9, scale: 1 }, { input: 0, scale: 0.3 }, { input: 11, scale: 0.5 }], shape: plane },
+    { kind: 'sum', terms: [{ input: 12, scale: 1 }, { input: 0, scale: 0.7 }], shape: plane },
+    { kind: 'gap', input: 13, shape: shape(c, 1, 1) },
+    { kind: 'linear', input: 14, weight: 4, bias: 5, shape: shape(3, 1, 1) },
   ], [
     convWeight(c, c, 3), param('bn.weight', [c], 'bn-weight'), param('bn.bias', [c], 'bn-bias'), param('skip.weight', [c, c, 1, 1], 'conv'),
     param('fc.weight', [3, c], 'linear-weight'), param('fc.bias', [3], 'linear-bias'),
