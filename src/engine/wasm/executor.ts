@@ -80,8 +80,8 @@ function inputGradientScratchFloats(layer: ConvLayer, input: Layer['shape'], pat
  * a stride-1 conv read only by a BN forms the BN's input gradient sample by sample as it needs it;
  * the BNs read through one sum find their coefficients in one call; and two such convs of the same
  * input and sum, with a pool beside them, run sample by sample in one call; and the 3×3 pools reading
-one sum find its box sums once. Each moves work only
- * where every gradient value still gets the same terms in the same order, so none changes a bit.
+ * one sum find its box sums once. Each moves work only where every gradient value still gets the
+ * same terms in the same order, so none changes a bit.
  */
 export interface BackwardPlan {
   readonly flow: GradientFlow;
