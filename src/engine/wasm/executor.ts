@@ -30,8 +30,6 @@ export interface LayerBuffers {
   gradientCoefficients: number;
   /** Max pool: the input index of each output's maximum (i32 per output). */
   argmax: number;
-  /** Sum read by 3×3 pools that share box sums (BackwardPlan.sharedBoxSums): those sums, laid out as the gradient. */
-  boxSums: number;
 }
 
 type ConvPath = 'stride1' | 'stride2' | 'generic';
@@ -119,9 +117,12 @@ export interface BackwardPlan {
   readonly poolsInConvs: Set<LayerId>;
   /**
    * Aliased 3×3 pools of a sum read by two or more: the box sums of the sum's gradient (before each
-   * pool's scale) do not depend on the pool, so the first to run keeps them and the others reuse them.
+   * pool's scale) do not depend on the pool, so the first to run keeps them in buffer `slot` and the
+   * others reuse them.
    */
-  readonly sharedBoxSums: Map<LayerId, { sum: LayerId; reuse: boolean }>;
+  readonly sharedBoxSums: Map<LayerId, { sum: LayerId; reuse: boolean; slot: number }>;
+  /** Floats per sample of each box-sum buffer: sums whose pools run at disjoint times share one. */
+  readonly boxSumSlots: readonly number[];
 }
 
 export interface SkipTerm {
@@ -170,32 +171,55 @@ function planBackward(network: Network, paths: ConvPath[], flow: GradientFlow, c
   const convPartner = convPartners(network, { foldedRelu, convThroughBn, alias, coefficientGroups: groups }, writtenBetween);
   const partnered = new Set(convPartner.values());
   const poolBeside = poolsBesideConvs(network, flow, { foldedRelu, convThroughBn, alias, partnered }, writtenBetween);
+  const { shared: sharedBoxSums, slots: boxSumSlots } = poolsSharingBoxSums(network, flow, alias, poolBeside);
   return {
     flow, foldedRelu, convThroughBn, alias, skipInPool, skipsInPools, coefficientGroups: groups, convPartner, partnered, poolBeside,
-    poolsInConvs: new Set(poolBeside.values()), sharedBoxSums: poolsSharingBoxSums(network, flow, alias, poolBeside),
+    poolsInConvs: new Set(poolBeside.values()), sharedBoxSums, boxSumSlots,
   };
 }
 
 /**
- * BackwardPlan.sharedBoxSums. Backward runs from the highest id down, a pool inside a conv's
- * backward at the conv's place; every writer of a sum's gradient runs before anything below the sum,
- * so the gradient the pools read does not change between the first and the last.
+ * BackwardPlan.sharedBoxSums and boxSumSlots. Backward runs from the highest id down, a pool inside a
+ * conv's backward at the conv's place; every writer of a sum's gradient runs before anything below
+ * the sum, so the gradient the pools read does not change between the first and the last. A sum's
+ * box sums are needed from its first pool to its last; a later sum takes the buffer of one whose
+ * last pool has run (the largest size it is given), so an NB201 network needs one buffer, not two
+ * per cell.
  */
-function poolsSharingBoxSums(network: Network, flow: GradientFlow, alias: BackwardPlan['alias'], poolBeside: BackwardPlan['poolBeside']): BackwardPlan['sharedBoxSums'] {
+function poolsSharingBoxSums(
+  network: Network,
+  flow: GradientFlow,
+  alias: BackwardPlan['alias'],
+  poolBeside: BackwardPlan['poolBeside'],
+): { shared: BackwardPlan['sharedBoxSums']; slots: number[] } {
   const runsAt = new Map<LayerId, LayerId>();
   poolBeside.forEach((pool, conv) => runsAt.set(pool, conv));
+  const position = (pool: LayerId): LayerId => runsAt.get(pool) ?? pool;
   const poolsOfSum = new Map<LayerId, LayerId[]>();
   alias.forEach(({ sum }, pool) => {
     const layer = network.layers[pool];
     if (layer.kind === 'avgpool' && flow.carries[pool] && flow.carries[layer.input]) poolsOfSum.set(sum, [...(poolsOfSum.get(sum) ?? []), pool]);
   });
-  const shared = new Map<LayerId, { sum: LayerId; reuse: boolean }>();
-  poolsOfSum.forEach((pools, sum) => {
-    if (pools.length < 2) return;
-    const inRunOrder = pools.sort((a, b) => (runsAt.get(b) ?? b) - (runsAt.get(a) ?? a));
-    inRunOrder.forEach((pool, i) => shared.set(pool, { sum, reuse: i > 0 }));
-  });
-  return shared;
+  const inRunOrder = [...poolsOfSum.entries()]
+    .filter(([, pools]) => pools.length > 1)
+    .map(([sum, pools]) => ({ sum, pools: pools.sort((a, b) => position(b) - position(a)) }))
+    .sort((a, b) => position(b.pools[0]) - position(a.pools[0]));
+  const shared = new Map<LayerId, { sum: LayerId; reuse: boolean; slot: number }>();
+  const slots: number[] = [];
+  const freeBelow: LayerId[] = []; // per slot: the run position of its last user's last pool
+  for (const { sum, pools } of inRunOrder) {
+    const first = position(pools[0]);
+    let slot = freeBelow.findIndex((last) => first < last);
+    if (slot < 0) {
+      slot = slots.length;
+      slots.push(0);
+      freeBelow.push(0);
+    }
+    slots[slot] = Math.max(slots[slot], tensorSize(network.layers[sum].shape));
+    freeBelow[slot] = position(pools[pools.length - 1]);
+    pools.forEach((pool, i) => shared.set(pool, { sum, reuse: i > 0, slot }));
+  }
+  return { shared, slots };
 }
 
 /** Whether a layer run strictly between `low` and `high` (backward runs from high to low) writes `input`'s gradient. */
@@ -327,6 +351,8 @@ export class WasmNetworkExecution {
   readonly coefficientTables = new Map<LayerId, number>();
   /** Float64 per-weight totals of the vector paths' weight-gradient kernels (the largest such conv). */
   weightTotals = 0;
+  /** The box-sum buffers of BackwardPlan.boxSumSlots (floats per sample each). */
+  readonly boxSums: { pointer: number; floats: number }[] = [];
 
   constructor(
     private readonly kernels: WasmKernels,
@@ -349,7 +375,6 @@ export class WasmNetworkExecution {
       inverseStd: layer.kind === 'batchnorm' ? kernels.allocF32(layer.shape.channels) : 0,
       gradientCoefficients: 0,
       argmax: layer.kind === 'maxpool' ? kernels.alloc(batch * tensorSize(layer.shape) * 4) : 0,
-      boxSums: 0,
     }));
     network.layers.forEach((layer, id) => {
       if (layer.kind !== 'conv') return;
@@ -509,9 +534,10 @@ export class WasmNetworkExecution {
     if (this.weightTotals === 0 && totalsFloats > 0) this.weightTotals = this.kernels.allocF32(totalsFloats);
     if (this.partnerScratch === 0 && partnerScratchFloats > 0) this.partnerScratch = this.kernels.allocF32(partnerScratchFloats);
     if (this.partnerTotals === 0 && partnerTotalsFloats > 0) this.partnerTotals = this.kernels.allocF32(partnerTotalsFloats);
-    for (const { sum } of plan.sharedBoxSums.values()) {
-      if (this.buffers[sum].boxSums === 0) this.buffers[sum].boxSums = this.kernels.allocF32(this.batch * tensorSize(this.network.layers[sum].shape));
-    }
+    plan.boxSumSlots.forEach((floats, slot) => {
+      const held = this.boxSums[slot];
+      if (held === undefined || held.floats < floats) this.boxSums[slot] = { pointer: this.kernels.allocF32(this.batch * floats), floats };
+    });
   }
 
   /** Each group's BN_GROUP_MEMBER records, one after the other (the same for every cotangent: dγ is a column offset). */

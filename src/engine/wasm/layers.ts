@@ -266,7 +266,7 @@ function poolAccumulation(run: WasmNetworkExecution, id: LayerId, { plan, accumu
 /** Where a 3×3 pool keeps or finds its sum's box sums (BackwardPlan.sharedBoxSums); box 0: it shares none. */
 function sharedBoxSums(run: WasmNetworkExecution, id: LayerId, plan: BackwardStep['plan']): { box: number; reuseBox: boolean } {
   const shared = plan.sharedBoxSums.get(id);
-  return shared ? { box: run.buffers[shared.sum].boxSums, reuseBox: shared.reuse } : { box: 0, reuseBox: false };
+  return shared ? { box: run.boxSums[shared.slot].pointer, reuseBox: shared.reuse } : { box: 0, reuseBox: false };
 }
 
 /** Fills the pool's POOL_BACKWARD record (one sample's planes) for this cotangent and returns its pointer. */
