@@ -85,7 +85,7 @@ export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, wi
 // input gets one quarter of one output's gradient, four outputs at a time. Without `accumulate` the
 // quarter is added to a zero, as the general path does, so a −0 comes out as +0 there too.
 function avgpool2_backward(dy: usize, dx: usize, planes: i32, hout: i32, wout: i32, accumulate: bool): void {
-  const four = f32x4.splat(4);
+  const quarter = f32x4.splat(0.25);
   const zero = f32x4.splat(0);
   const inRow = <usize>(2 * wout) << 2;
   for (let p = 0; p < planes; p++) {
@@ -94,7 +94,7 @@ function avgpool2_backward(dy: usize, dx: usize, planes: i32, hout: i32, wout: i
       const top = dx + <usize>(2 * (p * hout + oy)) * inRow;
       const bottom = top + inRow;
       for (let ox: usize = 0; ox < (<usize>wout << 2); ox += 16) {
-        const share = f32x4.div(v128.load(source + ox), four);
+        const share = f32x4.mul(v128.load(source + ox), quarter); // exactly dy / 4
         const left = v128.shuffle<f32>(share, share, 0, 0, 1, 1);
         const right = v128.shuffle<f32>(share, share, 2, 2, 3, 3);
         const at = ox << 1;
@@ -299,27 +299,42 @@ function divideRow(plane: usize, r: i32, h: i32, w: i32): void {
 export function avgpool3_backward(
   dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, reuseBox: bool,
 ): void {
-  if (reuseBox) scale_box_sums(box, dy, dyScale, dx, planes * h * w, accumulate, withSkip, skipScale);
-  else if (box != 0) pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, box, true);
-  else pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, 0, false);
+  if (reuseBox) pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, box, REUSE_BOX);
+  else if (box != 0) pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, box, KEEP_BOX);
+  else pool_backward_variant(dy, dyScale, dx, planes, h, w, accumulate, withSkip, skipScale, 0, NO_BOX);
 }
 
+// What a pool does with the box sums (`boxMode` below).
+const NO_BOX = 0;
+const KEEP_BOX = 1;
+const REUSE_BOX = 2;
+
+// One inlined variant per flag pair; `boxMode` is a constant at each inlined call.
 @inline function pool_backward_variant(
-  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, keep: bool,
+  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, boxMode: i32,
 ): void {
   if (withSkip) {
-    if (accumulate) pool_backward_planes(dy, dyScale, dx, planes, h, w, true, true, skipScale, box, keep);
-    else pool_backward_planes(dy, dyScale, dx, planes, h, w, false, true, skipScale, box, keep);
+    if (accumulate) pool_backward_planes(dy, dyScale, dx, planes, h, w, true, true, skipScale, box, boxMode);
+    else pool_backward_planes(dy, dyScale, dx, planes, h, w, false, true, skipScale, box, boxMode);
   } else if (accumulate) {
-    pool_backward_planes(dy, dyScale, dx, planes, h, w, true, false, skipScale, box, keep);
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, true, false, skipScale, box, boxMode);
   } else {
-    pool_backward_planes(dy, dyScale, dx, planes, h, w, false, false, skipScale, box, keep);
+    pool_backward_planes(dy, dyScale, dx, planes, h, w, false, false, skipScale, box, boxMode);
   }
 }
 
 @inline function pool_backward_planes(
-  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, keep: bool,
+  dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, boxMode: i32,
 ): void {
+  if (boxMode == REUSE_BOX) {
+    // dx (+)= box·dyScale [+ skipScale·dy] from the box sums another pool kept.
+    const scale = f32x4.splat(dyScale);
+    const skip = f32x4.splat(skipScale);
+    const bytes = <usize>(planes * h * w) << 2;
+    for (let x: usize = 0; x < bytes; x += 16) store_scaled(dx + x, dy + x, v128.load(box + x), scale, skip, accumulate, withSkip);
+    return;
+  }
+  const keep = boxMode == KEEP_BOX;
   const rowBytes = <usize>w << 2;
   const boxDelta = box - dx;
   for (let p = 0; p < planes; p++) {
@@ -405,22 +420,4 @@ export function avgpool3_backward(
     sum = f32x4.add(sum, v128.load(target));
   }
   v128.store(target, sum);
-}
-
-// dx (+)= box·dyScale [+ skipScale·dy] over `floats` (a multiple of 4) from box sums another pool kept.
-function scale_box_sums(box: usize, dy: usize, dyScale: f32, dx: usize, floats: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
-  if (withSkip) {
-    if (accumulate) scale_box_sums_variant(box, dy, dyScale, dx, floats, true, true, skipScale);
-    else scale_box_sums_variant(box, dy, dyScale, dx, floats, false, true, skipScale);
-  } else if (accumulate) {
-    scale_box_sums_variant(box, dy, dyScale, dx, floats, true, false, skipScale);
-  } else {
-    scale_box_sums_variant(box, dy, dyScale, dx, floats, false, false, skipScale);
-  }
-}
-
-@inline function scale_box_sums_variant(box: usize, dy: usize, dyScale: f32, dx: usize, floats: i32, accumulate: bool, withSkip: bool, skipScale: f32): void {
-  const scale = f32x4.splat(dyScale);
-  const skip = f32x4.splat(skipScale);
-  for (let x: usize = 0; x < (<usize>floats << 2); x += 16) store_scaled(dx + x, dy + x, v128.load(box + x), scale, skip, accumulate, withSkip);
 }

@@ -205,21 +205,16 @@ function poolsSharingBoxSums(
     .map(([sum, pools]) => ({ sum, pools: pools.sort((a, b) => position(b) - position(a)) }))
     .sort((a, b) => position(b.pools[0]) - position(a.pools[0]));
   const shared = new Map<LayerId, { sum: LayerId; reuse: boolean; slot: number }>();
-  const slots: number[] = [];
-  const freeBelow: LayerId[] = []; // per slot: the run position of its last user's last pool
+  // Per buffer: floats per sample, and the run position of its last user's last pool.
+  const buffers: { floats: number; freeBelow: LayerId }[] = [];
   for (const { sum, pools } of inRunOrder) {
     const first = position(pools[0]);
-    let slot = freeBelow.findIndex((last) => first < last);
-    if (slot < 0) {
-      slot = slots.length;
-      slots.push(0);
-      freeBelow.push(0);
-    }
-    slots[slot] = Math.max(slots[slot], tensorSize(network.layers[sum].shape));
-    freeBelow[slot] = position(pools[pools.length - 1]);
+    let slot = buffers.findIndex((buffer) => first < buffer.freeBelow);
+    if (slot < 0) slot = buffers.push({ floats: 0, freeBelow: 0 }) - 1;
+    buffers[slot] = { floats: Math.max(buffers[slot].floats, tensorSize(network.layers[sum].shape)), freeBelow: position(pools[pools.length - 1]) };
     pools.forEach((pool, i) => shared.set(pool, { sum, reuse: i > 0, slot }));
   }
-  return { shared, slots };
+  return { shared, slots: buffers.map((buffer) => buffer.floats) };
 }
 
 /** Whether a layer run strictly between `low` and `high` (backward runs from high to low) writes `input`'s gradient. */
