@@ -270,7 +270,9 @@ function winograd_gradient_transforms(
 }
 
 // totals[o][c][ξ] += Σ over the first `filled` slots' tiles of (A·δ·Aᵀ)[ξ][o] · (Bᵀ·d·B)[ξ][c]:
-// blocks of two output channels × two input channels × two ξ, so each loaded vector serves two sums.
+// blocks of two output channels × three input channels of one ξ, so each loaded vector serves two
+// or three sums, and the block's six sums and five loaded vectors fit x86's registers (two ξ at
+// once held sixteen and spilled).
 function winograd_gradient_product(work: usize, filled: i32, group: i32, totals: usize, cin: i32, cout: i32, hout: i32, wout: i32): void {
   const tiles = (hout >> 1) * (wout >> 1);
   const row = <usize>(group * tiles) << 2;
@@ -283,15 +285,18 @@ function winograd_gradient_product(work: usize, filled: i32, group: i32, totals:
     const outs = o + 1 < cout ? 2 : 1;
     let c = 0;
     while (c < cin) {
-      const ins = c + 1 < cin ? 2 : 1;
-      for (let xi = 0; xi < 16; xi += 2) {
+      const ins = c + 2 < cin ? 3 : c + 1 < cin ? 2 : 1;
+      for (let xi = 0; xi < 16; xi++) {
         const v = work + <usize>xi * vXi + <usize>c * row;
         const dd = d + <usize>xi * dXi + <usize>o * row;
         const t = totals + (<usize>(((o * cin + c) << 4) + xi) << 3);
-        if (outs == 2 && ins == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 2);
-        else if (outs == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 2, 1);
-        else if (ins == 2) gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 2);
-        else gradient_product_block(v, dd, vXi, dXi, row, bytes, t, oStep, 1, 1);
+        if (outs == 2) {
+          if (ins == 3) gradient_product_block(v, dd, row, bytes, t, oStep, 2, 3);
+          else if (ins == 2) gradient_product_block(v, dd, row, bytes, t, oStep, 2, 2);
+          else gradient_product_block(v, dd, row, bytes, t, oStep, 2, 1);
+        } else if (ins == 3) gradient_product_block(v, dd, row, bytes, t, oStep, 1, 3);
+        else if (ins == 2) gradient_product_block(v, dd, row, bytes, t, oStep, 1, 2);
+        else gradient_product_block(v, dd, row, bytes, t, oStep, 1, 1);
       }
       c += ins;
     }
@@ -299,39 +304,43 @@ function winograd_gradient_product(work: usize, filled: i32, group: i32, totals:
   }
 }
 
-// Sums for (o + a, c + b, ξ + e), a < outs, b < ins, e < 2; outs and ins are constants at each inlined call.
-@inline function gradient_product_block(v: usize, d: usize, vXi: usize, dXi: usize, row: usize, bytes: usize, totals: usize, oStep: usize, outs: i32, ins: i32): void {
+// Sums for (o + a, c + b, ξ), a < outs, b < ins; outs and ins are constants at each inlined call.
+@inline function gradient_product_block(v: usize, d: usize, row: usize, bytes: usize, totals: usize, oStep: usize, outs: i32, ins: i32): void {
   const zero = f32x4.splat(0);
-  let a00 = zero, a01 = zero, a10 = zero, a11 = zero, b00 = zero, b01 = zero, b10 = zero, b11 = zero;
+  let a0 = zero, a1 = zero, a2 = zero, b0 = zero, b1 = zero, b2 = zero;
   for (let x: usize = 0; x < bytes; x += 16) {
-    const v0 = v128.load(v + x), v1 = v128.load(v + vXi + x);
-    const d0 = v128.load(d + x), d1 = v128.load(d + dXi + x);
-    a00 = madd(a00, d0, v0); a01 = madd(a01, d1, v1);
-    if (ins > 1) {
-      const w0 = v128.load(v + row + x), w1 = v128.load(v + row + vXi + x);
-      a10 = madd(a10, d0, w0); a11 = madd(a11, d1, w1);
-      if (outs > 1) {
-        const e0 = v128.load(d + row + x), e1 = v128.load(d + row + dXi + x);
-        b00 = madd(b00, e0, v0); b01 = madd(b01, e1, v1);
-        b10 = madd(b10, e0, w0); b11 = madd(b11, e1, w1);
+    const d0 = v128.load(d + x), v0 = v128.load(v + x);
+    a0 = madd(a0, d0, v0);
+    if (outs > 1) {
+      const e0 = v128.load(d + row + x);
+      b0 = madd(b0, e0, v0);
+      if (ins > 1) {
+        const v1 = v128.load(v + row + x);
+        a1 = madd(a1, d0, v1); b1 = madd(b1, e0, v1);
       }
-    } else if (outs > 1) {
-      b00 = madd(b00, v128.load(d + row + x), v0); b01 = madd(b01, v128.load(d + row + dXi + x), v1);
+      if (ins > 2) {
+        const v2 = v128.load(v + 2 * row + x);
+        a2 = madd(a2, d0, v2); b2 = madd(b2, e0, v2);
+      }
+    } else {
+      if (ins > 1) a1 = madd(a1, d0, v128.load(v + row + x));
+      if (ins > 2) a2 = madd(a2, d0, v128.load(v + 2 * row + x));
     }
   }
-  // (c, ξ), (c, ξ + 1), (c + 1, ξ), (c + 1, ξ + 1) of one output channel lie at t, t + 8, t + 128, t + 136.
-  add_lane_sums(totals, totals + 128, a00, a01, a10, a11, ins > 1);
-  if (outs > 1) add_lane_sums(totals + oStep, totals + oStep + 128, b00, b01, b10, b11, ins > 1);
+  // (c + b, ξ) of one output channel lies at totals + 128·b.
+  add_lane_sums(totals, a0, a1, a2, ins);
+  if (outs > 1) add_lane_sums(totals + oStep, b0, b1, b2, ins);
 }
 
-// The lane sums of a0, a1 added (float64) to first[0], first[1], and with `second` those of a2, a3
-// to second[0], second[1].
-@inline function add_lane_sums(first: usize, second: usize, a0: v128, a1: v128, a2: v128, a3: v128, both: bool): void {
+// Each sum's four lanes added as (l0 + l2) + (l1 + l3), then in float64 to its total (`count` of
+// them, 128 bytes apart).
+@inline function add_lane_sums(totals: usize, a0: v128, a1: v128, a2: v128, count: i32): void {
   const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
-  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
-  const sums = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
-  v128.store(first, f64x2.add(v128.load(first), f64x2.promote_low_f32x4(sums)));
-  if (both) v128.store(second, f64x2.add(v128.load(second), f64x2.promote_low_f32x4(v128.shuffle<f32>(sums, sums, 2, 3, 0, 1))));
+  const s22 = f32x4.add(v128.shuffle<f32>(a2, a2, 0, 1, 4, 5), v128.shuffle<f32>(a2, a2, 2, 3, 6, 7));
+  const sums = f32x4.add(v128.shuffle<f32>(s01, s22, 0, 2, 4, 6), v128.shuffle<f32>(s01, s22, 1, 3, 5, 7));
+  store<f64>(totals, load<f64>(totals) + <f64>f32x4.extract_lane(sums, 0));
+  if (count > 1) store<f64>(totals, load<f64>(totals, 128) + <f64>f32x4.extract_lane(sums, 1), 128);
+  if (count > 2) store<f64>(totals, load<f64>(totals, 256) + <f64>f32x4.extract_lane(sums, 2), 256);
 }
 
 // dw[o][c] = Gᵀ·m·G for the sixteen float64 totals m of each (o, c) pair.
