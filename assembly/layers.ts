@@ -326,10 +326,10 @@ const REUSE_BOX = 2;
 @inline function pool_backward_planes(
   dy: usize, dyScale: f32, dx: usize, planes: i32, h: i32, w: i32, accumulate: bool, withSkip: bool, skipScale: f32, box: usize, boxMode: i32,
 ): void {
+  const scale = f32x4.splat(dyScale);
+  const skip = f32x4.splat(skipScale);
   if (boxMode == REUSE_BOX) {
     // dx (+)= box·dyScale [+ skipScale·dy] from the box sums another pool kept.
-    const scale = f32x4.splat(dyScale);
-    const skip = f32x4.splat(skipScale);
     const bytes = <usize>(planes * h * w) << 2;
     for (let x: usize = 0; x < bytes; x += 16) store_scaled(dx + x, dy + x, v128.load(box + x), scale, skip, accumulate, withSkip);
     return;
@@ -342,32 +342,30 @@ const REUSE_BOX = 2;
     const out = dx + <usize>(p * h) * rowBytes;
     divideRow(plane, 0, h, w);
     if (h == 1) {
-      pool_backward_row(dividedRow(0), 0, 0, 1, out, plane, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
+      pool_backward_row(dividedRow(0), 0, 0, 1, out, plane, boxDelta, w, scale, skip, accumulate, withSkip, keep);
       continue;
     }
     divideRow(plane, 1, h, w);
-    pool_backward_row(dividedRow(0), dividedRow(1), 0, 2, out, plane, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
+    pool_backward_row(dividedRow(0), dividedRow(1), 0, 2, out, plane, boxDelta, w, scale, skip, accumulate, withSkip, keep);
     for (let r = 1; r + 1 < h; r++) {
       divideRow(plane, r + 1, h, w);
       const row = <usize>r * rowBytes;
-      pool_backward_row(dividedRow(r - 1), dividedRow(r), dividedRow(r + 1), 3, out + row, plane + row, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
+      pool_backward_row(dividedRow(r - 1), dividedRow(r), dividedRow(r + 1), 3, out + row, plane + row, boxDelta, w, scale, skip, accumulate, withSkip, keep);
     }
     const last = <usize>(h - 1) * rowBytes;
-    pool_backward_row(dividedRow(h - 2), dividedRow(h - 1), 0, 2, out + last, plane + last, boxDelta, w, dyScale, skipScale, accumulate, withSkip, keep);
+    pool_backward_row(dividedRow(h - 2), dividedRow(h - 1), 0, 2, out + last, plane + last, boxDelta, w, scale, skip, accumulate, withSkip, keep);
   }
 }
 
 // One output row from the `rows` (1–3, a constant at each inlined call) divided rows of its windows.
 // The first and last vectors have a column count of 2 in their outer lane; the others divide by 3.
 @inline function pool_backward_row(
-  first: usize, second: usize, third: usize, rows: i32, target: usize, dyRow: usize, boxDelta: usize, w: i32, dyScale: f32, skipScale: f32,
+  first: usize, second: usize, third: usize, rows: i32, target: usize, dyRow: usize, boxDelta: usize, w: i32, scale: v128, skip: v128,
   accumulate: bool, withSkip: bool, keep: bool,
 ): void {
   const zero = f32x4.splat(0);
   const three = f32x4.splat(3);
   const edge = f32x4.replace_lane(three, 0, 2);
-  const scale = f32x4.splat(dyScale);
-  const skip = f32x4.splat(skipScale);
   if (w == 4) {
     const current = columnSum(first, second, third, 0, rows, f32x4.replace_lane(edge, 3, 2));
     store_pooled(target, dyRow, boxDelta, zero, current, zero, scale, skip, accumulate, withSkip, keep);

@@ -120,7 +120,7 @@ export interface BackwardPlan {
    * pool's scale) do not depend on the pool, so the first to run keeps them in buffer `slot` and the
    * others reuse them.
    */
-  readonly sharedBoxSums: Map<LayerId, { sum: LayerId; reuse: boolean; slot: number }>;
+  readonly sharedBoxSums: Map<LayerId, { reuse: boolean; slot: number }>;
   /** Floats per sample of each box-sum buffer: sums whose pools run at disjoint times share one. */
   readonly boxSumSlots: readonly number[];
 }
@@ -204,7 +204,7 @@ function poolsSharingBoxSums(
     .filter(([, pools]) => pools.length > 1)
     .map(([sum, pools]) => ({ sum, pools: pools.sort((a, b) => position(b) - position(a)) }))
     .sort((a, b) => position(b.pools[0]) - position(a.pools[0]));
-  const shared = new Map<LayerId, { sum: LayerId; reuse: boolean; slot: number }>();
+  const shared: BackwardPlan['sharedBoxSums'] = new Map();
   // Per buffer: floats per sample, and the run position of its last user's last pool.
   const buffers: { floats: number; freeBelow: LayerId }[] = [];
   for (const { sum, pools } of inRunOrder) {
@@ -212,7 +212,7 @@ function poolsSharingBoxSums(
     let slot = buffers.findIndex((buffer) => first < buffer.freeBelow);
     if (slot < 0) slot = buffers.push({ floats: 0, freeBelow: 0 }) - 1;
     buffers[slot] = { floats: Math.max(buffers[slot].floats, tensorSize(network.layers[sum].shape)), freeBelow: position(pools[pools.length - 1]) };
-    pools.forEach((pool, i) => shared.set(pool, { sum, reuse: i > 0, slot }));
+    pools.forEach((pool, i) => shared.set(pool, { reuse: i > 0, slot }));
   }
   return { shared, slots: buffers.map((buffer) => buffer.floats) };
 }
