@@ -785,11 +785,12 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
   }
 }
 
-// Scalar forward for any geometry: input row = y·stride − pad + kh·dil (taps outside read zero).
-// Scalar-path forward. Outputs go four at a time where the layout allows: four outputs of a group
-// or four depthwise channels (with `packed` weights, see pack_output_channels), else the same
-// output of four samples (the thin nets' one- and two-channel layers). Every output adds its taps
-// in (input channel, kernel row, kernel column) order, skipping those outside the input.
+// Forward for any geometry: input row = y·stride − pad + kh·dil (taps outside read zero).
+// Outputs go four at a time where the layout allows: four outputs of a group or four depthwise
+// channels (with `packed` weights, see pack_output_channels), else the same output of four samples
+// (the thin nets' one- and two-channel layers), or, for a 1×1 kernel that maps each pixel alone,
+// four pixels of a plane. Every output adds its taps in (input channel, kernel row, kernel column)
+// order, skipping those outside the input.
 export function conv_forward_generic(
   input: usize, output: usize, w: usize, packed: usize, n: i32,
   cin: i32, hin: i32, win: i32, cout: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, groups: i32,
@@ -798,15 +799,33 @@ export function conv_forward_generic(
   const coutg = cout / groups;
   const depthwise = cing == 1 && coutg == 1;
   const blocked = packed == 0 ? 0 : depthwise ? cout & ~3 : coutg & ~3;
+  if (k == 1 && stride == 1 && pad == 0 && blocked == 0 && (n & 3) == 0) {
+    // The sample-lane path below would compute these same sums (and, with n a multiple of 4, in
+    // vectors throughout, so the fma build fuses them alike). One channel in and out is one plane
+    // of n·h·w pixels.
+    const plane = hin * win;
+    if (cin == 1 && cout == 1 && ((n * plane) & 3) == 0) {
+      conv_forward_pointwise_planes(input, output, w, 1, 1, 1, 1, n * plane);
+      return;
+    }
+    if ((plane & 3) == 0) {
+      conv_forward_pointwise_planes(input, output, w, n, cin, cout, groups, plane);
+      return;
+    }
+  }
   const inSize = <usize>(cin * hin * win) << 2;
   const outSize = <usize>(cout * hout * wout) << 2;
   const inPlane = <usize>(hin * win) << 2;
   const outPlane = <usize>(hout * wout) << 2;
   const kk = k * k;
   const quads = n & ~3;
+  const sampleLanes = blocked < cout;
+  const quadFits = sampleLanes && cin * hin * win <= SAMPLE_QUAD_FLOATS / 4;
   for (let s = 0; s < n; s++) {
     const inS = input + <usize>s * inSize;
     const outS = output + <usize>s * outSize;
+    const interleaved = quadFits && s < quads;
+    if (interleaved && (s & 3) == 0) interleave_samples(inS, inSize, cin * hin * win);
     for (let o = 0; o < cout; o++) {
       const g = o / coutg;
       const ol = o - g * coutg;
@@ -825,22 +844,44 @@ export function conv_forward_generic(
         conv_forward_lanes(chan, 0, w + (<usize>(o * cing * kk) << 2), 4, false, out, 0, cing, hin, win, hout, wout, k, stride, pad, dil, 1);
       } else if ((s & 3) == 0) {
         // The same output of samples s..s + 3, one per lane (the last n % 4 samples go alone, above).
-        conv_forward_lanes(chan, inSize, w + (<usize>(o * cing * kk) << 2), 4, false, out, outSize, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
+        const weights = w + (<usize>(o * cing * kk) << 2);
+        if (interleaved) conv_forward_lanes(SAMPLE_QUAD + (<usize>(g * cing) * inPlane << 2), 0, weights, 4, false, out, outSize, cing, hin, win, hout, wout, k, stride, pad, dil, 4, true);
+        else conv_forward_lanes(chan, inSize, weights, 4, false, out, outSize, cing, hin, win, hout, wout, k, stride, pad, dil, 4);
       }
     }
   }
 }
 
+// Four samples' inputs side by side, element i of sample s + j at float 4i + j, for the sample
+// lanes of conv_forward_generic: a tap is then one vector load instead of four lane loads, and each
+// input is gathered once per four samples instead of once per output and tap that reads it.
+const SAMPLE_QUAD_FLOATS = 4096;
+const SAMPLE_QUAD = memory.data(SAMPLE_QUAD_FLOATS << 2, 16);
+
+// Copies element i of the four samples from `first` (`sampleBytes` apart) to SAMPLE_QUAD's vector i.
+function interleave_samples(first: usize, sampleBytes: usize, elements: i32): void {
+  for (let i = 0; i < elements; i++) {
+    const q = first + (<usize>i << 2);
+    let v = v128.load32_splat(q);
+    v = v128.load32_lane(q + sampleBytes, v, 1);
+    v = v128.load32_lane(q + 2 * sampleBytes, v, 2);
+    v = v128.load32_lane(q + 3 * sampleBytes, v, 3);
+    v128.store(SAMPLE_QUAD + (<usize>i << 4), v);
+  }
+}
+
 // One output plane per lane (`lanes`: 4, or 1 for a scalar sum; a constant at each inlined call).
-// Lane j reads its inputs `inLane`·j bytes after `chan` (0: every lane reads the same value) and
-// writes its output `outLane`·j bytes after `out`. Input channel ci's tap t weighs
+// Lane j reads its inputs `inLane`·j bytes after `chan` (0: every lane reads the same value), or,
+// when `interleaved` (a constant), from lane j of the vector of each input element at `chan`
+// (laid out as SAMPLE_QUAD), and writes its output `outLane`·j bytes after `out`. Input channel ci's tap t weighs
 // weights[(ci·k² + t) · tapBytes]: a vector of the four lanes' weights (`laneWeights`) or one weight
 // for all. Each lane adds its taps in (input channel, kernel row, kernel column) order.
 @inline function conv_forward_lanes(
   chan: usize, inLane: usize, weights: usize, tapBytes: usize, laneWeights: bool, out: usize, outLane: usize,
-  channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32,
+  channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32, interleaved: bool = false,
 ): void {
-  const inPlane = <usize>(hin * win) << 2;
+  const elementShift: usize = interleaved ? 4 : 2;
+  const inPlane = <usize>(hin * win) << elementShift;
   for (let y = 0; y < hout; y++) {
     const top = y * stride - pad;
     const kh0 = firstTap(top, dil);
@@ -857,17 +898,22 @@ export function conv_forward_generic(
         for (let kh = kh0; kh < kh1; kh++) {
           const iy = top + kh * dil;
           for (let kw = kw0; kw < kw1; kw++) {
-            const p = plane + (<usize>(iy * win + left + kw * dil) << 2);
+            const p = plane + (<usize>(iy * win + left + kw * dil) << elementShift);
             const wp = wc + <usize>(kh * k + kw) * tapBytes;
             if (lanes == 1) {
               sum += load<f32>(wp) * load<f32>(p);
               continue;
             }
-            let v = v128.load32_splat(p);
-            if (inLane != 0) {
-              v = v128.load32_lane(p + inLane, v, 1);
-              v = v128.load32_lane(p + 2 * inLane, v, 2);
-              v = v128.load32_lane(p + 3 * inLane, v, 3);
+            let v: v128;
+            if (interleaved) {
+              v = v128.load(p);
+            } else {
+              v = v128.load32_splat(p);
+              if (inLane != 0) {
+                v = v128.load32_lane(p + inLane, v, 1);
+                v = v128.load32_lane(p + 2 * inLane, v, 2);
+                v = v128.load32_lane(p + 3 * inLane, v, 3);
+              }
             }
             acc = madd(acc, laneWeights ? v128.load(wp) : v128.load32_splat(wp), v);
           }
@@ -890,11 +936,35 @@ export function conv_forward_generic(
 // those with 0 ≤ start + t·dil < size are t = firstTap … endTap − 1; the others read zero and are
 // skipped.
 @inline function firstTap(start: i32, dil: i32): i32 {
-  return start >= 0 ? 0 : (dil - 1 - start) / dil;
+  if (start >= 0) return 0;
+  return dil == 1 ? -start : (dil - 1 - start) / dil;
 }
 
 @inline function endTap(start: i32, dil: i32, k: i32, size: i32): i32 {
-  return start >= size ? 0 : min(k, (size - 1 - start) / dil + 1);
+  if (start >= size) return 0;
+  return min(k, dil == 1 ? size - start : (size - 1 - start) / dil + 1);
+}
+
+// A 1×1 convolution at stride 1 without padding over n samples of `plane` pixels (a multiple of 4)
+// per channel: each output vector sums its group's input channels in order, from zero.
+function conv_forward_pointwise_planes(input: usize, output: usize, w: usize, n: i32, cin: i32, cout: i32, groups: i32, plane: i32): void {
+  const cing = cin / groups;
+  const coutg = cout / groups;
+  const planeBytes = <usize>plane << 2;
+  for (let s = 0; s < n; s++) {
+    const inS = input + <usize>(s * cin) * planeBytes;
+    const outS = output + <usize>(s * cout) * planeBytes;
+    for (let o = 0; o < cout; o++) {
+      const chan = inS + <usize>((o / coutg) * cing) * planeBytes;
+      const wo = w + (<usize>(o * cing) << 2);
+      const out = outS + <usize>o * planeBytes;
+      for (let x: usize = 0; x < planeBytes; x += 16) {
+        let acc = f32x4.splat(0);
+        for (let ci = 0; ci < cing; ci++) acc = madd(acc, v128.load32_splat(wo + (<usize>ci << 2)), v128.load(chan + <usize>ci * planeBytes + x));
+        v128.store(out + x, acc);
+      }
+    }
+  }
 }
 
 // conv_forward_lanes for four outputs of a group with a 1×1 kernel: one tap per output, so the

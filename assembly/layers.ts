@@ -42,20 +42,51 @@ export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumula
 }
 
 export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = windowStart(oy, stride, pad);
-      const y1 = windowEnd(oy, stride, pad, k, hin);
-      for (let ox = 0; ox < wout; ox++) {
-        const x0 = windowStart(ox, stride, pad);
-        const x1 = windowEnd(ox, stride, pad, k, win);
-        let sum: f32 = 0;
-        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += f32At(x, xin + iy * win + ix);
-        setF32(y, (p * hout + oy) * wout + ox, sum / <f32>((y1 - y0) * (x1 - x0)));
-      }
+  const quads = planes & ~3;
+  for (let p = 0; p < quads; p += 4) avgpool_forward_planes(x, y, p, hin, win, hout, wout, k, stride, pad, 4);
+  for (let p = quads; p < planes; p++) avgpool_forward_planes(x, y, p, hin, win, hout, wout, k, stride, pad, 1);
+}
+
+// The forward pools run four planes at once, lane j on plane p + j (`lanes` 4), and the last
+// planes one at a time (`lanes` 1; a constant at each inlined call): the planes' windows are the
+// same, so each lane adds or compares its plane's values in the order of a one-plane loop, with no
+// branch on the data. Planes are small (the thin nets' are 1×1 to 3×3), so lanes along a row would
+// leave most of a vector empty.
+@inline function avgpool_forward_planes(x: usize, y: usize, p: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, lanes: i32): void {
+  const first = x + (<usize>(p * hin * win) << 2);
+  for (let oy = 0; oy < hout; oy++) {
+    const y0 = windowStart(oy, stride, pad);
+    const y1 = windowEnd(oy, stride, pad, k, hin);
+    for (let ox = 0; ox < wout; ox++) {
+      const x0 = windowStart(ox, stride, pad);
+      const x1 = windowEnd(ox, stride, pad, k, win);
+      let sum = f32x4.splat(0);
+      for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum = f32x4.add(sum, gather_planes(first, iy * win + ix, hin * win, lanes));
+      store_planes(y, (p * hout + oy) * wout + ox, hout * wout, f32x4.div(sum, f32x4.splat(<f32>((y1 - y0) * (x1 - x0)))), lanes);
     }
   }
+}
+
+// Element `at` of `lanes` consecutive planes (`plane` floats each) from `first`, one per lane.
+@inline function gather_planes(first: usize, at: i32, plane: i32, lanes: i32): v128 {
+  const q = first + (<usize>at << 2);
+  let v = v128.load32_splat(q);
+  if (lanes == 1) return v;
+  const step = <usize>plane << 2;
+  v = v128.load32_lane(q + step, v, 1);
+  v = v128.load32_lane(q + 2 * step, v, 2);
+  return v128.load32_lane(q + 3 * step, v, 3);
+}
+
+// The first `lanes` lanes of `v` to element `at` + j·`plane` of `dst`.
+@inline function store_planes(dst: usize, at: i32, plane: i32, v: v128, lanes: i32): void {
+  const q = dst + (<usize>at << 2);
+  v128.store32_lane(q, v, 0);
+  if (lanes == 1) return;
+  const step = <usize>plane << 2;
+  v128.store32_lane(q + step, v, 1);
+  v128.store32_lane(q + 2 * step, v, 2);
+  v128.store32_lane(q + 3 * step, v, 3);
 }
 
 export function avgpool_backward(dy: usize, dx: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, accumulate: bool): void {
@@ -111,29 +142,36 @@ function avgpool2_backward(dy: usize, dx: usize, planes: i32, hout: i32, wout: i
 // input index of each output's maximum in `argmax` (an i32 per output, over the whole batch), so
 // the backward passes only route the gradient.
 export function maxpool_forward(x: usize, y: usize, argmax: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
-  for (let p = 0; p < planes; p++) {
-    const xin = p * hin * win;
-    for (let oy = 0; oy < hout; oy++) {
-      const y0 = windowStart(oy, stride, pad);
-      const y1 = windowEnd(oy, stride, pad, k, hin);
-      for (let ox = 0; ox < wout; ox++) {
-        const x0 = windowStart(ox, stride, pad);
-        const x1 = windowEnd(ox, stride, pad, k, win);
-        let best = xin + y0 * win + x0;
-        let bestValue = f32At(x, best);
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) {
-            const v = f32At(x, xin + iy * win + ix);
-            if (v > bestValue) {
-              bestValue = v;
-              best = xin + iy * win + ix;
-            }
-          }
+  const quads = planes & ~3;
+  for (let p = 0; p < quads; p += 4) maxpool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 4);
+  for (let p = quads; p < planes; p++) maxpool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 1);
+}
+
+// Each output's maximum and the input index of its first occurrence (strictly greater replaces, so
+// NaN never wins), `lanes` planes at once as in avgpool_forward_planes.
+@inline function maxpool_forward_planes(x: usize, y: usize, argmax: usize, p: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, lanes: i32): void {
+  const plane = hin * win;
+  const first = x + (<usize>(p * plane) << 2);
+  const indices = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(p * plane), 1, (p + 1) * plane), 2, (p + 2) * plane), 3, (p + 3) * plane);
+  for (let oy = 0; oy < hout; oy++) {
+    const y0 = windowStart(oy, stride, pad);
+    const y1 = windowEnd(oy, stride, pad, k, hin);
+    for (let ox = 0; ox < wout; ox++) {
+      const x0 = windowStart(ox, stride, pad);
+      const x1 = windowEnd(ox, stride, pad, k, win);
+      let bestValue = gather_planes(first, y0 * win + x0, plane, lanes);
+      let best = i32x4.add(indices, i32x4.splat(y0 * win + x0));
+      for (let iy = y0; iy < y1; iy++) {
+        for (let ix = x0; ix < x1; ix++) {
+          const v = gather_planes(first, iy * win + ix, plane, lanes);
+          const greater = f32x4.gt(v, bestValue);
+          bestValue = v128.bitselect(v, bestValue, greater);
+          best = v128.bitselect(i32x4.add(indices, i32x4.splat(iy * win + ix)), best, greater);
         }
-        const out = (p * hout + oy) * wout + ox;
-        setF32(y, out, bestValue);
-        store<i32>(argmax + (<usize>out << 2), best);
       }
+      const out = (p * hout + oy) * wout + ox;
+      store_planes(y, out, hout * wout, bestValue, lanes);
+      store_planes(argmax, out, hout * wout, best, lanes);
     }
   }
 }

@@ -15,16 +15,21 @@ import { ntkColumns, tensorSize, type Layer, type LayerKind, type Network, type 
 const shape = (channels: number, height: number, width: number): TensorShape => ({ channels, height, width });
 const param = (name: string, dims: number[], role: ParamSpec['role']): ParamSpec => ({ name, shape: dims, role, size: dims.reduce((a, b) => a * b, 1) });
 
+// The scalar conv path and the forward pools take samples (or planes) four at a time, then the rest one by one.
+const BATCH = 5;
+
 interface OpCase {
   readonly name: string;
   readonly kind: LayerKind;
   readonly network: Network;
+  /** Samples (BATCH unless a kernel path needs another count). */
+  readonly batch: number;
 }
 
-function opCase(name: string, input: TensorShape, layers: Layer[], params: ParamSpec[] = []): OpCase {
+function opCase(name: string, input: TensorShape, layers: Layer[], params: ParamSpec[] = [], batch = BATCH): OpCase {
   const all: Layer[] = [{ kind: 'input', shape: input }, ...layers];
   const last = all[all.length - 1];
-  return { name, kind: last.kind, network: { label: `op/${name}`, layers: all, params, input, classes: tensorSize(last.shape) } };
+  return { name, kind: last.kind, network: { label: `op/${name}`, layers: all, params, input, classes: tensorSize(last.shape) }, batch };
 }
 
 const conv = (out: TensorShape, kernel: number, stride: number, padding: number, dilation: number, groups: number): Layer => ({
@@ -42,6 +47,9 @@ const CASES: OpCase[] = [
   opCase('conv dilated, grouped (scalar path)', shape(4, 5, 5), [conv(shape(4, 5, 5), 3, 1, 2, 2, 2)], [convWeight(4, 2, 3)]),
   opCase('conv 1×1 with a shifted tap', shape(2, 6, 6), [conv(shape(2, 3, 3), 1, 2, -1, 1, 1)], [convWeight(2, 2, 1)]),
   opCase('conv 1×1, five outputs (scalar path: four at a time, then by samples)', shape(3, 3, 3), [conv(shape(5, 3, 3), 1, 1, 0, 1, 1)], [convWeight(5, 3, 1)]),
+  // With a multiple of four samples, a 1×1 conv of few channels runs along the pixels instead.
+  opCase('conv 1×1, two channels of 2×2, eight samples (pixel vectors)', shape(2, 2, 2), [conv(shape(2, 2, 2), 1, 1, 0, 1, 1)], [convWeight(2, 2, 1)], 8),
+  opCase('conv 1×1, one channel of 3×3, four samples (the batch as one plane)', shape(1, 3, 3), [conv(shape(1, 3, 3), 1, 1, 0, 1, 1)], [convWeight(1, 1, 1)], 4),
   opCase('conv 3×3 stride 2, four outputs (scalar path)', shape(2, 5, 5), [conv(shape(4, 3, 3), 3, 2, 1, 1, 1)], [convWeight(4, 2, 3)]),
   opCase('conv depthwise 3×3 (scalar path: four channels at a time)', shape(4, 3, 3), [conv(shape(4, 3, 3), 3, 1, 1, 1, 4)], [convWeight(4, 1, 3)]),
   opCase('batchnorm', shape(3, 4, 4), [{ kind: 'batchnorm', input: 0, gamma: 0, beta: 1, shape: shape(3, 4, 4) }], [param('bn.weight', [3], 'bn-weight'), param('bn.bias', [3], 'bn-bias')]),
@@ -199,31 +207,31 @@ interface Problem {
   weights: Float32Array[];
   input: Float32Array;
   cotangents: Float32Array;
+  batch: number;
 }
 
-const BATCH = 5; // the scalar conv path takes samples four at a time, then the rest one by one
 const COTANGENTS = 2;
 
-function problem(network: Network, seed: number): Problem {
+function problem(network: Network, seed: number, batch = BATCH): Problem {
   const rng = Rng.stream(seed, 'ops-test');
   const values = (length: number) => Float32Array.from({ length }, () => rng.normal());
   const weights = network.params.map((spec) => (spec.role === 'bn-weight' ? Float32Array.from({ length: spec.size }, () => 0.5 + rng.uniform()) : values(spec.size)));
-  return { weights, input: values(BATCH * tensorSize(network.input)), cotangents: values(COTANGENTS * BATCH * network.classes) };
+  return { weights, input: values(batch * tensorSize(network.input)), cotangents: values(COTANGENTS * batch * network.classes), batch };
 }
 
 /** The reference output, input gradients and weight-gradient rows (over the gradient columns) for every cotangent. */
-function reference(network: Network, { weights, input, cotangents }: Problem) {
+function reference(network: Network, { weights, input, cotangents, batch }: Problem) {
   const w64 = weights.map((w) => Float64Array.from(w));
   const x64 = Float64Array.from(input);
   const last = network.layers.length - 1;
-  const output = referenceForward(network, w64, x64, BATCH)[last];
+  const output = referenceForward(network, w64, x64, batch)[last];
   const outputFloats = output.length;
   const { columns, dimension } = ntkColumns(network);
   const inputGradients: number[] = [];
   const rows: number[] = [];
   for (let k = 0; k < COTANGENTS; k++) {
     const cotangent = cotangents.subarray(k * outputFloats, (k + 1) * outputFloats);
-    const loss = () => referenceForward(network, w64, x64, BATCH)[last].reduce((sum, v, i) => sum + v * cotangent[i], 0);
+    const loss = () => referenceForward(network, w64, x64, batch)[last].reduce((sum, v, i) => sum + v * cotangent[i], 0);
     inputGradients.push(...finiteDifferences(x64, loss));
     const row = new Float64Array(dimension);
     for (const column of columns) row.set(finiteDifferences(w64[column.param], loss), column.offset);
@@ -240,18 +248,18 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, relative: 
 }
 
 async function checkOp(backend: Backend, op: OpCase, seed: number): Promise<void> {
-  const { network } = op;
-  const data = problem(network, seed);
+  const { network, batch } = op;
+  const data = problem(network, seed, batch);
   const want = reference(network, data);
   const last = network.layers.length - 1;
-  const forward = await backend.forward({ network, weights: data.weights, inputs: [data.input], batch: BATCH, capture: { layers: [last], as: 'values' } });
+  const forward = await backend.forward({ network, weights: data.weights, inputs: [data.input], batch, capture: { layers: [last], as: 'values' } });
   expectClose(forward.logits[0], want.output, 1e-5, `${op.name} forward`);
   expectClose(forward.activations![0][0], want.output, 1e-5, `${op.name} captured output`);
   const vjp = await backend.vjp({
     network,
     weights: data.weights,
     input: data.input,
-    batch: BATCH,
+    batch,
     cotangents: { kind: 'given', data: data.cotangents, count: COTANGENTS },
     reduce: 'rows',
     inputGradient: true,
