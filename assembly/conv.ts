@@ -872,10 +872,10 @@ function interleave_samples(first: usize, sampleBytes: usize, elements: i32): vo
 
 // One output plane per lane (`lanes`: 4, or 1 for a scalar sum; a constant at each inlined call).
 // Lane j reads its inputs `inLane`·j bytes after `chan` (0: every lane reads the same value), or,
-// when `interleaved` (a constant), from lane j of the vector of each input element at `chan`
-// (laid out as SAMPLE_QUAD), and writes its output `outLane`·j bytes after `out`. Input channel ci's tap t weighs
-// weights[(ci·k² + t) · tapBytes]: a vector of the four lanes' weights (`laneWeights`) or one weight
-// for all. Each lane adds its taps in (input channel, kernel row, kernel column) order.
+// when `interleaved` (a constant), lane j of each input element's vector at `chan` (laid out as
+// SAMPLE_QUAD), and writes its output `outLane`·j bytes after `out`. Input channel ci's tap t
+// weighs weights[(ci·k² + t) · tapBytes]: a vector of the four lanes' weights (`laneWeights`) or one
+// weight for all. Each lane adds its taps in (input channel, kernel row, kernel column) order.
 @inline function conv_forward_lanes(
   chan: usize, inLane: usize, weights: usize, tapBytes: usize, laneWeights: bool, out: usize, outLane: usize,
   channels: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, dil: i32, lanes: i32, interleaved: bool = false,

@@ -43,26 +43,48 @@ export function relu_backward(dy: usize, y: usize, dx: usize, len: i32, accumula
 
 export function avgpool_forward(x: usize, y: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
   const quads = planes & ~3;
-  for (let p = 0; p < quads; p += 4) avgpool_forward_planes(x, y, p, hin, win, hout, wout, k, stride, pad, 4);
-  for (let p = quads; p < planes; p++) avgpool_forward_planes(x, y, p, hin, win, hout, wout, k, stride, pad, 1);
+  for (let p = 0; p < quads; p += 4) pool_forward_planes(x, y, 0, p, hin, win, hout, wout, k, stride, pad, 4, false);
+  for (let p = quads; p < planes; p++) pool_forward_planes(x, y, 0, p, hin, win, hout, wout, k, stride, pad, 1, false);
 }
 
 // The forward pools run four planes at once, lane j on plane p + j (`lanes` 4), and the last
-// planes one at a time (`lanes` 1; a constant at each inlined call): the planes' windows are the
-// same, so each lane adds or compares its plane's values in the order of a one-plane loop, with no
-// branch on the data. Planes are small (the thin nets' are 1×1 to 3×3), so lanes along a row would
-// leave most of a vector empty.
-@inline function avgpool_forward_planes(x: usize, y: usize, p: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, lanes: i32): void {
-  const first = x + (<usize>(p * hin * win) << 2);
+// planes one at a time (`lanes` 1): the planes' windows are the same, so each lane adds or compares
+// its plane's values in the order of a one-plane loop, with no branch on the data. Planes are small
+// (the thin nets' are 1×1 to 3×3), so lanes along a row would leave most of a vector empty.
+// `maximum` (like `lanes`, a constant at each inlined call) picks the max pool, which also writes
+// the input index of each output's first maximum to `argmax` (strictly greater replaces, so NaN
+// never wins); else the average.
+@inline function pool_forward_planes(x: usize, y: usize, argmax: usize, p: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, lanes: i32, maximum: bool): void {
+  const plane = hin * win;
+  const first = x + (<usize>(p * plane) << 2);
+  const indices = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(p * plane), 1, (p + 1) * plane), 2, (p + 2) * plane), 3, (p + 3) * plane);
   for (let oy = 0; oy < hout; oy++) {
     const y0 = windowStart(oy, stride, pad);
     const y1 = windowEnd(oy, stride, pad, k, hin);
     for (let ox = 0; ox < wout; ox++) {
       const x0 = windowStart(ox, stride, pad);
       const x1 = windowEnd(ox, stride, pad, k, win);
-      let sum = f32x4.splat(0);
-      for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum = f32x4.add(sum, gather_planes(first, iy * win + ix, hin * win, lanes));
-      store_planes(y, (p * hout + oy) * wout + ox, hout * wout, f32x4.div(sum, f32x4.splat(<f32>((y1 - y0) * (x1 - x0)))), lanes);
+      let value = maximum ? gather_planes(first, y0 * win + x0, plane, lanes) : f32x4.splat(0);
+      let best = i32x4.add(indices, i32x4.splat(y0 * win + x0));
+      for (let iy = y0; iy < y1; iy++) {
+        for (let ix = x0; ix < x1; ix++) {
+          const v = gather_planes(first, iy * win + ix, plane, lanes);
+          if (maximum) {
+            const greater = f32x4.gt(v, value);
+            value = v128.bitselect(v, value, greater);
+            best = v128.bitselect(i32x4.add(indices, i32x4.splat(iy * win + ix)), best, greater);
+          } else {
+            value = f32x4.add(value, v);
+          }
+        }
+      }
+      const out = (p * hout + oy) * wout + ox;
+      if (maximum) {
+        store_planes(y, out, hout * wout, value, lanes);
+        store_planes(argmax, out, hout * wout, best, lanes);
+      } else {
+        store_planes(y, out, hout * wout, f32x4.div(value, f32x4.splat(<f32>((y1 - y0) * (x1 - x0)))), lanes);
+      }
     }
   }
 }
@@ -143,37 +165,8 @@ function avgpool2_backward(dy: usize, dx: usize, planes: i32, hout: i32, wout: i
 // the backward passes only route the gradient.
 export function maxpool_forward(x: usize, y: usize, argmax: usize, planes: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32): void {
   const quads = planes & ~3;
-  for (let p = 0; p < quads; p += 4) maxpool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 4);
-  for (let p = quads; p < planes; p++) maxpool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 1);
-}
-
-// Each output's maximum and the input index of its first occurrence (strictly greater replaces, so
-// NaN never wins), `lanes` planes at once as in avgpool_forward_planes.
-@inline function maxpool_forward_planes(x: usize, y: usize, argmax: usize, p: i32, hin: i32, win: i32, hout: i32, wout: i32, k: i32, stride: i32, pad: i32, lanes: i32): void {
-  const plane = hin * win;
-  const first = x + (<usize>(p * plane) << 2);
-  const indices = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(p * plane), 1, (p + 1) * plane), 2, (p + 2) * plane), 3, (p + 3) * plane);
-  for (let oy = 0; oy < hout; oy++) {
-    const y0 = windowStart(oy, stride, pad);
-    const y1 = windowEnd(oy, stride, pad, k, hin);
-    for (let ox = 0; ox < wout; ox++) {
-      const x0 = windowStart(ox, stride, pad);
-      const x1 = windowEnd(ox, stride, pad, k, win);
-      let bestValue = gather_planes(first, y0 * win + x0, plane, lanes);
-      let best = i32x4.add(indices, i32x4.splat(y0 * win + x0));
-      for (let iy = y0; iy < y1; iy++) {
-        for (let ix = x0; ix < x1; ix++) {
-          const v = gather_planes(first, iy * win + ix, plane, lanes);
-          const greater = f32x4.gt(v, bestValue);
-          bestValue = v128.bitselect(v, bestValue, greater);
-          best = v128.bitselect(i32x4.add(indices, i32x4.splat(iy * win + ix)), best, greater);
-        }
-      }
-      const out = (p * hout + oy) * wout + ox;
-      store_planes(y, out, hout * wout, bestValue, lanes);
-      store_planes(argmax, out, hout * wout, best, lanes);
-    }
-  }
+  for (let p = 0; p < quads; p += 4) pool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 4, true);
+  for (let p = quads; p < planes; p++) pool_forward_planes(x, y, argmax, p, hin, win, hout, wout, k, stride, pad, 1, true);
 }
 
 // dx (+)= dy routed to each output's maximum, in output order.
