@@ -706,9 +706,9 @@ function weight_gradient_1x1(dout: usize, dout2: usize, input: usize, totals: us
   }
 }
 
-// 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] for up to four output channels of a group at once,
-// each loaded input vector serving all of them. Each output sums its channels in order, as a
-// one-channel-at-a-time loop would.
+// 1×1 taps: out[o] (+)= Σ_c w[o, c] · src[c] over planes of `plane` floats (a multiple of 4) for up
+// to four output channels of a group at once, each loaded input vector serving all of them. Each
+// output sums its channels in order, as a one-channel-at-a-time loop would.
 function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: i32, groups: i32, plane: i32, accumulate: bool, maskDelta: usize): void {
   const cing = cin / groups;
   const coutg = cout / groups;
@@ -719,68 +719,78 @@ function correlate_sample_1x1(src: usize, w: usize, out: usize, cin: i32, cout: 
     const srcGroup = src + <usize>((o / coutg) * cing) * planeBytes;
     const q = out + <usize>o * planeBytes;
     const wo = w + (<usize>(o * cing) << 2);
-    if (block == 4) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 4);
-    else if (block == 3) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 3);
-    else if (block == 2) correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 2);
-    else correlate_1x1_block(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 1);
+    if (block == 4) correlate_1x1_vectors(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 4);
+    else if (block == 3) correlate_1x1_vectors(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 3);
+    else if (block == 2) correlate_1x1_vectors(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 2);
+    else correlate_1x1_vectors(srcGroup, wo, q, cing, planeBytes, accumulate, maskDelta, 1);
     o += block;
   }
 }
 
-// `block` is a constant at each (inlined) call, so the unused accumulators fold away. Two vectors
-// of each output plane at a time (planes are a multiple of 8 floats, see correlate_sample), so
-// each broadcast weight serves both.
-@inline function correlate_1x1_block(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, maskDelta: usize, block: i32): void {
+// A block's planes two vectors at a time, then the last vector alone when the plane holds an odd
+// number of them.
+@inline function correlate_1x1_vectors(src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, accumulate: bool, maskDelta: usize, block: i32): void {
+  const pairs = planeBytes & ~31;
+  correlate_1x1_block(src, w, out, cing, planeBytes, 0, pairs, accumulate, maskDelta, block, 2);
+  if (pairs < planeBytes) correlate_1x1_block(src, w, out, cing, planeBytes, pairs, planeBytes, accumulate, maskDelta, block, 1);
+}
+
+// `block` and `vectors` (1 or 2) are constants at each (inlined) call, so the unused accumulators
+// fold away. Bytes [from, to) of each output plane, `vectors` vectors at a time, so each broadcast
+// weight serves both.
+@inline function correlate_1x1_block(
+  src: usize, w: usize, out: usize, cing: i32, planeBytes: usize, from: usize, to: usize, accumulate: bool, maskDelta: usize, block: i32, vectors: i32,
+): void {
   const wRow = <usize>cing << 2;
   const start = accumulate && maskDelta == 0;
   const zero = f32x4.splat(0);
-  for (let x: usize = 0; x < planeBytes; x += 32) {
+  for (let x = from; x < to; x += <usize>vectors << 4) {
     const q = out + x;
     let a0 = start ? v128.load(q) : zero;
     let a1 = block > 1 && start ? v128.load(q + planeBytes) : zero;
     let a2 = block > 2 && start ? v128.load(q + 2 * planeBytes) : zero;
     let a3 = block > 3 && start ? v128.load(q + 3 * planeBytes) : zero;
-    let b0 = start ? v128.load(q, 16) : zero;
-    let b1 = block > 1 && start ? v128.load(q + planeBytes, 16) : zero;
-    let b2 = block > 2 && start ? v128.load(q + 2 * planeBytes, 16) : zero;
-    let b3 = block > 3 && start ? v128.load(q + 3 * planeBytes, 16) : zero;
+    let b0 = vectors > 1 && start ? v128.load(q, 16) : zero;
+    let b1 = vectors > 1 && block > 1 && start ? v128.load(q + planeBytes, 16) : zero;
+    let b2 = vectors > 1 && block > 2 && start ? v128.load(q + 2 * planeBytes, 16) : zero;
+    let b3 = vectors > 1 && block > 3 && start ? v128.load(q + 3 * planeBytes, 16) : zero;
     for (let ci = 0; ci < cing; ci++) {
-      const from = src + <usize>ci * planeBytes + x;
-      const v = v128.load(from);
-      const u = v128.load(from, 16);
+      const at = src + <usize>ci * planeBytes + x;
+      const v = v128.load(at);
+      const u = vectors > 1 ? v128.load(at, 16) : zero;
       const wc = w + (<usize>ci << 2);
       const w0 = v128.load32_splat(wc);
       a0 = madd(a0, w0, v);
-      b0 = madd(b0, w0, u);
+      if (vectors > 1) b0 = madd(b0, w0, u);
       if (block > 1) {
         const w1 = v128.load32_splat(wc + wRow);
         a1 = madd(a1, w1, v);
-        b1 = madd(b1, w1, u);
+        if (vectors > 1) b1 = madd(b1, w1, u);
       }
       if (block > 2) {
         const w2 = v128.load32_splat(wc + 2 * wRow);
         a2 = madd(a2, w2, v);
-        b2 = madd(b2, w2, u);
+        if (vectors > 1) b2 = madd(b2, w2, u);
       }
       if (block > 3) {
         const w3 = v128.load32_splat(wc + 3 * wRow);
         a3 = madd(a3, w3, v);
-        b3 = madd(b3, w3, u);
+        if (vectors > 1) b3 = madd(b3, w3, u);
       }
     }
     store_output(q, a0, accumulate, maskDelta);
-    store_output(q + 16, b0, accumulate, maskDelta);
+    if (vectors > 1) store_output(q + 16, b0, accumulate, maskDelta);
     if (block > 1) {
       store_output(q + planeBytes, a1, accumulate, maskDelta);
-      store_output(q + planeBytes + 16, b1, accumulate, maskDelta);
+      if (vectors > 1) store_output(q + planeBytes + 16, b1, accumulate, maskDelta);
     }
     if (block > 2) {
       store_output(q + 2 * planeBytes, a2, accumulate, maskDelta);
-      store_output(q + 2 * planeBytes + 16, b2, accumulate, maskDelta);
+      if (vectors > 1) store_output(q + 2 * planeBytes + 16, b2, accumulate, maskDelta);
     }
     if (block > 3) {
       store_output(q + 3 * planeBytes, a3, accumulate, maskDelta);
-      store_output(q + 3 * planeBytes + 16, b3, accumulate, maskDelta);
+      if (vectors > 1) store_output(q + 3 * planeBytes + 16, b3, accumulate, maskDelta);
     }
   }
 }
@@ -805,11 +815,13 @@ export function conv_forward_generic(
     // of n·h·w pixels.
     const plane = hin * win;
     if (cin == 1 && cout == 1 && ((n * plane) & 3) == 0) {
-      conv_forward_pointwise_planes(input, output, w, 1, 1, 1, 1, n * plane);
+      correlate_sample_1x1(input, w, output, 1, 1, 1, n * plane, false, 0);
       return;
     }
     if ((plane & 3) == 0) {
-      conv_forward_pointwise_planes(input, output, w, n, cin, cout, groups, plane);
+      const sampleBytes = <usize>(cin * plane) << 2;
+      const outBytes = <usize>(cout * plane) << 2;
+      for (let s = 0; s < n; s++) correlate_sample_1x1(input + <usize>s * sampleBytes, w, output + <usize>s * outBytes, cin, cout, groups, plane, false, 0);
       return;
     }
   }
@@ -943,28 +955,6 @@ function interleave_samples(first: usize, sampleBytes: usize, elements: i32): vo
 @inline function endTap(start: i32, dil: i32, k: i32, size: i32): i32 {
   if (start >= size) return 0;
   return min(k, dil == 1 ? size - start : (size - 1 - start) / dil + 1);
-}
-
-// A 1×1 convolution at stride 1 without padding over n samples of `plane` pixels (a multiple of 4)
-// per channel: each output vector sums its group's input channels in order, from zero.
-function conv_forward_pointwise_planes(input: usize, output: usize, w: usize, n: i32, cin: i32, cout: i32, groups: i32, plane: i32): void {
-  const cing = cin / groups;
-  const coutg = cout / groups;
-  const planeBytes = <usize>plane << 2;
-  for (let s = 0; s < n; s++) {
-    const inS = input + <usize>(s * cin) * planeBytes;
-    const outS = output + <usize>(s * cout) * planeBytes;
-    for (let o = 0; o < cout; o++) {
-      const chan = inS + <usize>((o / coutg) * cing) * planeBytes;
-      const wo = w + (<usize>(o * cing) << 2);
-      const out = outS + <usize>o * planeBytes;
-      for (let x: usize = 0; x < planeBytes; x += 16) {
-        let acc = f32x4.splat(0);
-        for (let ci = 0; ci < cing; ci++) acc = madd(acc, v128.load32_splat(wo + (<usize>ci << 2)), v128.load(chan + <usize>ci * planeBytes + x));
-        v128.store(out + x, acc);
-      }
-    }
-  }
 }
 
 // conv_forward_lanes for four outputs of a group with a 1×1 kernel: one tap per output, so the
