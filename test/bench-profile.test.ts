@@ -1,11 +1,12 @@
 /**
  * `tenas bench --profile`: the kernel profile of the NTK and linear-region pairs on WebAssembly,
- * against this machine's measured f32x4 multiply-add peak and memory bandwidth, and on WebGPU, whose
- * dispatches are timed on the GPU.
+ * against this machine's measured f32x4 multiply-add peak and memory bandwidth, with the kernel
+ * functions' sampled self time, and on WebGPU, whose dispatches are timed on the GPU.
  */
 import { describe, expect, it } from 'vitest';
 import { benchSetup, runBenchmarks } from '../src/bench/bench.js';
 import { profileUnits, type ProfileRow } from '../src/bench/profile.js';
+import { FUSED_BACKWARD } from '../src/engine/wasm/profile.js';
 import { ntkFlops } from '../src/graph/flops.js';
 import { KERNELS } from '../src/engine/webgpu/kernels.js';
 import { profiledEntryPoint } from '../src/engine/webgpu/timestamps.js';
@@ -44,6 +45,21 @@ describe('bench profile (WebAssembly)', () => {
     const lr = profile.lrPair.rows.map(key);
     expect(lr).toEqual(expect.arrayContaining(['conv/forward', 'patterns/forward', 'patterns/solve']));
     expect(lr).not.toContain('conv/backward-weight');
+
+    // One more run of each pair under V8's sampling profiler names the kernels (the module's name
+    // section) and splits the fused backward call, which per-call timing sees as one.
+    const functions = profile.ntkPair.functions!.map((row) => row.name);
+    expect(functions).toEqual(expect.arrayContaining(['conv/correlate_sample_3x3', 'conv/weight_gradient_3x3', ...Object.keys(FUSED_BACKWARD.parts)]));
+    expect(profile.lrPair.functions!.map((row) => row.name)).toEqual(expect.arrayContaining(['conv/conv_forward_generic', 'patterns/pack_signs']));
+    const fused = ntk.find((row) => key(row) === 'conv/backward')!;
+    const parts = fused.parts!;
+    expect(parts.batchnorm).toBeGreaterThan(0);
+    expect(parts.pooling).toBeGreaterThan(0);
+    expect(parts.products).toBeGreaterThan(0.5);
+    expect(parts.products + parts.batchnorm + parts.pooling).toBeCloseTo(1, 9);
+    expect(parts.productGflops).toBeCloseTo(fused.gflops! / parts.products, 6);
+    expect(parts.productPeakFraction).toBeCloseTo(parts.productGflops / profile.peak.simdGflops, 6);
+    expect(ntk.filter((row) => row.parts).length).toBe(1);
   }, 300_000);
 });
 

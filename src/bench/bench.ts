@@ -141,7 +141,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const ntkPairSeconds = await best(runs, () => ntkPair(engine));
     const counts = { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks };
     const lrPairSeconds = await best(runs, () => lrPair(engine));
-    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }) : undefined;
+    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }, engine) : undefined;
     const skipped = options.proxies ? proxiesSkipped(engine.backend.info, options.proxies) : undefined;
     const proxies = options.proxies && !skipped ? await benchProxies(engine.backend, engine.linalg, { images: options.images, ...options.proxies }) : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;

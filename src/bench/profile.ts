@@ -1,7 +1,9 @@
 import { Engine } from '../api.js';
 import type { BackendName } from '../engine/backend.js';
 import { WASM_KERNEL_BUILDS } from '../engine/wasm/backend.js';
+import { FUSED_BACKWARD } from '../engine/wasm/profile.js';
 import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledDevice, type ProfiledPass, type ProfiledStage } from '../engine/profile.js';
+import { sampleFunctions, type SampledStack } from './function-samples.js';
 import { measurePeak, type MachinePeak } from './peak.js';
 
 /** One (layer kind or NTK stage, pass) of a profiled unit, with its fraction of the machine's peak. */
@@ -21,11 +23,38 @@ export interface ProfileRow {
   /** Memory-bound kernels: bytes moved, rate and fraction of the measured memory bandwidth. */
   readonly gbps?: number;
   readonly bandwidthFraction?: number;
+  /** conv/backward on WebAssembly in Node: what its fused call spends its time on, by sampling. */
+  readonly parts?: FusedBackwardParts;
+}
+
+/**
+ * The fused backward call (one or two convolutions read by a BN, with the BN's input gradient and
+ * the edge's pool, sample by sample) split by a sampling profiler: shares of its time, and the
+ * rate of the convolutions' products alone.
+ */
+export interface FusedBackwardParts {
+  /** The convolutions' products: everything the call runs but the two parts below. */
+  readonly products: number;
+  /** The BN's input gradient (which also has the per-sample step's bookkeeping). */
+  readonly batchnorm: number;
+  readonly pooling: number;
+  /** The row's work over its time × `products`, and that rate's fraction of the peak. */
+  readonly productGflops: number;
+  readonly productPeakFraction: number;
+}
+
+/** A function's share of a unit's sampled CPU time, not counting the functions it calls. */
+export interface FunctionRow {
+  /** A WebAssembly function (`module/function`, as in assembly/), `(JavaScript)`, `(garbage collector)` or `(program)`. */
+  readonly name: string;
+  readonly share: number;
 }
 
 export interface UnitProfile {
   readonly seconds: number;
   readonly rows: readonly ProfileRow[];
+  /** WebAssembly in Node: the functions of at least 0.2 % of one more run under V8's sampling profiler, largest first. */
+  readonly functions?: readonly FunctionRow[];
 }
 
 export interface BenchProfile {
@@ -43,12 +72,17 @@ export interface BenchProfile {
  * Time outside the kernels is `host` on WebAssembly (JavaScript, copies between buffers) and `gpu`
  * on WebGPU, whose dispatches run as one submission and are not itemised. WebAssembly in Node is
  * timed in CPU time (the peak too), so that a machine shared with other work still gives
- * meaningful fractions; WebGPU, whose work runs elsewhere, and browsers in wall time.
+ * meaningful fractions; WebGPU, whose work runs elsewhere, and browsers in wall time. Given
+ * `sampledOn`, an engine that has run the units already, WebAssembly in Node then runs each unit
+ * once more on it under V8's sampling profiler: the functions' self time, and the fused backward
+ * call split into its parts (which per-call timing cannot see inside).
  */
 export async function profileUnits(
   backend: BackendName,
   units: { ntkPair: (engine: Engine) => Promise<void>; lrPair: (engine: Engine) => Promise<void> },
+  sampledOn?: Engine,
 ): Promise<BenchProfile> {
+  const sampler = backend === 'webgpu' ? undefined : sampleFunctions;
   const cpu = backend !== 'webgpu' ? cpuClock() : undefined;
   const clock = cpu ?? wallClock;
   const peak = await measurePeak(clock, backend === 'webgpu' ? 'exact' : WASM_KERNEL_BUILDS[backend]);
@@ -62,7 +96,10 @@ export async function profileUnits(
         const started = clock();
         await unit(engine);
         const seconds = clock() - started;
-        return { seconds, rows: profileRows(profile.rows(), seconds, peak, backend) };
+        const rows = profileRows(profile.rows(), seconds, peak, backend);
+        // One more run under the sampling profiler, on the engine without per-call timing.
+        const sampled = sampledOn && sampler ? await sampler(() => unit(sampledOn)) : undefined;
+        return sampled ? withSampledFunctions(rows, sampled, peak, seconds) : { seconds, rows };
       };
       const ntkPair = await measure(units.ntkPair);
       const lrPair = await measure(units.lrPair);
@@ -73,6 +110,37 @@ export async function profileUnits(
       engine.dispose();
     }
   });
+}
+
+function withSampledFunctions(rows: readonly ProfileRow[], stacks: readonly SampledStack[], peak: MachinePeak, seconds: number): UnitProfile {
+  const selfSeconds = new Map<string, number>();
+  for (const stack of stacks) selfSeconds.set(stack.leaf, (selfSeconds.get(stack.leaf) ?? 0) + stack.seconds);
+  const total = stacks.reduce((sum, stack) => sum + stack.seconds, 0);
+  const functions = [...selfSeconds]
+    .map(([name, time]) => ({ name, share: time / total }))
+    .filter((row) => row.share >= 0.002)
+    .sort((a, b) => b.share - a.share);
+  const withParts = rows.map((row) => {
+    if (row.device !== 'cpu' || row.stage !== 'conv' || row.pass !== 'backward' || row.gflop === undefined) return row;
+    const parts = fusedBackwardParts(stacks, row.gflop / row.seconds, peak);
+    return parts ? { ...row, parts } : row;
+  });
+  return { seconds, rows: withParts, functions };
+}
+
+function fusedBackwardParts(stacks: readonly SampledStack[], gflops: number, peak: MachinePeak): FusedBackwardParts | undefined {
+  const inside = stacks.filter((stack) => stack.leaf === FUSED_BACKWARD.call || stack.callers.includes(FUSED_BACKWARD.call));
+  const total = inside.reduce((sum, stack) => sum + stack.seconds, 0);
+  if (total === 0) return undefined;
+  const partSeconds = { batchnorm: 0, pooling: 0 };
+  const parts: Readonly<Record<string, 'batchnorm' | 'pooling'>> = FUSED_BACKWARD.parts;
+  for (const stack of inside) {
+    const part = parts[stack.leaf];
+    if (part) partSeconds[part] += stack.seconds;
+  }
+  const products = 1 - (partSeconds.batchnorm + partSeconds.pooling) / total;
+  const productGflops = gflops / products;
+  return { products, batchnorm: partSeconds.batchnorm / total, pooling: partSeconds.pooling / total, productGflops, productPeakFraction: productGflops / peak.simdGflops };
 }
 
 function webGpuNote(timed: boolean): string {

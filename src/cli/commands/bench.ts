@@ -1,7 +1,7 @@
 import { benchSetup, type BenchReport } from '../../bench/bench.js';
 import { findPytorchPython, runPytorchBaseline, type PytorchBaseline } from '../../bench/pytorch-baseline.js';
 import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
-import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
+import type { BenchProfile, FunctionRow, FusedBackwardParts, UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
 import { Engine } from '../../api.js';
@@ -44,23 +44,39 @@ function pytorchLine(baseline: PytorchBaseline): string {
 
 function profileTable(profile: BenchProfile): string {
   const { simdGflops, memoryGBps } = profile.peak;
-  const unit = (title: string, { seconds, rows }: UnitProfile) =>
+  const unit = (title: string, { seconds, rows, functions }: UnitProfile) =>
     `${title} (${seconds.toFixed(3)} s ${profile.clock === 'cpu' ? 'CPU time' : 'wall time'} profiled):\n` +
     `  ${'layer'.padEnd(12)}${'device'.padEnd(7)}${'pass'.padEnd(17)}${'calls'.padStart(7)}${'seconds'.padStart(10)}${'share'.padStart(8)}  rate, fraction of peak\n` +
     rows
       .map((row) => {
         const rate =
           row.gflops !== undefined ? `${row.gflops.toFixed(2)} GFLOP/s${row.peakFraction === undefined ? '' : `, ${percent(row.peakFraction)} of peak`}` : row.gbps !== undefined ? `${row.gbps.toFixed(2)} GB/s, ${percent(row.bandwidthFraction)} of bandwidth` : '';
-        return `  ${row.stage.padEnd(12)}${row.device.padEnd(7)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}`;
+        return `  ${row.stage.padEnd(12)}${row.device.padEnd(7)}${row.pass.padEnd(17)}${String(row.calls).padStart(7)}${row.seconds.toFixed(3).padStart(10)}${percent(row.share).padStart(8)}  ${rate}${row.parts ? partsLine(row.parts) : ''}`;
       })
       .join('\n') +
-    '\n';
+    '\n' +
+    (functions ? functionsTable(functions) : '');
   return (
     `machine peak (one thread): f32x4 multiply-add ${simdGflops.toFixed(1)} GFLOP/s, memory bandwidth ${memoryGBps.toFixed(1)} GB/s\n` +
     unit('NTK pair', profile.ntkPair) +
     unit('linear-region pair', profile.lrPair) +
     (profile.note ? `note: ${profile.note}\n` : '')
   );
+}
+
+function partsLine(parts: FusedBackwardParts): string {
+  return (
+    `\n    of which (sampled): products ${percent(parts.products)} at ${parts.productGflops.toFixed(2)} GFLOP/s, ${percent(parts.productPeakFraction)} of peak; ` +
+    `BN input gradient ${percent(parts.batchnorm)}; pool ${percent(parts.pooling)}`
+  );
+}
+
+// The largest functions: the rest of the list is in the JSON report.
+const FUNCTIONS_SHOWN = 12;
+
+function functionsTable(functions: readonly FunctionRow[]): string {
+  const shown = functions.slice(0, FUNCTIONS_SHOWN);
+  return `  sampled self time, by function:\n${shown.map((row) => `    ${percent(row.share).padStart(7)}  ${row.name}`).join('\n')}\n`;
 }
 
 const percent = (fraction: number | undefined) => (fraction === undefined ? '' : `${(100 * fraction).toFixed(1)} %`);

@@ -85,6 +85,17 @@ const KERNEL_MODELS: Readonly<Record<string, KernelModel>> = {
   count_distinct_rows: { stage: 'patterns', pass: 'solve', bytes: (a) => floats4(n(a, 1) * n(a, 2)) },
 };
 
+/**
+ * What `conv_backward_through_bn` (the row conv/backward) runs besides its convolutions' products,
+ * by function name in a sampled profile (module/function, from the module's name section): the BN's
+ * input gradient, formed inside the per-sample step, and the edge's pool. `test/bench-profile.test.ts`
+ * fails when a rename or an inlining change makes these names disappear from the samples.
+ */
+export const FUSED_BACKWARD = {
+  call: 'conv/conv_backward_through_bn',
+  parts: { 'conv/through_bn_sample': 'batchnorm', 'layers/avgpool3_backward': 'pooling' },
+} as const;
+
 /** The kernel exports with every modelled kernel timed into `profile`. */
 export function profiledExports(exports: KernelExports, profile: KernelProfile): KernelExports {
   const wrapped: Record<string, unknown> = { ...exports };
