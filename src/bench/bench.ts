@@ -22,7 +22,7 @@ export interface BenchOptions {
   /** Timed runs after one warm-up; the best is reported. */
   runs?: number;
   images?: ImageSet;
-  /** Also profile one NTK pair and one linear-region pair per kernel, against this machine's peak. */
+  /** Also profile the NTK pair and the linear-region pair per kernel (the fastest of `runs` profiled runs), against this machine's peak. */
   profile?: boolean;
   /** Peak resident memory of the process in MiB, where the platform can tell. */
   peakRssMb?: () => number | undefined;
@@ -141,7 +141,7 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const ntkPairSeconds = await best(runs, () => ntkPair(engine));
     const counts = { dispatchesPerNtkPair: dispatches, readbacksPerNtkPair: readbacks };
     const lrPairSeconds = await best(runs, () => lrPair(engine));
-    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }, engine) : undefined;
+    const profile = options.profile ? await profileUnits(engine.backend.name, { ntkPair, lrPair }, { runs, sampledOn: engine }) : undefined;
     const skipped = options.proxies ? proxiesSkipped(engine.backend.info, options.proxies) : undefined;
     const proxies = options.proxies && !skipped ? await benchProxies(engine.backend, engine.linalg, { images: options.images, ...options.proxies }) : undefined;
     const ntkPairGflop = (ntkFlops(networks[0], batch) + ntkFlops(networks[1], batch)) / 1e9;

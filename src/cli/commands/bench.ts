@@ -138,10 +138,11 @@ export const benchCommand: Command = {
 
 Times the two units a search repeats, on the round-0 supernet and one candidate: an NTK pair
 (kappa of both networks) and a linear-region pair (both thin networks on 3 x 1000 patches).
-Reports the best of several runs after one warm-up. With --profile, one more run of each pair
-is timed kernel by kernel (forward, backward to inputs and to weights, BN, pooling, Gram,
-eigen-solve) and each row shows its fraction of this machine's f32x4 multiply-add peak or memory
-bandwidth, both measured first. With --proxies it then times each zero-cost proxy once on one
+Reports the best of several runs after one warm-up. With --profile, each pair runs as many times
+again with its kernels timed call by call (forward, backward to inputs and to weights, BN, pooling,
+Gram, eigen-solve), the fastest run reported, and each row shows its fraction of this machine's
+f32x4 multiply-add peak or memory bandwidth, both measured first; then once more under V8's
+sampling profiler, for each kernel function's share of the time. With --proxies it then times each zero-cost proxy once on one
 architecture of NAS-Bench-201's evaluation network (C = 16, N = 5, batch 64), on its own and all of
 them together with shared passes: minutes on a CPU (npm run bench:proxies). On a software WebGPU
 adapter they are skipped, and the report says so, unless --proxy-size is given. With --pytorch the
