@@ -205,6 +205,20 @@ describe.skipIf(!chrome)(chrome ? 'web pages in headless Chromium' : 'web pages 
     expect(formatBrowserBenchReport(report)).toMatch(/^browser: .*\nwasm .*NTK batch 72/);
   }, 300_000);
 
+  test('the benchmark page profiles each pair and samples its kernel functions (JS Self-Profiling API)', async () => {
+    const report = await runBrowserBench({ chrome, runs: 1, batch: 4, backends: ['wasm'], profile: true, timeoutMs: 300_000 });
+    expect(report.consoleErrors).toEqual([]);
+    const [wasm] = report.results;
+    expect(wasm.available).toBe(true);
+    if (!wasm.available) return;
+    const profile = wasm.profile!;
+    expect(profile.clock).toBe('wall');
+    expect(profile.ntkPair.functions!.map((row) => row.name)).toEqual(expect.arrayContaining(['conv/correlate_sample_3x3', 'conv/weight_gradient_3x3']));
+    const fused = profile.ntkPair.rows.find((row) => row.stage === 'conv' && row.pass === 'backward')!;
+    expect(fused.parts!.products).toBeGreaterThan(0);
+    expect(fused.parts!.products + fused.parts!.batchnorm + fused.parts!.pooling).toBeCloseTo(1, 9);
+  }, 300_000);
+
   test('the benchmark page times every zero-cost proxy and all of them together, when asked', async () => {
     const report = await runBrowserBench({ chrome, runs: 1, batch: 4, backends: ['wasm'], proxies: { channels: 4, cells: 1, batch: 8 }, timeoutMs: 300_000 });
     expect(report.consoleErrors).toEqual([]);

@@ -87,6 +87,8 @@ describe('static server', () => {
     expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(response.headers['cross-origin-embedder-policy']).toBe('require-corp');
     expect(response.headers['cross-origin-resource-policy']).toBe('same-origin');
+    // The benchmark page's profile samples the kernels only where the document policy allows it.
+    expect(response.headers['document-policy']).toBe('js-profiling');
     expect(response.body).toBe(`content of ${name}`);
   });
 

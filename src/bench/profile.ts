@@ -3,7 +3,8 @@ import type { BackendName } from '../engine/backend.js';
 import { WASM_KERNEL_BUILDS } from '../engine/wasm/backend.js';
 import { FUSED_BACKWARD } from '../engine/wasm/profile.js';
 import { cpuClock, KernelProfile, wallClock, withKernelProfile, type KernelTally, type ProfiledDevice, type ProfiledPass, type ProfiledStage } from '../engine/profile.js';
-import { sampleFunctions, type SampledStack } from './function-samples.js';
+import { sampleFunctions } from './function-samples.js';
+import type { SampledStack } from './sampled-stacks.js';
 import { measurePeak, type MachinePeak } from './peak.js';
 
 /** One (layer kind or NTK stage, pass) of a profiled unit, with its fraction of the machine's peak. */
@@ -23,7 +24,7 @@ export interface ProfileRow {
   /** Memory-bound kernels: bytes moved, rate and fraction of the measured memory bandwidth. */
   readonly gbps?: number;
   readonly bandwidthFraction?: number;
-  /** conv/backward on WebAssembly in Node: what its fused call spends its time on, by sampling. */
+  /** conv/backward on WebAssembly, where a sampling profiler is at hand: what its fused call spends its time on. */
   readonly parts?: FusedBackwardParts;
 }
 
@@ -53,7 +54,7 @@ export interface FunctionRow {
 export interface UnitProfile {
   readonly seconds: number;
   readonly rows: readonly ProfileRow[];
-  /** WebAssembly in Node: the functions of at least 0.2 % of one more run under V8's sampling profiler, largest first. */
+  /** WebAssembly, where a sampling profiler is at hand: the functions of at least 0.2 % of one more run under it, largest first. */
   readonly functions?: readonly FunctionRow[];
 }
 
@@ -71,7 +72,7 @@ export interface BenchProfile {
 export interface ProfileOptions {
   /** Profiled runs of each unit after its warm-up; the fastest is reported, as the unprofiled time is the best of its runs (default 1). */
   readonly runs?: number;
-  /** An engine that has run the units already: in Node each unit runs once more on it under V8's sampling profiler. */
+  /** An engine that has run the units already: each unit runs once more on it under a sampling profiler, where there is one. */
   readonly sampledOn?: Engine;
 }
 
@@ -81,9 +82,9 @@ export interface ProfileOptions {
  * on WebGPU, whose dispatches run as one submission and are not itemised. WebAssembly in Node is
  * timed in CPU time (the peak too), so that a machine shared with other work still gives
  * meaningful fractions; WebGPU, whose work runs elsewhere, and browsers in wall time. Given
- * `sampledOn`, WebAssembly in Node then runs each unit once more under V8's sampling profiler: the
- * functions' self time, and the fused backward call split into its parts (which per-call timing
- * cannot see inside).
+ * `sampledOn`, WebAssembly then runs each unit once more under a sampling profiler (V8's in Node,
+ * the JS Self-Profiling API in Chromium): the functions' self time, and the fused backward call
+ * split into its parts, which per-call timing cannot see inside.
  */
 export async function profileUnits(
   backend: BackendName,
@@ -129,6 +130,7 @@ function withSampledFunctions(rows: readonly ProfileRow[], stacks: readonly Samp
   const selfSeconds = new Map<string, number>();
   for (const stack of stacks) selfSeconds.set(stack.leaf, (selfSeconds.get(stack.leaf) ?? 0) + stack.seconds);
   const total = stacks.reduce((sum, stack) => sum + stack.seconds, 0);
+  if (total === 0) return { seconds, rows };
   const functions = [...selfSeconds]
     .map(([name, time]) => ({ name, share: time / total }))
     .filter((row) => row.share >= 0.002)

@@ -12,7 +12,7 @@ import { BACKEND_NAMES, type BackendName } from '../../engine/backend.js';
 import { TenasInputError } from '../../errors.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
-import type { BenchProfile, UnitProfile } from '../../bench/profile.js';
+import type { BenchProfile, FunctionRow, UnitProfile } from '../../bench/profile.js';
 import type { BackendResult, BrowserBenchOutcome, ProxyBenchSize } from './outcome.js';
 
 /**
@@ -107,30 +107,52 @@ function addProfile(backend: string, profile: BenchProfile): void {
       element(
         'tbody',
         {},
-        unit.rows.map((row) =>
-          element(
-            'tr',
-            {},
-            [
-              row.stage,
-              row.device,
-              row.pass,
-              String(row.calls),
-              formatSeconds(row.seconds),
-              percent(row.share),
-              row.gflops !== undefined ? `${formatNumber(row.gflops)} GFLOP/s` : row.gbps !== undefined ? `${formatNumber(row.gbps)} GB/s` : '',
-              percent(row.peakFraction ?? row.bandwidthFraction),
-            ].map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text])),
-          ),
-        ),
+        unit.rows.flatMap((row) => {
+          const cells = [
+            row.stage,
+            row.device,
+            row.pass,
+            String(row.calls),
+            formatSeconds(row.seconds),
+            percent(row.share),
+            row.gflops !== undefined ? `${formatNumber(row.gflops)} GFLOP/s` : row.gbps !== undefined ? `${formatNumber(row.gbps)} GB/s` : '',
+            percent(row.peakFraction ?? row.bandwidthFraction),
+          ];
+          const parts = row.parts && [
+            `… its products alone (sampled: ${percent(row.parts.products)} of its time; BN input gradient ${percent(row.parts.batchnorm)}, pool ${percent(row.parts.pooling)})`,
+            ...Array<string>(5).fill(''),
+            `${formatNumber(row.parts.productGflops)} GFLOP/s`,
+            percent(row.parts.productPeakFraction),
+          ];
+          return [cells, ...(parts ? [parts] : [])].map((texts) =>
+            element('tr', {}, texts.map((text, index) => element(index === 0 ? 'th' : 'td', index === 0 ? { scope: 'row' } : {}, [text]))),
+          );
+        }),
       ),
     ]);
+  const functionsTable = (title: string, functions: readonly FunctionRow[]) =>
+    element('table', { class: 'rounds' }, [
+      element('caption', {}, [`${backend}: ${title}, sampled self time by function`]),
+      element('thead', {}, [element('tr', {}, ['Function', 'Share'].map((text) => element('th', { scope: 'col' }, [text])))]),
+      element(
+        'tbody',
+        {},
+        functions.slice(0, FUNCTIONS_SHOWN).map((row) => element('tr', {}, [element('th', { scope: 'row' }, [row.name]), element('td', {}, [percent(row.share)])])),
+      ),
+    ]);
+  const unitTables = (title: string, unit: UnitProfile) => [
+    element('div', { class: 'table-scroll' }, [table(title, unit)]),
+    ...(unit.functions ? [element('div', { class: 'table-scroll' }, [functionsTable(title, unit.functions)])] : []),
+  ];
   profiles.append(
     element('p', {}, [`${backend} (${profile.clock === 'cpu' ? 'CPU' : 'wall'} time): this thread's f32x4 multiply-add peak ${formatNumber(simdGflops)} GFLOP/s, memory bandwidth ${formatNumber(memoryGBps)} GB/s.${profile.note ? ` Note: ${profile.note}.` : ''}`]),
-    element('div', { class: 'table-scroll' }, [table('NTK pair', profile.ntkPair)]),
-    element('div', { class: 'table-scroll' }, [table('linear-region pair', profile.lrPair)]),
+    ...unitTables('NTK pair', profile.ntkPair),
+    ...unitTables('linear-region pair', profile.lrPair),
   );
 }
+
+// The largest functions; the rest are in the JSON report.
+const FUNCTIONS_SHOWN = 12;
 
 /** Lets the page paint the status line before a long synchronous measurement starts. */
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
