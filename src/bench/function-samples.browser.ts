@@ -22,7 +22,7 @@ const MAX_SAMPLES = 100_000;
  * from the module's name section. It is there only where the page was served with
  * `Document-Policy: js-profiling` (`tenas serve` sends it); elsewhere the profile has no samples.
  */
-export const sampleFunctions: FunctionSampler | undefined = async (work) => {
+export const sampleFunctions: FunctionSampler = async (work) => {
   const Profiler = (globalThis as { Profiler?: SelfProfilerConstructor }).Profiler;
   if (!Profiler) return undefined;
   let profiler: SelfProfiler;

@@ -8,7 +8,7 @@ const SAMPLING_INTERVAL_MICROSECONDS = 100;
 const MINIMUM_SAMPLED_SECONDS = 1;
 
 /** V8's CPU profiler on this thread, through the inspector (a worker thread profiles itself). */
-export const sampleFunctions: FunctionSampler | undefined = async (work) => {
+export const sampleFunctions: FunctionSampler = async (work) => {
   const session = new Session();
   session.connect();
   try {

@@ -44,12 +44,15 @@ export interface FusedBackwardParts {
   readonly productPeakFraction: number;
 }
 
-/** A function's share of a unit's sampled CPU time, not counting the functions it calls. */
+/** A function's share of a unit's sampled time, not counting the functions it calls. */
 export interface FunctionRow {
   /** A WebAssembly function (`module/function`, as in assembly/), `(JavaScript)`, `(garbage collector)` or `(program)`. */
   readonly name: string;
   readonly share: number;
 }
+
+/** How many of a unit's functions the text report and the benchmark page list; the JSON has them all. */
+export const FUNCTIONS_SHOWN = 12;
 
 export interface UnitProfile {
   readonly seconds: number;

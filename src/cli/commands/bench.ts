@@ -1,7 +1,7 @@
 import { benchSetup, type BenchReport } from '../../bench/bench.js';
 import { findPytorchPython, runPytorchBaseline, type PytorchBaseline } from '../../bench/pytorch-baseline.js';
 import { formatProxyBenchReport, parseProxySize } from '../../bench/proxies.js';
-import type { BenchProfile, FunctionRow, FusedBackwardParts, UnitProfile } from '../../bench/profile.js';
+import { FUNCTIONS_SHOWN, type BenchProfile, type FunctionRow, type FusedBackwardParts, type UnitProfile } from '../../bench/profile.js';
 import { DATASET_NAMES } from '../../data/datasets.js';
 import { loadImageSet } from '../../data/files.js';
 import { Engine } from '../../api.js';
@@ -70,9 +70,6 @@ function partsLine(parts: FusedBackwardParts): string {
     `BN input gradient ${percent(parts.batchnorm)}; pool ${percent(parts.pooling)}`
   );
 }
-
-// The largest functions: the rest of the list is in the JSON report.
-const FUNCTIONS_SHOWN = 12;
 
 function functionsTable(functions: readonly FunctionRow[]): string {
   const shown = functions.slice(0, FUNCTIONS_SHOWN);

@@ -12,7 +12,7 @@ import { BACKEND_NAMES, type BackendName } from '../../engine/backend.js';
 import { TenasInputError } from '../../errors.js';
 import { hasWebAssemblySimd, SIMD_MISSING_MESSAGE, webGpuAvailability } from '../shared/capabilities.js';
 import { byId, element, errorMessage, formatNumber, formatSeconds } from '../shared/dom.js';
-import type { BenchProfile, FunctionRow, UnitProfile } from '../../bench/profile.js';
+import { FUNCTIONS_SHOWN, type BenchProfile, type FunctionRow, type UnitProfile } from '../../bench/profile.js';
 import type { BackendResult, BrowserBenchOutcome, ProxyBenchSize } from './outcome.js';
 
 /**
@@ -150,9 +150,6 @@ function addProfile(backend: string, profile: BenchProfile): void {
     ...unitTables('linear-region pair', profile.lrPair),
   );
 }
-
-// The largest functions; the rest are in the JSON report.
-const FUNCTIONS_SHOWN = 12;
 
 /** Lets the page paint the status line before a long synchronous measurement starts. */
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
