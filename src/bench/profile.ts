@@ -157,6 +157,8 @@ function fusedBackwardParts(stacks: readonly SampledStack[], gflops: number, pea
     if (part) partSeconds[part] += stack.seconds;
   }
   const products = 1 - (partSeconds.batchnorm + partSeconds.pooling) / total;
+  // Too few samples to have caught a product (a tiny unit sampled coarsely): no rate to give.
+  if (products <= 0) return undefined;
   const productGflops = gflops / products;
   return { products, batchnorm: partSeconds.batchnorm / total, pooling: partSeconds.pooling / total, productGflops, productPeakFraction: productGflops / peak.simdGflops };
 }
