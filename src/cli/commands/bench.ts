@@ -8,7 +8,7 @@ import { Engine } from '../../api.js';
 import type { BackendName } from '../../engine/backend.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/create.js';
 import { TenasInputError, unlessAborted } from '../../errors.js';
-import { startScoringWorker } from '../../pool/index.js';
+import { startScoringWorker, type ScoringWorker } from '../../pool/index.js';
 import { choiceOption, flagOption, integerOption, stringOption, type ParsedOptions } from '../args.js';
 import { BACKEND_OPTION, COMMON_OPTIONS, type Command } from '../command.js';
 import { abortOnInterrupt, EXIT_CANCELLED, isCancellation } from '../interrupt.js';
@@ -96,19 +96,22 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   const batch = integerOption(options, 'batch', 2, 1024);
   const backendChoice = choiceOption(options, 'backend', BACKEND_CHOICES) ?? 'auto';
   const runs = integerOption(options, 'runs', 1, 100);
-  const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
   const proxySize = stringOption(options, 'proxy-size');
   if (proxySize !== undefined && !flagOption(options, 'proxies')) throw new TenasInputError('--proxy-size sizes the proxy rows, which only --proxies adds: give both');
   const proxies = flagOption(options, 'proxies') && (proxySize === undefined ? {} : parseProxySize(proxySize, '--proxy-size'));
   const profile = flagOption(options, 'profile');
-  const python = flagOption(options, 'pytorch') ? await findPytorchPython() : undefined;
-  const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies, profile };
+  // Listening before the first await: a Ctrl-C while the images load or the backend starts also exits 130.
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
-  // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
-  // stays free, so Ctrl-C ends a run at once instead of after the network evaluation in progress.
-  const worker = await startScoringWorker();
+  let worker: ScoringWorker | undefined;
   try {
+    const images = dataPath === undefined ? undefined : await loadImageSet(dataPath, dataset);
+    const python = flagOption(options, 'pytorch') ? await findPytorchPython() : undefined;
+    const settings = { space, dataset, batch, backend: await resolvedBackend(backendChoice), runs, images, proxies, profile };
+    controller.signal.throwIfAborted();
+    // The measurements run in a worker thread (WebAssembly runs at the same speed there): this thread
+    // stays free, so Ctrl-C ends a run at once instead of after the network evaluation in progress.
+    worker = await startScoringWorker();
     const measured = await unlessAborted(worker.call((service) => service.bench(settings)), controller.signal);
     // The worker shares this process, so its peak memory is the process's.
     const report: BenchReport = { ...measured, peakRssMb: peakRssMb() };
@@ -116,6 +119,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
       const setup = benchSetup({ space, dataset, batch, images });
       report.pytorch = await runPytorchBaseline(python, setup, runs ?? 2, { seconds: measured.ntkPairSeconds, kappa: measured.ntkPairKappa }, controller.signal);
     }
+    // A Ctrl-C that came as the measurements finished still means: stop, print nothing.
+    controller.signal.throwIfAborted();
     io.stdout.write(flagOption(options, 'json') ? toJson(report) : summary(report));
     return 0;
   } catch (error) {
@@ -124,7 +129,7 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
     return EXIT_CANCELLED;
   } finally {
     stopListening();
-    await worker.close();
+    await worker?.close();
   }
 }
 

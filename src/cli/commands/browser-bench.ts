@@ -23,6 +23,8 @@ async function run(options: ParsedOptions, io: CliIO): Promise<number> {
   let report;
   try {
     report = await runBrowserBench({ ...settings, signal: controller.signal });
+    // A Ctrl-C that came as the page finished (Chromium closing) still means: stop, print nothing.
+    controller.signal.throwIfAborted();
   } catch (error) {
     if (!isCancellation(error, controller.signal)) throw error;
     io.stderr.write('browser-bench cancelled\n');
